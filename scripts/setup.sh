@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# stasis host set-up: installs what a Debian/Ubuntu host needs to run stasis, idempotently.
+#   - runc, conmon, iptables, redis-server, busybox-static, umoci, skopeo (distribution packages)
+#   - a CRIU 4.x under $STASIS_CRIU_PREFIX (default /opt/stasis/criu) when the distribution's
+#     criu fails `criu check`; it is unpacked from Debian trixie debs with a *private* apt
+#     configuration and run through its own dynamic loader, so the system's libc and apt
+#     sources are never changed.
+#   - the npm dependencies and the build (skip with --no-npm).
+# Prints what it did. Safe to run again.
+set -euo pipefail
+
+PREFIX=${STASIS_CRIU_PREFIX:-/opt/stasis/criu}
+WRAPPER=${STASIS_CRIU_WRAPPER:-/usr/local/bin/stasis-criu}
+DO_NPM=1
+for a in "$@"; do
+  case "$a" in
+    --no-npm) DO_NPM=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'setup: %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run as root (or install sudo)" >&2; exit 1; }
+  SUDO=sudo
+fi
+
+PKGS=(runc conmon iptables redis-server busybox-static umoci skopeo ca-certificates)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "distribution packages present (${PKGS[*]})"
+fi
+
+# --- CRIU --------------------------------------------------------------------------------------
+criu_ok() { "$1" check >/dev/null 2>&1; }
+if [ -x "$WRAPPER" ] && criu_ok "$WRAPPER"; then
+  say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
+elif command -v criu >/dev/null && criu_ok "$(command -v criu)" && criu --version | grep -q 'Version: [4-9]'; then
+  say "system criu passes 'criu check'; linking $WRAPPER to it"
+  $SUDO ln -sf "$(command -v criu)" "$WRAPPER"
+else
+  say "distribution criu missing or failing 'criu check'; unpacking CRIU 4.x from trixie into $PREFIX"
+  work=$(mktemp -d /tmp/stasis-criu.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/parts" "$work/debs"
+  # The mirror the system already uses, with the suite swapped for trixie (private config only).
+  mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
+  if [ -z "$mirror" ]; then
+    mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
+  fi
+  [ -n "$mirror" ] || { echo "setup: cannot find a Debian mirror in /etc/apt" >&2; exit 1; }
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  echo "deb [signed-by=$keyring] $mirror trixie main" > "$work/sources.list"
+  APT=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=$work/parts"
+       -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
+       -o "Dir::State::Status=/dev/null" -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+  apt-get "${APT[@]}" update -qq
+  debs=(criu libcompel1 libc6 libgnutls30t64 libnftables1 libprotobuf-c1 libnl-3-200 libnet1 libbsd0
+        libuuid1 libnftnl11 libmnl0 libjansson4 libxtables12 libidn2-0 libunistring5 libtasn1-6
+        libnettle8t64 libhogweed6t64 libgmp10 libp11-kit0 libffi8 libmd0 libedit2 libbpf1 libelf1t64
+        libzstd1 zlib1g libtinfo6)
+  (cd "$work/debs" && apt-get "${APT[@]}" download "${debs[@]}" >/dev/null)
+  $SUDO rm -rf "$PREFIX.new"; $SUDO mkdir -p "$PREFIX.new"
+  for d in "$work"/debs/*.deb; do $SUDO dpkg -x "$d" "$PREFIX.new"; done
+  $SUDO rm -rf "$PREFIX"; $SUDO mv "$PREFIX.new" "$PREFIX"
+  $SUDO tee "$WRAPPER" >/dev/null <<WRAP
+#!/bin/sh
+# CRIU 4.x unpacked by stasis' scripts/setup.sh, run through its own loader and libraries.
+P=$PREFIX
+exec "\$P/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "\$P/usr/lib/x86_64-linux-gnu:\$P/lib/x86_64-linux-gnu" "\$P/usr/sbin/criu" "\$@"
+WRAP
+  $SUDO chmod 755 "$WRAPPER"
+  criu_ok "$WRAPPER" || { echo "setup: $WRAPPER check failed:" >&2; "$WRAPPER" check >&2 || true; exit 1; }
+  say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
+fi
+
+# --- npm ---------------------------------------------------------------------------------------
+if [ "$DO_NPM" = 1 ]; then
+  cd "$(dirname "$0")/.."
+  if [ -f package-lock.json ]; then say "npm ci"; npm ci --no-audit --no-fund --loglevel=error
+  else say "npm install"; npm install --no-audit --no-fund --loglevel=error; fi
+  say "npm run build"; npm run build --silent
+fi
+say "done. Check the host with: npx stasis doctor"

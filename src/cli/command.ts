@@ -1,0 +1,18 @@
+/** The shape of a CLI command: `stasis <name> …args`. Each command lives in commands/<name>.ts. */
+export interface Command {
+  /** The verb, or a group and verb separated by a space ('task create'). */
+  name: string;
+  /** One line for `stasis --help`. */
+  summary: string;
+  /** Usage text printed by `stasis <name> --help` and on bad arguments. */
+  usage: string;
+  /** Runs the command with the arguments after its name; resolves to the process exit code. */
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** Where a command writes; tests may pass their own. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}

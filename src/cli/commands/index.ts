@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+
+/**
+ * Every command of the CLI, in the order `stasis --help` lists them. Add a command by importing
+ * it here; main.ts dispatches on the longest matching name ('task create' before 'task').
+ */
+export const commands: Command[] = [];

@@ -1,0 +1,156 @@
+/**
+ * Per-task overlay rootfs over a shared read-only lower rootfs (runtime-facts §7), and the
+ * rootfs diff (the overlay's upper layer as a tar) that travels with a checkpoint.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { errors, StasisError } from '../errors.js';
+import type { OverlayPaths } from './types.js';
+
+/** xattr namespaces kept in a rootfs diff: overlayfs keeps opaque-dir markers in trusted.overlay.*. */
+const XATTR_ARGS = ['--xattrs', '--xattrs-include=trusted.*', '--xattrs-include=user.*'];
+
+/** One mount of /proc/self/mountinfo, reduced to what the sandbox needs. */
+export interface MountEntry {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  superOptions: string;
+}
+
+/** Decodes the octal escapes (`\040` for a space) mountinfo uses in paths. */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Parses /proc/self/mountinfo text into entries (pure; exported for tests). */
+export function parseMountinfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const parts = line.split(' ');
+    const sep = parts.indexOf('-');
+    if (sep < 0 || parts.length < sep + 4) continue;
+    out.push({
+      mountPoint: unescapeMountPath(parts[4]!),
+      fsType: parts[sep + 1]!,
+      source: unescapeMountPath(parts[sep + 2]!),
+      superOptions: parts[sep + 3]!,
+    });
+  }
+  return out;
+}
+
+/** The topmost mount at exactly `target` (resolved to an absolute path), if any. */
+export async function mountAt(target: string): Promise<MountEntry | undefined> {
+  const abs = path.resolve(target);
+  const real = await fs.realpath(abs).catch(() => abs);
+  const entries = parseMountinfo(await fs.readFile('/proc/self/mountinfo', 'utf8'));
+  return entries.reverse().find((e) => e.mountPoint === real || e.mountPoint === abs);
+}
+
+/** True when something is mounted exactly at `target` (from /proc/self/mountinfo). */
+export async function isMounted(target: string): Promise<boolean> {
+  return (await mountAt(target)) !== undefined;
+}
+
+function checkOptionPath(p: string, field: string): void {
+  if (!path.isAbsolute(p)) {
+    throw errors.invalidArgument(`Expected \`${field}\` to be an absolute path, got \`${p}\``, { field });
+  }
+  if (/[,:\n]/.test(p)) {
+    throw errors.invalidArgument(`Expected \`${field}\` to contain no ',' ':' or newline (overlay options), got \`${p}\``, {
+      field,
+    });
+  }
+}
+
+function commandError(code: 'runtime' | 'checkpoint', what: string, argv: string[], e: unknown): StasisError {
+  const err = e as { stderr?: unknown; exitCode?: unknown; shortMessage?: unknown };
+  const stderr = typeof err.stderr === 'string' ? err.stderr.trim() : '';
+  const msg = stderr || (typeof err.shortMessage === 'string' ? err.shortMessage : String(e));
+  return errors[code](`${what}: ${msg}`, {
+    argv,
+    runtimeError: stderr || undefined,
+    exitCode: typeof err.exitCode === 'number' ? err.exitCode : undefined,
+  });
+}
+
+/**
+ * Mounts an overlay of `lower` (read-only) and `upper` at `target`, creating upper, work and target.
+ * Idempotent: an overlay already mounted at `target` is left as is.
+ */
+export async function mountOverlay(p: OverlayPaths): Promise<void> {
+  checkOptionPath(p.lower, 'overlay.lower');
+  checkOptionPath(p.upper, 'overlay.upper');
+  checkOptionPath(p.work, 'overlay.work');
+  checkOptionPath(p.target, 'overlay.target');
+  const st = await fs.stat(p.lower).catch(() => undefined);
+  if (!st) throw errors.notFound(`rootfs ${p.lower} does not exist`, { field: 'rootfs', path: p.lower });
+  if (!st.isDirectory()) {
+    throw errors.invalidArgument(`Expected rootfs ${p.lower} to be a directory`, { field: 'rootfs', path: p.lower });
+  }
+  const existing = await mountAt(p.target);
+  if (existing) {
+    if (existing.fsType === 'overlay') return;
+    throw errors.failedPrecondition(`${p.target} already has a ${existing.fsType} mount, not an overlay`, {
+      path: p.target,
+    });
+  }
+  for (const d of [p.upper, p.work, p.target]) await fs.mkdir(d, { recursive: true });
+  const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work}`, p.target];
+  try {
+    await execa('mount', argv);
+  } catch (e) {
+    throw commandError('runtime', `cannot mount overlay at ${p.target}`, ['mount', ...argv], e);
+  }
+}
+
+/** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
+export async function unmountOverlay(target: string): Promise<void> {
+  if (!(await isMounted(target))) return;
+  try {
+    await execa('umount', [target]);
+  } catch (e) {
+    if (!(await isMounted(target))) return;
+    try {
+      await execa('umount', ['-l', target]);
+    } catch (e2) {
+      throw commandError('runtime', `cannot unmount ${target}`, ['umount', '-l', target], e2 ?? e);
+    }
+  }
+}
+
+/**
+ * Writes the overlay's upper layer `upper` as a tar at `tarPath`, keeping whiteouts (0,0 char
+ * devices), trusted.* / user.* xattrs and numeric owners. Written to a temporary name, then renamed.
+ */
+export async function writeRootfsDiff(upper: string, tarPath: string): Promise<void> {
+  const st = await fs.stat(upper).catch(() => undefined);
+  if (!st?.isDirectory()) throw errors.notFound(`overlay upper dir ${upper} does not exist`, { path: upper });
+  await fs.mkdir(path.dirname(tarPath), { recursive: true });
+  const tmp = `${tarPath}.tmp-${process.pid}-${Date.now()}`;
+  const argv = ['-C', upper, ...XATTR_ARGS, '--numeric-owner', '-cpf', tmp, '.'];
+  try {
+    await execa('tar', argv);
+    await fs.rename(tmp, tarPath);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw commandError('checkpoint', `cannot write rootfs diff of ${upper}`, ['tar', ...argv], e);
+  }
+}
+
+/** Extracts a rootfs diff written by writeRootfsDiff into `upper` (created if missing). */
+export async function applyRootfsDiff(tarPath: string, upper: string): Promise<void> {
+  if (!(await fs.stat(tarPath).catch(() => undefined))) {
+    throw errors.notFound(`rootfs diff ${tarPath} does not exist`, { path: tarPath });
+  }
+  await fs.mkdir(upper, { recursive: true });
+  const argv = ['-C', upper, ...XATTR_ARGS, '--numeric-owner', '-xpf', tarPath];
+  try {
+    await execa('tar', argv);
+  } catch (e) {
+    throw commandError('checkpoint', `cannot apply rootfs diff ${tarPath}`, ['tar', ...argv], e);
+  }
+}

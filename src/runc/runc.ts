@@ -1,0 +1,249 @@
+/**
+ * The only place that spawns runc. Each method builds its argv with src/runc/args.ts, runs runc with
+ * execa (argv arrays, never a shell) and turns a failure into a StasisError that carries runc's own
+ * `level=error` line, the argv and the exit code (and CRIU's log path for checkpoints).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { StasisError, type ErrorCode } from '../errors.js';
+import * as args from './args.js';
+import { criuLogPath } from './criu-log.js';
+import { lastErrorLine, oneLine } from './runtime-log.js';
+
+/** How to call runc: the binary, its state root and (for checkpoint/restore) the CRIU binary. */
+export interface RuncOptions {
+  binary: string;
+  root: string;
+  criu?: string;
+}
+
+/** A container status as runc reports it. */
+export type RuncStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+/** `runc state` / `runc list` output for one container. */
+export interface RuncState {
+  id: string;
+  /** Init pid on the host; 0 once stopped. */
+  pid: number;
+  status: RuncStatus;
+  bundle: string;
+  /** Creation time (ISO 8601, as runc prints it). */
+  created: string;
+  rootfs?: string;
+  annotations?: Record<string, string>;
+}
+
+/** Options of a checkpoint (runc checkpoint flags; the CRIU binary comes from RuncOptions.criu). */
+export interface CheckpointArgs {
+  imagePath: string;
+  workPath: string;
+  leaveRunning?: boolean;
+  tcpEstablished?: boolean;
+  fileLocks?: boolean;
+  externalUnixSockets?: boolean;
+  shellJob?: boolean;
+  preDump?: boolean;
+  parentPath?: string;
+}
+
+/** Result of a foreground `runc exec`. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOpts {
+  input?: string;
+  /** Error code for failures other than not-found / precondition (default ERR_RUNTIME). */
+  code?: ErrorCode;
+}
+
+interface RunOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+const NOT_FOUND = /container does not exist|container ".*" does not exist|no such container/i;
+const PRECONDITION =
+  /is not running|not running|is paused|is not paused|cannot (?:pause|resume|exec|delete)|not stopped|already (?:paused|running)|has already been started|cannot start (?:a|an) /i;
+
+/** A typed client of the runc CLI for one state root. */
+export class Runc {
+  constructor(readonly opts: RuncOptions) {}
+
+  private get g(): args.RuncGlobal {
+    return { root: this.opts.root, criu: this.opts.criu };
+  }
+
+  /** The container's state, or null when runc says it does not exist (never created, deleted, or checkpointed). */
+  async state(id: string): Promise<RuncState | null> {
+    try {
+      const { stdout } = await this.run('state', id, args.stateArgs(this.g, id));
+      return toState(JSON.parse(stdout));
+    } catch (e) {
+      if (e instanceof StasisError && e.code === 'ERR_NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  /** All containers under this root (runc prints `null` for none). */
+  async list(): Promise<RuncState[]> {
+    const { stdout } = await this.run('list', '', args.listArgs(this.g));
+    const parsed: unknown = JSON.parse(stdout.trim() || 'null');
+    return Array.isArray(parsed) ? parsed.map(toState) : [];
+  }
+
+  /** Starts a created container (runs the user process). */
+  async start(id: string): Promise<void> {
+    await this.run('start', id, args.startArgs(this.g, id));
+  }
+
+  /** Sends a signal (name like 'KILL'/'SIGTERM' or a number) to init, or to every process with `all`. */
+  async kill(id: string, signal: string | number, all = false): Promise<void> {
+    const sig = args.normalizeSignal(signal);
+    if (!/^\d+$/.test(sig) && !(`SIG${sig}` in os.constants.signals)) {
+      throw new StasisError('ERR_INVALID_ARGUMENT', `Expected a signal name or number, got \`${String(signal)}\``, { field: 'signal' });
+    }
+    await this.run('kill', id, args.killArgs(this.g, id, sig, all));
+  }
+
+  /** Freezes every process of the container (cgroup freezer). */
+  async pause(id: string): Promise<void> {
+    await this.run('pause', id, args.pauseArgs(this.g, id));
+  }
+
+  /** Thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    await this.run('resume', id, args.resumeArgs(this.g, id));
+  }
+
+  /** Host pids of the container's processes (`runc ps --format json`). */
+  async ps(id: string): Promise<number[]> {
+    const { stdout } = await this.run('ps', id, args.psArgs(this.g, id));
+    const parsed: unknown = JSON.parse(stdout.trim() || 'null');
+    return Array.isArray(parsed) ? parsed.filter((p): p is number => typeof p === 'number') : [];
+  }
+
+  /** One stats sample (`runc events --stats`): the `data` object (cgroup v1 cpu/memory/pids/blkio…). */
+  async stats(id: string): Promise<unknown> {
+    const { stdout } = await this.run('events', id, args.statsArgs(this.g, id));
+    const parsed = JSON.parse(stdout) as { data?: unknown };
+    return parsed.data ?? null;
+  }
+
+  /** Updates cgroup limits from an OCI `linux.resources` object (fed to `runc update -r -` on stdin). */
+  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+    await this.run('update', id, args.updateArgs(this.g, id, '-'), { input: JSON.stringify(resources) });
+  }
+
+  /**
+   * Checkpoints the container with CRIU into `a.imagePath` (CRIU's dump.log goes to `a.workPath`).
+   * Without leaveRunning the container is gone afterwards (`state` returns null) and its monitor
+   * records exit 137. Failures are ERR_CHECKPOINT with details.criuLog.
+   */
+  async checkpoint(id: string, a: CheckpointArgs): Promise<void> {
+    await fs.promises.mkdir(a.imagePath, { recursive: true });
+    await fs.promises.mkdir(a.workPath, { recursive: true });
+    try {
+      await this.run('checkpoint', id, args.checkpointArgs(this.g, id, a), { code: 'ERR_CHECKPOINT' });
+    } catch (e) {
+      if (!(e instanceof StasisError) || e.code !== 'ERR_CHECKPOINT') throw e;
+      const criuLog = e.details.criuLog ?? existing(path.join(a.workPath, 'dump.log'));
+      const incremental = a.preDump || a.parentPath;
+      const hint = incremental
+        ? ' (incremental checkpoints, --pre-dump/--parent-path, need soft-dirty memory tracking, which this kernel does not provide: CONFIG_MEM_SOFT_DIRTY; take a full checkpoint instead)'
+        : '';
+      throw new StasisError('ERR_CHECKPOINT', e.message + hint, {
+        ...e.details,
+        ...(criuLog ? { criuLog } : {}),
+        ...(incremental ? { incrementalUnsupported: isDirtyTrackingError(e.details.runtimeError) } : {}),
+      });
+    }
+  }
+
+  /** Deletes the container's runc state; `force` kills it first. No error when it does not exist. */
+  async delete(id: string, force = false): Promise<void> {
+    try {
+      await this.run('delete', id, args.deleteArgs(this.g, id, force));
+    } catch (e) {
+      if (e instanceof StasisError && e.code === 'ERR_NOT_FOUND') return;
+      throw e;
+    }
+  }
+
+  /**
+   * Runs a process in the container in the foreground and returns its exit code and output
+   * (for short probes; detached execs with a recorded exit go through conmon's exec mode).
+   * Throws only when runc itself fails (it prints a `level=error` line).
+   */
+  async exec(id: string, argv: string[], flags: args.ExecFlags = {}): Promise<ExecResult> {
+    const full = args.execArgs(this.g, id, argv, flags);
+    const r = await this.spawn(full);
+    if (r.exitCode !== 0 && /level=(?:error|fatal)/.test(r.stderr)) this.fail('exec', id, full, r);
+    return r;
+  }
+
+  private async run(verb: string, id: string, argv: string[], o: RunOpts = {}): Promise<RunOutput> {
+    const r = await this.spawn(argv, o.input);
+    if (r.exitCode !== 0) this.fail(verb, id, argv, r, o.code);
+    return r;
+  }
+
+  private async spawn(argv: string[], input?: string): Promise<RunOutput> {
+    const r = await execa(this.opts.binary, argv, {
+      reject: false,
+      stdin: input === undefined ? 'ignore' : 'pipe',
+      ...(input === undefined ? {} : { input }),
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    });
+    if (r.failed && r.exitCode === undefined) {
+      const cause = (r as { cause?: unknown }).cause;
+      const err = cause instanceof Error ? cause.message : r.message;
+      throw new StasisError('ERR_UNAVAILABLE', `cannot run ${this.opts.binary}: ${err}`, {
+        argv: [this.opts.binary, ...argv],
+        runtimeError: err,
+      });
+    }
+    return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+  }
+
+  private fail(verb: string, id: string, argv: string[], r: RunOutput, code: ErrorCode = 'ERR_RUNTIME'): never {
+    const line = lastErrorLine(r.stderr) ?? lastErrorLine(r.stdout) ?? `exited with status ${r.exitCode} and no output`;
+    const criuLog = criuLogPath(r.stderr) ?? criuLogPath(line);
+    const category: ErrorCode = NOT_FOUND.test(line) ? 'ERR_NOT_FOUND' : PRECONDITION.test(line) ? 'ERR_FAILED_PRECONDITION' : code;
+    throw new StasisError(category, `runc ${verb}${id ? ` ${id}` : ''}: ${oneLine(line)}`, {
+      runtimeError: line,
+      argv: [this.opts.binary, ...argv],
+      exitCode: r.exitCode,
+      ...(criuLog ? { criuLog } : {}),
+    });
+  }
+}
+
+/** True when runc/CRIU refused an incremental dump for lack of memory dirty tracking. */
+export function isDirtyTrackingError(line: string | undefined): boolean {
+  return !!line && /missing features|dirty|tracking memory|soft.?dirty|mem_dirty_track/i.test(line);
+}
+
+function existing(p: string): string | undefined {
+  return fs.existsSync(p) ? p : undefined;
+}
+
+function toState(raw: unknown): RuncState {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const status = String(o.status ?? 'stopped') as RuncStatus;
+  return {
+    id: String(o.id ?? ''),
+    pid: typeof o.pid === 'number' ? o.pid : 0,
+    status,
+    bundle: String(o.bundle ?? ''),
+    created: String(o.created ?? ''),
+    ...(typeof o.rootfs === 'string' ? { rootfs: o.rootfs } : {}),
+    ...(o.annotations && typeof o.annotations === 'object' ? { annotations: o.annotations as Record<string, string> } : {}),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The result envelope: a job's BullMQ return value. Plain JSON, so producers without stasis code can
+ * read it from `job.returnvalue` or `QueueEvents`' `completed` event.
+ */
+import type { ErrorData } from '../errors.js';
+
+/** Why the job's process stopped (or never ran). */
+export type JobReason =
+  | 'exited' //          ended on its own (any status) or by a signal nobody here sent
+  | 'oom' //             the kernel OOM-killed it inside its memory limit
+  | 'timeout' //         it ran past limits.timeout and was stopped (TERM, grace, KILL)
+  | 'cancelled' //       a cancel request stopped it
+  | 'failed-to-start' // the runtime could not create or start it
+  | 'preempted' //       checkpointed to move elsewhere (issue 4)
+  | 'lost'; //           its monitor died without recording an exit (status unknown, 255)
+
+/** Whether the process ran and stopped, or never ran. */
+export type JobRunStatus = 'exited' | 'not-started' | 'checkpointed';
+
+/** One checkpoint taken while the job ran (filled by issue 4). */
+export interface JobCheckpointRef {
+  path: string;
+  createdAt: string;
+}
+
+/** The result envelope, the job's return value. Times are ISO 8601. */
+export interface JobResult {
+  jobId: string;
+  /** 0 for the first attempt (BullMQ attemptsMade when the attempt began). */
+  attempt: number;
+  nodeId: string;
+  taskId: string;
+  namespace: string;
+  status: JobRunStatus;
+  /** Exit status as a shell reports it (code, or 128 + signal); null when it never ran. */
+  exitStatus: number | null;
+  /** Signal name when it died by a signal ('SIGKILL'), else null. */
+  signal: string | null;
+  reason: JobReason;
+  startedAt: string | null;
+  exitedAt: string | null;
+  /** startedAt → exitedAt in ms (0 when it never ran). */
+  wallMs: number;
+  /** user + system CPU time of the container's cgroup, ms (last sample before exit). */
+  cpuMs: number;
+  /** Peak memory usage of the container's cgroup (memory max usage), bytes. */
+  peakMemoryBytes: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  /** The full log (k8s-file format) on the node that ran the job; removed when the task is deleted unless kept. */
+  logPath: string | null;
+  checkpoints: JobCheckpointRef[];
+  /** Set when reason is 'failed-to-start'. */
+  error?: ErrorData;
+}
+
+/** Who ran the job: the part of the envelope known before the process starts. */
+export interface JobResultMeta {
+  jobId: string;
+  attempt: number;
+  nodeId: string;
+  taskId: string;
+  namespace: string;
+}
+
+/** What the task lifecycle observed (plain data, as the pool returns it). */
+export interface JobRunOutcome {
+  startedAt: string;
+  exitedAt: string;
+  exitStatus: number;
+  signal: string | null;
+  reason: JobReason;
+  cpuMs: number;
+  peakMemoryBytes: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  logPath: string | null;
+  checkpoints?: JobCheckpointRef[];
+}
+
+/** Builds the envelope of a job whose process ran and stopped. */
+export function buildJobResult(meta: JobResultMeta, o: JobRunOutcome): JobResult {
+  const wallMs = Math.max(0, Date.parse(o.exitedAt) - Date.parse(o.startedAt));
+  return {
+    ...meta,
+    status: 'exited',
+    exitStatus: o.exitStatus,
+    signal: o.signal,
+    reason: o.reason,
+    startedAt: o.startedAt,
+    exitedAt: o.exitedAt,
+    wallMs: Number.isFinite(wallMs) ? wallMs : 0,
+    cpuMs: o.cpuMs,
+    peakMemoryBytes: o.peakMemoryBytes,
+    stdout: o.stdout,
+    stderr: o.stderr,
+    stdoutTruncated: o.stdoutTruncated,
+    stderrTruncated: o.stderrTruncated,
+    logPath: o.logPath,
+    checkpoints: o.checkpoints ?? [],
+  };
+}
+
+/** Builds the envelope of a job that never started (used in failed-job data and by `stasis result`). */
+export function buildNotStartedResult(meta: JobResultMeta, error: ErrorData, reason: JobReason = 'failed-to-start'): JobResult {
+  return {
+    ...meta,
+    status: 'not-started',
+    exitStatus: null,
+    signal: null,
+    reason,
+    startedAt: null,
+    exitedAt: null,
+    wallMs: 0,
+    cpuMs: 0,
+    peakMemoryBytes: 0,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    logPath: null,
+    checkpoints: [],
+    error,
+  };
+}
+
+/** True when `v` looks like a JobResult (for clients reading `job.returnvalue`). */
+export function isJobResult(v: unknown): v is JobResult {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<JobResult>;
+  return typeof r.jobId === 'string' && typeof r.reason === 'string' && typeof r.status === 'string';
+}

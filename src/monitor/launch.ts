@@ -1,0 +1,138 @@
+/**
+ * Starting a container (or an exec process) under its own conmon. conmon double-forks; the
+ * container's parent is the daemonised conmon, never Node. Protocol (runtime-facts §1.2):
+ * conmon blocks on the start pipe (fd 4) until we write one byte, its first process exits 0 after
+ * the fork, and the daemon writes ONE JSON line on the sync pipe (fd 3) once `runc create|restore|
+ * exec` returned: {"data": PID} or {"data": -1, "message": "<runc stderr>"}. The daemon keeps fd 3
+ * open, so we read one line and never wait for EOF or for the child's 'close' event.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { StasisError } from '../errors.js';
+import { criuLogPath } from '../runc/criu-log.js';
+import { lastErrorLine, oneLine } from '../runc/runtime-log.js';
+import { conmonArgs, RUN_FILES, type LaunchOptions } from './conmon-args.js';
+import { monitorAlive } from './exit-file.js';
+
+export type { LaunchOptions } from './conmon-args.js';
+
+/** The container's (or exec process') host pid and the daemonised conmon's pid. */
+export interface LaunchResult {
+  pid: number;
+  conmonPid: number;
+}
+
+/** How long to wait for conmon's sync line (a restore of a large image takes a while). */
+const SYNC_TIMEOUT_MS = 120_000;
+
+/**
+ * Spawns conmon for `o` and resolves once the container exists (created, restored and running, or
+ * exec'd). After a plain create the caller still has to `runc start` it. Failures are ERR_RUNTIME
+ * (ERR_CHECKPOINT for a restore) with runc's error line and, for CRIU, the restore.log path.
+ */
+export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
+  await prepareRunDir(o);
+  const argv = conmonArgs(o);
+  const verb = o.exec ? 'exec' : o.restoreFrom ? 'restore' : 'create';
+  const fail = (line: string, extra: Record<string, unknown> = {}): StasisError =>
+    new StasisError(o.restoreFrom && !o.exec ? 'ERR_CHECKPOINT' : 'ERR_RUNTIME', `runc ${verb} ${o.containerId}: ${oneLine(line)}`, {
+      runtimeError: line,
+      argv: [o.conmon, ...argv],
+      ...extra,
+    });
+
+  const child = spawn(o.conmon, argv, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+    detached: true,
+    cwd: o.runDir,
+  });
+  const [, out, err, sync, start] = child.stdio as [null, Readable, Readable, Readable, Writable];
+  let diag = '';
+  const collect = (b: Buffer) => void (diag = (diag + b.toString('utf8')).slice(-8192));
+  out.on('data', collect);
+  err.on('data', collect);
+  sync.on('error', () => undefined);
+  start.on('error', () => undefined);
+  const syncLine = firstLine(sync, SYNC_TIMEOUT_MS);
+  syncLine.catch(() => undefined);
+  try {
+    const spawned = await Promise.race([once(child, 'spawn').then(() => null), once(child, 'error').then(([e]) => e as Error)]);
+    if (spawned) throw new StasisError('ERR_UNAVAILABLE', `cannot run ${o.conmon}: ${spawned.message}`, { argv: [o.conmon, ...argv] });
+    if (o.onSpawn && child.pid) await o.onSpawn(child.pid);
+    start.end(Buffer.from([0]));
+    const [code, sig] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) {
+      throw fail(lastErrorLine(diag) ?? `conmon exited with ${code ?? sig} before the container was created`, { exitCode: code ?? -1 });
+    }
+    const line = await syncLine;
+    if (line === null) throw fail(lastErrorLine(diag) ?? 'conmon exited without reporting the container pid');
+    const msg = parseSync(line);
+    if (msg.data < 0 || !Number.isInteger(msg.data)) {
+      const text = msg.message ?? line;
+      const runtimeError = lastErrorLine(text) ?? text;
+      const criuLog = criuLogPath(text) ?? criuLogPath(runtimeError);
+      throw fail(runtimeError, { exitCode: msg.data, ...(criuLog ? { criuLog } : {}), conmonMessage: text });
+    }
+    const conmonPid = await readPid(path.join(o.runDir, RUN_FILES.conmonPid));
+    return { pid: msg.data, conmonPid };
+  } finally {
+    for (const s of child.stdio) s?.destroy();
+    child.unref();
+  }
+}
+
+/** Refuses a run dir whose monitor is alive; removes a previous run's exit records and pid files. */
+async function prepareRunDir(o: LaunchOptions): Promise<void> {
+  if (await monitorAlive(o.runDir)) {
+    throw new StasisError('ERR_ALREADY_EXISTS', `a monitor is already running for ${o.runDir}`, { runDir: o.runDir });
+  }
+  await fs.mkdir(path.join(o.runDir, RUN_FILES.exitDir), { recursive: true });
+  const stale = [RUN_FILES.exit, RUN_FILES.oom, RUN_FILES.pidfile, RUN_FILES.conmonPid, path.join(RUN_FILES.exitDir, o.containerId)];
+  await Promise.all(stale.map((f) => fs.rm(path.join(o.runDir, f), { force: true })));
+}
+
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+function parseSync(line: string): SyncMessage {
+  try {
+    const v = JSON.parse(line) as { data?: unknown; message?: unknown };
+    return { data: typeof v.data === 'number' ? v.data : -1, ...(typeof v.message === 'string' ? { message: v.message } : {}) };
+  } catch {
+    return { data: -1, message: `unreadable sync message from conmon: ${line}` };
+  }
+}
+
+/** The first newline-terminated line of `s`, or null at EOF/error; rejects after `timeoutMs`. */
+function firstLine(s: Readable, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = (v: string | null, e?: Error) => {
+      clearTimeout(t);
+      s.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onEnd);
+      if (e) reject(e);
+      else resolve(v);
+    };
+    const onData = (b: Buffer) => {
+      buf += b.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) done(buf.slice(0, nl));
+    };
+    const onEnd = () => done(buf.trim() ? buf.trim() : null);
+    const t = setTimeout(() => done(null, new StasisError('ERR_UNAVAILABLE', `conmon did not report within ${timeoutMs} ms`)), timeoutMs);
+    s.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onEnd);
+  });
+}
+
+/** Reads a pid file (conmon writes it without a newline). */
+export async function readPid(file: string): Promise<number> {
+  const n = parseInt((await fs.readFile(file, 'utf8')).trim(), 10);
+  if (!Number.isInteger(n) || n <= 0) throw new StasisError('ERR_INTERNAL', `no pid in ${file}`);
+  return n;
+}

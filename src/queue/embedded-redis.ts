@@ -12,6 +12,7 @@
  * - acquire and release run under <stateDir>/redis/lock (O_EXCL file holding the pid; stale when that
  *   pid is gone), so a start and a last release never race.
  */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -125,12 +126,18 @@ async function sendCommand(socket: string, argv: string[], timeoutMs = 5000): Pr
   });
 }
 
+/** True while `pid` runs; a zombie (exited, waiting for a slow init to reap it) counts as gone. */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,7 +1,12 @@
 import type { Command } from '../command.js';
+import { doctor } from './doctor.js';
+import { taskCommands } from './task.js';
 
 /**
  * Every command of the CLI, in the order `stasis --help` lists them. Add a command by importing
  * it here; main.ts dispatches on the longest matching name ('task create' before 'task').
  */
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  ...taskCommands,
+  doctor,
+];

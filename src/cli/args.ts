@@ -1,0 +1,169 @@
+/** Argument parsing shared by CLI commands: strict node:util parseArgs plus the global flags. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errors, hasCode, type ErrorDetails, type StasisError } from '../errors.js';
+import { DEFAULT_NAMESPACE } from '../runtime/task.js';
+
+/** The option table of one command, as node:util parseArgs takes it. */
+export type OptionTable = NonNullable<ParseArgsConfig['options']>;
+
+/** The state directory used when neither --state-dir nor STASIS_STATE_DIR is given. */
+export const DEFAULT_STATE_DIR = '/var/lib/stasis';
+
+/** Flags every task command accepts: --state-dir, -n/--namespace, --json. */
+export const GLOBAL_OPTIONS = {
+  'state-dir': { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  json: { type: 'boolean' },
+} as const satisfies OptionTable;
+
+/** The parsed (not yet resolved) values of the global flags. */
+export interface GlobalFlagValues {
+  'state-dir'?: string | undefined;
+  namespace?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** What the global flags resolve to, after environment defaults. */
+export interface GlobalOptions {
+  stateDir: string;
+  namespace: string;
+  json: boolean;
+}
+
+/** Arguments of one command split into flags, positionals and the command after `--`. */
+export interface CommandArgs<V> {
+  values: V;
+  /** Positionals before `--`. */
+  positionals: string[];
+  /** Everything after the first `--` (the command to run), or [] when there was no `--`. */
+  rest: string[];
+  /** Whether a `--` was given at all. */
+  hasRest: boolean;
+}
+
+/** A usage error: bad or unknown flags. main.ts prints the command's usage after the message. */
+export function usageError(message: string): StasisError {
+  return errors.invalidArgument(message, { usage: true });
+}
+
+/** True for errors that should be followed by the command's usage text. */
+export function isUsageError(e: unknown): boolean {
+  return hasCode(e, 'ERR_INVALID_ARGUMENT') && (e as { details?: ErrorDetails }).details?.usage === true;
+}
+
+/**
+ * Parses `args` strictly against `options` (unknown flags are usage errors). Positionals after the
+ * first `--` are returned as `rest`, untouched, so `-- sh -c 'echo hi'` reaches the task as given.
+ */
+export function parseCommandArgs<const O extends OptionTable>(args: string[], options: O) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    throw usageError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+  }
+  const term = parsed.tokens.find((t) => t.kind === 'option-terminator');
+  const positionals: string[] = [];
+  const rest: string[] = [];
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'positional') continue;
+    if (term && t.index > term.index) rest.push(t.value);
+    else positionals.push(t.value);
+  }
+  const result: CommandArgs<typeof parsed.values> = { values: parsed.values, positionals, rest, hasRest: term !== undefined };
+  return result;
+}
+
+/** True when `args` asks for help (`-h`/`--help` before any `--`). */
+export function wantsHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+/** Resolves the global flags: flag, then STASIS_STATE_DIR / STASIS_NAMESPACE, then defaults. */
+export function resolveGlobals(values: GlobalFlagValues, env: NodeJS.ProcessEnv): GlobalOptions {
+  const stateDir = values['state-dir'] ?? env.STASIS_STATE_DIR ?? DEFAULT_STATE_DIR;
+  const namespace = values.namespace ?? env.STASIS_NAMESPACE ?? DEFAULT_NAMESPACE;
+  if (stateDir === '') throw usageError('Expected `--state-dir` to be a directory, got an empty string');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(namespace)) {
+    throw usageError(`Expected \`--namespace\` to be a name like \`default\`, got \`${namespace}\``);
+  }
+  return { stateDir, namespace, json: values.json ?? false };
+}
+
+/**
+ * Moves global flags given before the command name (`stasis --state-dir D -n ns task list`) into
+ * the environment the command sees, so every command (task, queue, doctor) honours them.
+ */
+export function takeLeadingGlobals(argv: string[], env: NodeJS.ProcessEnv): { argv: string[]; env: NodeJS.ProcessEnv } {
+  const out = { ...env };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const key = name === '--state-dir' ? 'STASIS_STATE_DIR' : name === '--namespace' || name === '-n' ? 'STASIS_NAMESPACE' : null;
+    if (key === null) break;
+    const v = inline ?? argv[++i];
+    if (v === undefined) throw usageError(`Option '${name}' needs a value`);
+    out[key] = v;
+  }
+  return { argv: argv.slice(i), env: out };
+}
+
+/** The single positional a command expects (a task id), or a usage error naming it. */
+export function onePositional(positionals: string[], name: string): string {
+  if (positionals.length === 0) throw usageError(`missing ${name}`);
+  if (positionals.length > 1) throw usageError(`expected one ${name}, got ${positionals.length}: ${positionals.join(' ')}`);
+  return positionals[0]!;
+}
+
+/** Parses repeated `K=V` flags (`--env`, `--annotation`) into a record; `field` names the flag. */
+export function parseKeyValues(list: string[] | undefined, field: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw usageError(`Expected \`--${field}\` to be KEY=VALUE, got \`${kv}\``);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Parses repeated `--env K=V` flags into the OCI form (`K=V` strings), validating each. */
+export function parseEnvList(list: string[] | undefined): string[] {
+  const vars = parseKeyValues(list, 'env');
+  return Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+}
+
+/** Parses a whole number flag within [min, max]; `undefined` stays undefined. */
+export function parseIntFlag(v: string | undefined, field: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usageError(`Expected \`--${field}\` to be a whole number from ${min} to ${max}, got \`${v}\``);
+  }
+  return n;
+}
+
+/** A signal flag: a name with or without SIG (`TERM`, `SIGKILL`) or a number; returned as runc takes it. */
+export function parseSignal(v: string | undefined, fallback = 'SIGTERM'): string | number {
+  if (v === undefined) return fallback;
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n < 1 || n > 64) throw usageError(`Expected \`--signal\` to be a signal number from 1 to 64, got \`${v}\``);
+    return n;
+  }
+  const name = v.toUpperCase();
+  if (!/^(SIG)?[A-Z0-9+-]+$/.test(name)) throw usageError(`Expected \`--signal\` to be a signal like \`TERM\`, got \`${v}\``);
+  return name.startsWith('SIG') ? name : `SIG${name}`;
+}
+
+/** Maps a task's exit status to a process exit code (0-255; a timeout's -1 becomes 255). */
+export function exitCodeOf(status: number): number {
+  if (!Number.isInteger(status) || status < 0 || status > 255) return 255;
+  return status;
+}

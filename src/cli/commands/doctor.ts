@@ -1,0 +1,53 @@
+import type { Command } from '../command.js';
+import { parseCommandArgs, usageError } from '../args.js';
+import { formatTable, jsonLine } from '../output.js';
+import { loadRuntimeConfig } from '../../config/load.js';
+import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
+import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
+import { hostProbe } from '../../host/probe.js';
+
+const options = { json: { type: 'boolean' } } as const;
+
+/** Human output of doctor: one line per check, the fix under each failure, and a verdict. */
+export function formatDoctor(results: CheckResult[]): string {
+  const rows: string[][] = [];
+  for (const r of results) {
+    rows.push([r.status, r.name, r.detail]);
+  }
+  let out = formatTable(['STATUS', 'CHECK', 'DETAIL'], rows);
+  const failed = results.filter((r) => r.status !== 'ok');
+  if (failed.length) {
+    out += '\nTo fix:\n';
+    for (const r of failed) out += `  ${r.name}${r.required ? '' : ' (optional)'}: ${r.fix ?? ''}\n`;
+  }
+  const missing = results.filter((r) => r.status === 'missing').length;
+  out += missing ? `\n${missing} required host dependenc${missing === 1 ? 'y is' : 'ies are'} missing.\n` : '\nThis host is ready for stasis.\n';
+  return out;
+}
+
+/** `stasis doctor`: checks every host requirement and says what to do about each missing one. */
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, root',
+  usage: `Usage: stasis doctor [--json]
+
+Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
+iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server and
+busybox (umoci and skopeo are optional). Prints what is missing and exactly how to get it, and
+exits 1 when a required one is missing. Binaries come from STASIS_RUNC, STASIS_CONMON and
+STASIS_CRIU when set. --json prints {"ok", "checks": [{"name","status","required","detail","fix"}]}.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, options);
+    if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`);
+    const cfg = loadRuntimeConfig({}, io.env);
+    const results = await runHostChecks(hostProbe(io.env), {
+      runc: cfg.runc,
+      conmon: cfg.conmon,
+      criu: cfg.criu,
+      busybox: io.env.STASIS_BUSYBOX ?? BUSYBOX_BINARY,
+    });
+    const ok = hostReady(results);
+    io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from '../command.js';
+import { GLOBAL_OPTIONS, exitCodeOf, onePositional, parseCommandArgs, parseEnvList, usageError } from '../args.js';
+import { exitJson, jsonLine } from '../output.js';
+import { getTask, taskContext } from '../task-context.js';
+import { pipeLogs } from './task-logs.js';
+import type { ExecOpts } from '../../runtime/task.js';
+
+const options = {
+  ...GLOBAL_OPTIONS,
+  'exec-id': { type: 'string' },
+  tty: { type: 'boolean', short: 't' },
+  env: { type: 'string', short: 'e', multiple: true },
+  cwd: { type: 'string' },
+  detach: { type: 'boolean', short: 'd' },
+} as const;
+
+/** `stasis task exec ID -- CMD`: runs another process in a running task, prints its output, exits with its status. */
+export const taskExec: Command = {
+  name: 'task exec',
+  summary: 'run another process inside a running task',
+  usage: `Usage: stasis task exec ID [--exec-id EXEC] [-t/--tty] [-e K=V]... [--cwd DIR] [-d/--detach] -- COMMAND [ARG...]
+
+Starts COMMAND inside the task's namespaces and cgroup, prints its output while it runs, then
+removes it and exits with its exit status. --exec-id names it (default: a random id).
+--detach starts it and prints its id instead; then use task logs/wait/kill/state --exec-id.
+--json (without --detach) prints its exit as 'task wait --json' does, after its output.`,
+  async run(args, io) {
+    const { values, positionals, rest } = parseCommandArgs(args, options);
+    const id = onePositional(positionals, 'task id');
+    if (rest.length === 0) throw usageError('missing the command to run, after --');
+    const opts: ExecOpts = { args: rest, terminal: values.tty ?? false };
+    const env = parseEnvList(values.env);
+    if (env.length) opts.env = env;
+    if (values.cwd !== undefined) opts.cwd = values.cwd;
+    const execId = values['exec-id'] ?? `exec-${randomUUID().slice(0, 8)}`;
+    const ctx = await taskContext(values, io);
+    const task = await getTask(ctx, id);
+    const p = await task.exec(execId, opts);
+    await p.start();
+    if (values.detach) {
+      ctx.out(ctx.json ? jsonLine({ id, execId }) : `${execId}\n`);
+      return 0;
+    }
+    await pipeLogs(p, io, { follow: true, json: false });
+    await p.wait();
+    const exit = await p.delete();
+    if (ctx.json) ctx.out(jsonLine(exitJson(exit)));
+    return exitCodeOf(exit.status);
+  },
+};

@@ -1,0 +1,46 @@
+import type { Command, CliIO } from '../command.js';
+import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { jsonLine } from '../output.js';
+import { getTask, targetProcess, taskContext } from '../task-context.js';
+import type { LogEntry, Process } from '../../runtime/task.js';
+
+const options = { ...GLOBAL_OPTIONS, follow: { type: 'boolean', short: 'f' }, 'exec-id': { type: 'string' } } as const;
+
+/** Writes one log entry: its text to stdout or stderr as the process wrote it, or a JSON line. */
+export function writeLogEntry(io: Pick<CliIO, 'stdout' | 'stderr'>, e: LogEntry, json: boolean): void {
+  if (json) io.stdout.write(jsonLine(e));
+  else (e.stream === 'stderr' ? io.stderr : io.stdout).write(e.partial ? e.data : `${e.data}\n`);
+}
+
+/** Copies a process' log to the CLI's output until it ends (or, following, until the process exits or SIGINT). */
+export async function pipeLogs(p: Process, io: CliIO, o: { follow: boolean; json: boolean }): Promise<void> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  try {
+    for await (const e of p.logs({ follow: o.follow, signal: ac.signal })) writeLogEntry(io, e, o.json);
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+/** `stasis task logs ID`: prints the task's output; --follow keeps printing until it exits. */
+export const taskLogs: Command = {
+  name: 'task logs',
+  summary: "print a task's output (--follow to stream it)",
+  usage: `Usage: stasis task logs ID [-f/--follow] [--exec-id EXEC] [--json] [--state-dir DIR] [-n NAMESPACE]
+
+Prints the task's log: what it wrote to stdout goes to stdout, stderr to stderr. --follow keeps
+printing until the task stops (or Ctrl-C). --json prints one {"time","stream","data","partial"}
+object per line. --exec-id reads an exec process' log instead.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, options);
+    const id = onePositional(positionals, 'task id');
+    const ctx = await taskContext(values, io);
+    const p = await targetProcess(await getTask(ctx, id), values['exec-id']);
+    await pipeLogs(p, io, { follow: values.follow ?? false, json: ctx.json });
+    return 0;
+  },
+};

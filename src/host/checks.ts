@@ -1,0 +1,177 @@
+/**
+ * Host requirement checks behind `stasis doctor`. Every check reads the host through a HostProbe,
+ * so the decisions (what is ok, what is missing, what to do about it) are pure and unit-tested.
+ */
+import { parseCgroupMounts, versionLine } from './parse.js';
+
+/** Outcome of one check: ok, missing (required and absent), or warn (optional and absent). */
+export type CheckStatus = 'ok' | 'missing' | 'warn';
+
+/** One line of `stasis doctor`. */
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  /** Whether a failure makes doctor exit non-zero. */
+  required: boolean;
+  /** What was found (a version, a path) or what is wrong. */
+  detail: string;
+  /** Exactly what to do when it is not ok. */
+  fix?: string;
+}
+
+/** Result of running a program. `found` is false when it could not be executed at all. */
+export interface RunResult {
+  found: boolean;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How checks look at the host (real: probe.ts; tests: a fake). */
+export interface HostProbe {
+  run(file: string, args: string[]): Promise<RunResult>;
+  /** File contents, or null when unreadable. */
+  readFile(path: string): Promise<string | null>;
+  exists(path: string): Promise<boolean>;
+  /** Absolute path of a program found in PATH or the sbin directories, or null. */
+  which(name: string): Promise<string | null>;
+  uid(): number;
+}
+
+/** The binaries the runtime is configured to use. */
+export interface HostBinaries {
+  runc: string;
+  conmon: string;
+  criu: string;
+  busybox: string;
+}
+
+const SETUP = 'run: npm run setup';
+
+function result(name: string, ok: boolean, required: boolean, detail: string, fix: string): CheckResult {
+  if (ok) return { name, status: 'ok', required, detail };
+  return { name, status: required ? 'missing' : 'warn', required, detail, fix };
+}
+
+/** Checks a program that answers `--version` (runc, conmon, redis-server, …). */
+export async function checkVersioned(
+  probe: HostProbe,
+  o: { name: string; path: string; pkg: string; envVar?: string; required?: boolean; versionArgs?: string[] },
+): Promise<CheckResult> {
+  const required = o.required ?? true;
+  const pathHint = o.envVar ? ` (or set ${o.envVar} to its path)` : '';
+  const fix = `install package ${o.pkg} (${SETUP})${pathHint}`;
+  const r = await probe.run(o.path, o.versionArgs ?? ['--version']);
+  if (!r.found) return result(o.name, false, required, `not found at ${o.path}`, fix);
+  if (r.exitCode !== 0) return result(o.name, false, required, `${o.path} --version exited ${r.exitCode}: ${lastLine(r)}`, fix);
+  return result(o.name, true, required, `${versionLine(r.stdout || r.stderr)} (${o.path})`, fix);
+}
+
+/** Checks CRIU: `criu check` must say "Looks good". */
+export async function checkCriu(probe: HostProbe, criu: string): Promise<CheckResult> {
+  const fix = `${SETUP} (installs a CRIU 4.x as /usr/local/bin/stasis-criu), or set STASIS_CRIU to a criu that passes 'criu check'`;
+  const r = await probe.run(criu, ['check']);
+  if (!r.found) return result('criu', false, true, `not found at ${criu}`, fix);
+  const text = `${r.stdout}\n${r.stderr}`;
+  if (r.exitCode !== 0 || !/Looks good/i.test(text)) {
+    return result('criu', false, true, `${criu} check failed (exit ${r.exitCode}): ${lastLine(r)}`, fix);
+  }
+  const v = await probe.run(criu, ['--version']);
+  const version = v.found && v.exitCode === 0 ? versionLine(v.stdout) : 'version unknown';
+  return result('criu', true, true, `${version}, criu check: Looks good (${criu})`, fix);
+}
+
+/** Checks that a program is on PATH (iptables-restore, umoci, …). */
+export async function checkOnPath(
+  probe: HostProbe,
+  o: { name: string; program: string; pkg: string; why?: string; required?: boolean },
+): Promise<CheckResult> {
+  const p = await probe.which(o.program);
+  const why = o.why ? `; ${o.why}` : '';
+  return result(o.name, p !== null, o.required ?? true, p ?? `${o.program} not found in PATH`, `install package ${o.pkg} (${SETUP})${why}`);
+}
+
+/** Checks a file exists (busybox). */
+export async function checkFile(probe: HostProbe, o: { name: string; path: string; pkg: string }): Promise<CheckResult> {
+  const ok = await probe.exists(o.path);
+  return result(o.name, ok, true, ok ? o.path : `not found at ${o.path}`, `install package ${o.pkg} (${SETUP})`);
+}
+
+/** The cgroup controllers the runtime needs (freezer is built into cgroup v2). */
+export const CGROUP_V1_CONTROLLERS = ['memory', 'cpu', 'pids', 'freezer'] as const;
+const CGROUP_V2_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
+
+/** Checks the cgroup controllers are mounted: v1 (or hybrid) under /sys/fs/cgroup, or unified v2. */
+export async function checkCgroups(probe: HostProbe): Promise<CheckResult> {
+  const mountinfo = (await probe.readFile('/proc/self/mountinfo')) ?? '';
+  const m = parseCgroupMounts(mountinfo);
+  if (m.v1.size > 0) {
+    const missing = CGROUP_V1_CONTROLLERS.filter((c) => !m.v1.has(c));
+    const mode = m.v2Path ? 'cgroup v1 (hybrid)' : 'cgroup v1';
+    return result(
+      'cgroups',
+      missing.length === 0,
+      true,
+      missing.length === 0 ? `${mode}: ${CGROUP_V1_CONTROLLERS.join(', ')}` : `${mode}: controller(s) not mounted: ${missing.join(', ')}`,
+      `mount them, e.g. mkdir -p /sys/fs/cgroup/${missing[0] ?? 'memory'} && mount -t cgroup -o ${missing[0] ?? 'memory'} cgroup /sys/fs/cgroup/${missing[0] ?? 'memory'}` +
+        (missing.includes('memory') ? ' (memory may need cgroup_enable=memory on the kernel command line)' : ''),
+    );
+  }
+  if (m.v2Path) {
+    const ctl = ((await probe.readFile(`${m.v2Path}/cgroup.controllers`)) ?? '').trim().split(/\s+/).filter(Boolean);
+    const missing = CGROUP_V2_CONTROLLERS.filter((c) => !ctl.includes(c));
+    return result(
+      'cgroups',
+      missing.length === 0,
+      true,
+      missing.length === 0 ? `cgroup v2 at ${m.v2Path}: ${ctl.join(', ')}` : `cgroup v2 at ${m.v2Path}: controller(s) missing: ${missing.join(', ')}`,
+      `enable them: echo '${missing.map((c) => `+${c}`).join(' ')}' > ${m.v2Path}/cgroup.subtree_control (or boot with them enabled)`,
+    );
+  }
+  return result('cgroups', false, true, 'no cgroup filesystem mounted', 'mount cgroups under /sys/fs/cgroup (a systemd host does this at boot)');
+}
+
+/** Checks overlayfs is available (/proc/filesystems lists `overlay`). */
+export async function checkOverlay(probe: HostProbe): Promise<CheckResult> {
+  const fs = (await probe.readFile('/proc/filesystems')) ?? '';
+  const ok = fs.split('\n').some((l) => l.trim().split(/\s+/).pop() === 'overlay');
+  return result('overlayfs', ok, true, ok ? 'overlay in /proc/filesystems' : 'overlay not in /proc/filesystems', 'run: modprobe overlay');
+}
+
+/** Checks the CLI runs as root (runc, conmon and CRIU need it). */
+export function checkRoot(probe: HostProbe): CheckResult {
+  const uid = probe.uid();
+  return result('root', uid === 0, true, uid === 0 ? 'running as root' : `running as uid ${uid}`, 'run stasis as root (e.g. sudo stasis …)');
+}
+
+/** Runs every host check, in the order doctor prints them. */
+export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promise<CheckResult[]> {
+  return [
+    checkRoot(probe),
+    await checkVersioned(probe, { name: 'runc', path: bin.runc, pkg: 'runc', envVar: 'STASIS_RUNC' }),
+    await checkVersioned(probe, { name: 'conmon', path: bin.conmon, pkg: 'conmon', envVar: 'STASIS_CONMON' }),
+    await checkCriu(probe, bin.criu),
+    await checkOnPath(probe, {
+      name: 'iptables-restore',
+      program: 'iptables-restore',
+      pkg: 'iptables',
+      why: 'CRIU runs it to lock the network during a checkpoint',
+    }),
+    await checkCgroups(probe),
+    await checkOverlay(probe),
+    await checkOnPath(probe, { name: 'redis-server', program: 'redis-server', pkg: 'redis-server', why: 'the job queue needs it' }),
+    await checkFile(probe, { name: 'busybox', path: bin.busybox, pkg: 'busybox-static' }),
+    await checkOnPath(probe, { name: 'umoci', program: 'umoci', pkg: 'umoci', required: false, why: 'only to unpack OCI images' }),
+    await checkOnPath(probe, { name: 'skopeo', program: 'skopeo', pkg: 'skopeo', required: false, why: 'only to fetch OCI images' }),
+  ];
+}
+
+/** True when no required check failed. */
+export function hostReady(results: CheckResult[]): boolean {
+  return results.every((r) => r.status !== 'missing');
+}
+
+function lastLine(r: RunResult): string {
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? 'no output';
+}

@@ -1,0 +1,101 @@
+/** Output of the job commands (run, submit, status, logs, result): summaries and log lines. Pure. */
+import type { JobStatusInfo } from '../queue/client.js';
+import type { JobResult } from '../queue/result.js';
+import { formatBytes } from '../sandbox/limits.js';
+
+/** Exit code of `stasis run` when the job did not produce an exit status (as `docker run`'s 125). */
+export const EXIT_NO_STATUS = 125;
+
+/** One line of job output and the stream it belongs on. */
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+const STREAM_PREFIX = /^(stdout|stderr)(?:[:|] ?| )/;
+
+/**
+ * Splits one job.log entry into output lines. Entries may hold several lines; a line that starts
+ * with `stdout: `/`stderr: ` (or `stdout|`) goes to that stream, anything else to stdout as is.
+ */
+export function splitLogEntry(entry: string): OutputLine[] {
+  const body = entry.endsWith('\n') ? entry.slice(0, -1) : entry;
+  return body.split('\n').map((line) => {
+    const m = STREAM_PREFIX.exec(line);
+    return m ? { stream: m[1] as OutputLine['stream'], text: line.slice(m[0].length) } : { stream: 'stdout', text: line };
+  });
+}
+
+/** The process exit code `stasis run` ends with for a result: the job's status, or 125 without one. */
+export function runExitCode(r: JobResult): number {
+  const s = r.exitStatus;
+  if (s === null || !Number.isInteger(s)) return EXIT_NO_STATUS;
+  return s < 0 || s > 255 ? 255 : s;
+}
+
+function ms(n: number): string {
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+}
+
+/** The one-line summary `stasis run` prints to stderr when the job has finished. */
+export function formatRunSummary(r: JobResult): string {
+  const head =
+    r.exitStatus === null
+      ? `job ${r.jobId} did not run (${r.reason}${r.error ? `: ${r.error.message}` : ''})`
+      : `job ${r.jobId} ${r.reason === 'exited' ? 'exited' : r.reason} with status ${r.exitStatus}${r.signal ? ` (${r.signal})` : ''}`;
+  const parts = [head];
+  if (r.exitStatus !== null) {
+    parts.push(`wall ${ms(r.wallMs)}`, `cpu ${ms(r.cpuMs)}`, `peak memory ${formatBytes(r.peakMemoryBytes)}`);
+  }
+  if (r.stdoutTruncated || r.stderrTruncated) parts.push('output truncated in the result');
+  parts.push(`node ${r.nodeId}`);
+  return `stasis: ${parts.join(', ')}\n`;
+}
+
+/** `stasis result ID` for people: `key: value` lines, then stdout/stderr. */
+export function formatResult(r: JobResult): string {
+  const rows: [string, string][] = [
+    ['job', r.jobId],
+    ['attempt', String(r.attempt)],
+    ['node', r.nodeId],
+    ['task', `${r.namespace}/${r.taskId}`],
+    ['status', r.status],
+    ['reason', r.reason],
+    ['exit status', r.exitStatus === null ? '-' : String(r.exitStatus)],
+    ['signal', r.signal ?? '-'],
+    ['started at', r.startedAt ?? '-'],
+    ['exited at', r.exitedAt ?? '-'],
+    ['wall', ms(r.wallMs)],
+    ['cpu', ms(r.cpuMs)],
+    ['peak memory', formatBytes(r.peakMemoryBytes)],
+    ['log', r.logPath ?? '-'],
+  ];
+  if (r.error) rows.push(['error', `${r.error.code}: ${r.error.message}`]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  let out = rows.map(([k, v]) => `${`${k}:`.padEnd(w + 1)} ${v}`).join('\n') + '\n';
+  const block = (name: string, text: string, truncated: boolean) =>
+    text ? `--- ${name}${truncated ? ' (truncated)' : ''} ---\n${text.endsWith('\n') ? text : `${text}\n`}` : '';
+  out += block('stdout', r.stdout, r.stdoutTruncated) + block('stderr', r.stderr, r.stderrTruncated);
+  return out;
+}
+
+/** `stasis status ID` for people. */
+export function formatStatus(s: JobStatusInfo): string {
+  const rows: [string, string][] = [
+    ['job', s.id],
+    ['name', s.name],
+    ['state', s.state + (s.cancelRequested && s.state !== 'completed' ? ' (cancel requested)' : '')],
+    ['attempts made', String(s.attemptsMade)],
+    ['created at', s.createdAt ?? '-'],
+    ['processed at', s.processedAt ?? '-'],
+    ['finished at', s.finishedAt ?? '-'],
+  ];
+  if (s.progress !== null) rows.push(['progress', JSON.stringify(s.progress)]);
+  if (s.failedReason) rows.push(['failed reason', s.failedReason]);
+  if (s.result) {
+    rows.push(['reason', s.result.reason], ['exit status', s.result.exitStatus === null ? '-' : String(s.result.exitStatus)]);
+    rows.push(['exited at', s.result.exitedAt ?? '-']);
+  }
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(w + 1)} ${v}`).join('\n') + '\n';
+}

@@ -1,0 +1,304 @@
+/**
+ * The typed client for producer applications: submit a job, wait for its result envelope, read its
+ * status and logs, cancel it. Plain BullMQ underneath (Queue, QueueEvents, Job); anything here can
+ * also be done without stasis code (docs/client.md).
+ */
+import { Job, Queue, QueueEvents, type JobsOptions, type JobState } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errors } from '../errors.js';
+import { JobPayloadSchema, formatIssues, type JobPayloadInput } from './job-schema.js';
+import { isJobResult, type JobResult } from './result.js';
+import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
+import { BASE_REDIS_OPTIONS, resolveConnection, type ResolvedConnection } from './connection.js';
+
+/** The queue name used when none is given (env STASIS_QUEUE overrides it). */
+export const DEFAULT_QUEUE = 'stasis';
+
+/** The queue name: explicit, then STASIS_QUEUE, then 'stasis'. */
+export function queueNameFrom(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return explicit || env.STASIS_QUEUE || DEFAULT_QUEUE;
+}
+
+/** Options of a StasisClient. */
+export interface StasisClientOptions {
+  /** ioredis options (maxRetriesPerRequest: null is added). */
+  connection: RedisOptions;
+  queue?: string;
+  /** BullMQ key prefix (default 'bull'). */
+  prefix?: string;
+}
+
+/** Options of StasisClient.connect: resolve the connection the way the CLI does. */
+export interface ConnectOptions {
+  /** A Redis URL; beats REDIS_URL. Without either, the embedded Redis under `stateDir` is used. */
+  redis?: string;
+  env?: NodeJS.ProcessEnv;
+  stateDir?: string;
+  queue?: string;
+  prefix?: string;
+}
+
+/** BullMQ options of one submitted job. */
+export interface SubmitOptions {
+  /** Job name (free text; default 'run'). */
+  name?: string;
+  /** Your own job id (BullMQ ignores a duplicate add while the first exists). */
+  jobId?: string;
+  /** 1 is the highest priority. */
+  priority?: number;
+  /** Attempts for runtime failures (failed-to-start); a non-zero exit is not a failure. */
+  attempts?: number;
+  backoff?: JobsOptions['backoff'];
+  /** Delay before the job becomes runnable, ms. */
+  delay?: number;
+  removeOnComplete?: JobsOptions['removeOnComplete'];
+  removeOnFail?: JobsOptions['removeOnFail'];
+}
+
+/** What status() reports about a job. Times are ISO 8601 or null. */
+export interface JobStatusInfo {
+  id: string;
+  name: string;
+  state: JobState | 'unknown';
+  /** The runner's progress object ({ status, pid, … }) or null. */
+  progress: unknown;
+  attemptsMade: number;
+  failedReason: string | null;
+  createdAt: string | null;
+  processedAt: string | null;
+  finishedAt: string | null;
+  /** The result envelope once completed. */
+  result: JobResult | null;
+  cancelRequested: boolean;
+}
+
+/** What cancel() did. */
+export interface CancelOutcome {
+  jobId: string;
+  /** The job's state when the request was made. */
+  state: JobState | 'unknown';
+  /** False when the job had already finished (nothing to cancel). */
+  requested: boolean;
+  /** Runner connections that received the request right away (0: it waits in the key for pickup). */
+  delivered: number;
+}
+
+/** Options of logs(). */
+export interface LogsOptions {
+  /** Keep reading until the job finishes. */
+  follow?: boolean;
+  /** Poll interval while following (default 200 ms). */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'unknown']);
+
+function iso(ms: number | undefined): string | null {
+  return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+function asResult(v: unknown): JobResult | null {
+  let x = v;
+  if (typeof x === 'string') {
+    try {
+      x = JSON.parse(x);
+    } catch {
+      return null;
+    }
+  }
+  return isJobResult(x) ? x : null;
+}
+
+/** A producer's handle on a stasis queue. close() when done. */
+export class StasisClient {
+  /** The BullMQ queue (for anything the client does not wrap). */
+  readonly queue: Queue;
+  readonly queueName: string;
+  private readonly ref: QueueRef;
+  private readonly connection: RedisOptions;
+  private events: Promise<QueueEvents> | null = null;
+  private redis: Redis | null = null;
+  private onClose: (() => Promise<void>) | null = null;
+
+  constructor(o: StasisClientOptions) {
+    this.connection = { ...o.connection, ...BASE_REDIS_OPTIONS };
+    this.queueName = o.queue ?? DEFAULT_QUEUE;
+    this.ref = { queue: this.queueName, prefix: o.prefix ?? DEFAULT_PREFIX };
+    this.queue = new Queue(this.queueName, { connection: this.connection, prefix: this.ref.prefix });
+  }
+
+  /** Connects like the CLI: `redis` URL, then REDIS_URL, then the embedded Redis under `stateDir`. */
+  static async connect(o: ConnectOptions = {}): Promise<StasisClient> {
+    const env = o.env ?? process.env;
+    const conn: ResolvedConnection = await resolveConnection({
+      ...(o.redis !== undefined ? { redis: o.redis } : {}),
+      env,
+      stateDir: o.stateDir ?? env.STASIS_STATE_DIR ?? '/var/lib/stasis',
+    });
+    const client = new StasisClient({ connection: conn.options, queue: queueNameFrom(o.queue, env), ...(o.prefix ? { prefix: o.prefix } : {}) });
+    client.onClose = () => conn.release();
+    return client;
+  }
+
+  /** Validates `payload` (field-level ERR_INVALID_ARGUMENT) and adds it; resolves to the job id. */
+  async submit(payload: JobPayloadInput, opts: SubmitOptions = {}): Promise<string> {
+    const parsed = JobPayloadSchema.safeParse(payload);
+    if (!parsed.success) {
+      const lines = formatIssues(parsed.error.issues);
+      throw errors.invalidArgument(`invalid job payload: ${lines.join('; ')}`, {
+        field: parsed.error.issues[0]?.path.join('.') || '(payload)',
+        issues: lines,
+      });
+    }
+    const { name, ...jobOpts } = opts;
+    const job = await this.queue.add(name ?? 'run', payload, jobOpts);
+    if (!job.id) throw errors.internal('BullMQ returned a job without an id');
+    return job.id;
+  }
+
+  /**
+   * Waits until the job finishes and resolves to its result envelope. Rejects with ERR_NOT_FOUND for
+   * an unknown id, ERR_RUNTIME when the job failed (details.failedReason), and ERR_UNAVAILABLE when
+   * `timeoutMs` passes first (the job keeps running).
+   */
+  async wait(jobId: string, o: { timeoutMs?: number } = {}): Promise<JobResult> {
+    const job = await this.job(jobId);
+    const events = await this.queueEvents();
+    try {
+      return this.envelope(jobId, await job.waitUntilFinished(events, o.timeoutMs));
+    } catch (e) {
+      const state = await this.queue.getJobState(jobId);
+      if (state === 'failed') throw await this.failure(jobId);
+      if (state === 'completed') return this.envelope(jobId, (await this.job(jobId)).returnvalue);
+      if (o.timeoutMs !== undefined) {
+        throw errors.unavailable(`job ${jobId} did not finish within ${o.timeoutMs} ms (it is ${state})`, { jobId, state, timeoutMs: o.timeoutMs });
+      }
+      throw e;
+    }
+  }
+
+  /** The result envelope of a completed job; null while it has not finished; ERR_RUNTIME when it failed. */
+  async result(jobId: string): Promise<JobResult | null> {
+    const job = await this.job(jobId);
+    const state = await job.getState();
+    if (state === 'failed') throw await this.failure(jobId);
+    if (state !== 'completed') return null;
+    return this.envelope(jobId, job.returnvalue);
+  }
+
+  /** The job's state, progress, attempts, times and (once completed) its result envelope. */
+  async status(jobId: string): Promise<JobStatusInfo> {
+    const job = await this.job(jobId);
+    const state = await job.getState();
+    const cancel = await readCancelRequest(await this.conn(), this.ref, jobId);
+    const progress = job.progress;
+    return {
+      id: jobId,
+      name: job.name,
+      state,
+      progress: typeof progress === 'object' || (typeof progress === 'number' && progress !== 0) ? progress : null,
+      attemptsMade: job.attemptsMade,
+      failedReason: job.failedReason || null,
+      createdAt: iso(job.timestamp),
+      processedAt: iso(job.processedOn),
+      finishedAt: iso(job.finishedOn),
+      result: state === 'completed' ? asResult(job.returnvalue) : null,
+      cancelRequested: cancel !== null,
+    };
+  }
+
+  /**
+   * The job's log entries (what the runner wrote with job.log: output lines as they ran). With
+   * `follow`, keeps polling until the job has finished and every entry was read.
+   */
+  async *logs(jobId: string, o: LogsOptions = {}): AsyncGenerator<string> {
+    await this.job(jobId);
+    const pollMs = o.pollMs ?? 200;
+    let offset = 0;
+    for (;;) {
+      if (o.signal?.aborted) return;
+      // Read the state BEFORE the entries: a job seen finished here has written all its entries.
+      const state = o.follow ? await this.queue.getJobState(jobId) : 'completed';
+      for (;;) {
+        const { logs } = await this.queue.getJobLogs(jobId, offset, offset + 499, true);
+        for (const line of logs) yield line;
+        offset += logs.length;
+        if (logs.length < 500) break;
+      }
+      if (FINISHED.has(state)) return;
+      try {
+        await sleep(pollMs, undefined, o.signal ? { signal: o.signal } : {});
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Asks the runner to cancel the job (see cancel.ts): a running job's container is stopped and the job
+   * completes with reason 'cancelled'; a job not yet started completes as 'cancelled' when picked up.
+   */
+  async cancel(jobId: string, reason = 'cancelled by client'): Promise<CancelOutcome> {
+    const job = await this.job(jobId);
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return { jobId, state, requested: false, delivered: 0 };
+    const delivered = await requestCancel(await this.conn(), this.ref, jobId, reason);
+    return { jobId, state, requested: true, delivered };
+  }
+
+  /** Number of BullMQ workers (runner nodes' consumers) connected to this queue. */
+  async runnerCount(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
+  /** Closes every connection (and drops the embedded Redis lease when connect() took one). */
+  async close(): Promise<void> {
+    const events = this.events;
+    this.events = null;
+    await Promise.allSettled([
+      this.queue.close(),
+      events?.then((e) => e.close()),
+      this.redis?.quit(),
+    ]);
+    this.redis = null;
+    const onClose = this.onClose;
+    this.onClose = null;
+    await onClose?.();
+  }
+
+  private async job(jobId: string): Promise<Job> {
+    const job = await Job.fromId(this.queue, jobId);
+    if (!job) throw errors.notFound(`no job ${jobId} in queue ${this.queueName}`, { jobId, queue: this.queueName });
+    return job;
+  }
+
+  private async failure(jobId: string) {
+    const job = await this.job(jobId);
+    return errors.runtime(`job ${jobId} failed: ${job.failedReason || 'no reason recorded'}`, {
+      jobId,
+      failedReason: job.failedReason,
+      attemptsMade: job.attemptsMade,
+    });
+  }
+
+  private envelope(jobId: string, v: unknown): JobResult {
+    const r = asResult(v);
+    if (!r) throw errors.internal(`job ${jobId} completed without a stasis result envelope`, { jobId, returnvalue: v });
+    return r;
+  }
+
+  private queueEvents(): Promise<QueueEvents> {
+    if (!this.events) {
+      const ev = new QueueEvents(this.queueName, { connection: this.connection, prefix: this.ref.prefix });
+      this.events = ev.waitUntilReady().then(() => ev);
+    }
+    return this.events;
+  }
+
+  private async conn(): Promise<Redis> {
+    if (!this.redis) this.redis = new Redis(this.connection);
+    return this.redis;
+  }
+}

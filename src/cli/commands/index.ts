@@ -1,6 +1,11 @@
 import type { Command } from '../command.js';
 import { doctor } from './doctor.js';
 import { taskCommands } from './task.js';
+import { submitCommand } from './submit.js';
+import { statusCommand } from './status.js';
+import { logsCommand } from './logs.js';
+import { resultCommand } from './result.js';
+import { cancelCommand } from './cancel.js';
 
 /**
  * Every command of the CLI, in the order `stasis --help` lists them. Add a command by importing
@@ -9,4 +14,9 @@ import { taskCommands } from './task.js';
 export const commands: Command[] = [
   ...taskCommands,
   doctor,
+  submitCommand,
+  statusCommand,
+  logsCommand,
+  resultCommand,
+  cancelCommand,
 ];

@@ -1,0 +1,112 @@
+/**
+ * Task.checkpoint: a 'checkpointing' marker first (so a crash mid-dump is recognisable), then
+ * `runc checkpoint` with CRIU, then the spec, the rootfs diff and checkpoint.json (written last: its
+ * presence means the directory is complete). See CHECKPOINT_LAYOUT in task.ts.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { waitExit } from '../monitor/exit-file.js';
+import { writeRootfsDiff } from '../sandbox/rootfs.js';
+import { errors, hasCode, StasisError } from '../errors.js';
+import type { RuntimeContext } from './context.js';
+import type { TaskPaths } from './layout.js';
+import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
+import { CHECKPOINT_LAYOUT, type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
+
+/** How long to wait for conmon to record the exit after a checkpoint ended the task. */
+const EXIT_AFTER_DUMP_MS = 10_000;
+
+/** Refuses a relative path or a directory that already holds something. */
+async function prepareDir(dir: string): Promise<string> {
+  if (typeof dir !== 'string' || !path.isAbsolute(dir)) {
+    throw errors.invalidArgument(`Expected the checkpoint path to be absolute, got \`${String(dir)}\``, { field: 'path' });
+  }
+  const entries = await fs.readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  if (entries.length > 0) throw errors.alreadyExists(`checkpoint path ${dir} is not empty`, { path: dir });
+  await fs.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Checkpoints the task (the caller holds its lock and checked it is running or paused). */
+export async function checkpointTask(
+  ctx: RuntimeContext,
+  rec: TaskRecord,
+  p: TaskPaths,
+  target: string,
+  opts: CheckpointOptions,
+): Promise<CheckpointResult> {
+  const dir = await prepareDir(target);
+  const images = path.join(dir, CHECKPOINT_LAYOUT.images);
+  const work = path.join(dir, CHECKPOINT_LAYOUT.work);
+  const incremental = !!opts.preDump || !!opts.parentPath;
+  const leaveRunning = !!opts.leaveRunning || !!opts.preDump;
+  await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning });
+  const started = Date.now();
+  try {
+    await ctx.runc.checkpoint(rec.info.containerId, {
+      imagePath: images,
+      workPath: work,
+      leaveRunning: !!opts.leaveRunning,
+      tcpEstablished: opts.tcpEstablished,
+      fileLocks: opts.fileLocks,
+      externalUnixSockets: opts.externalUnixSockets,
+      shellJob: opts.shellJob,
+      preDump: opts.preDump,
+      ...(opts.parentPath ? { parentPath: opts.parentPath } : {}),
+    });
+  } catch (e) {
+    await removeMarker(p.markersDir, 'checkpointing');
+    if (incremental && hasCode(e)) {
+      const err = e as StasisError;
+      throw new StasisError(
+        'ERR_CHECKPOINT',
+        `incremental checkpoint of task ${rec.info.id} failed: ${err.message}`,
+        { ...err.details, incremental: true },
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const dumpMs = Date.now() - started;
+  const createdAt = new Date().toISOString();
+  const criuLog = path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log');
+  try {
+    if (!opts.preDump) await writeImageFiles(rec, p, dir, opts, createdAt);
+  } finally {
+    if (!leaveRunning) {
+      await writeMarker(p.markersDir, 'checkpointed', { path: dir, leaveRunning: false });
+      await removeMarker(p.markersDir, 'checkpointing');
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), EXIT_AFTER_DUMP_MS);
+      await waitExit(p.runDir, ac.signal).catch(() => undefined);
+      clearTimeout(t);
+    } else {
+      await removeMarker(p.markersDir, 'checkpointing');
+    }
+  }
+  return { path: dir, criuLog, dumpMs, leaveRunning, createdAt };
+}
+
+async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string): Promise<void> {
+  const spec = (await readJson(p.spec)) ?? rec.info.spec;
+  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
+  const hasRootfsDiff = opts.rootfsDiff !== false;
+  if (hasRootfsDiff) await writeRootfsDiff(p.upper, path.join(dir, CHECKPOINT_LAYOUT.rootfsDiff));
+  const meta: CheckpointMeta = {
+    version: 1,
+    taskId: rec.info.id,
+    namespace: rec.info.namespace,
+    rootfs: rec.rootfs,
+    terminal: rec.terminal,
+    leaveRunning: !!opts.leaveRunning,
+    createdAt,
+    hasRootfsDiff,
+    limits: rec.limits,
+    network: rec.network,
+    annotations: rec.info.annotations,
+  };
+  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.meta), meta);
+}

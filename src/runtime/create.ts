@@ -1,0 +1,127 @@
+/**
+ * TaskManager.create and the shared launch steps of create and restore: claim the task dir, write
+ * the bundle, mount the overlay, persist the record, then hand the container to conmon. Any failure
+ * undoes everything (container, mount, directory) before the error is rethrown.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { launchMonitor } from '../monitor/launch.js';
+import { mountOverlay } from '../sandbox/rootfs.js';
+import { buildSpec } from '../sandbox/spec.js';
+import { errors } from '../errors.js';
+import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
+import { cgroupsPathFor, containerIdFor, hostnameFor, validateId } from './ids.js';
+import { removeTaskDir } from './init-ops.js';
+import { TaskProcess } from './init-process.js';
+import { namespaceDir, taskPaths, type TaskPaths } from './layout.js';
+import { withLock } from './lock.js';
+import { writeJsonAtomic, type TaskRecord } from './records.js';
+import { DEFAULT_NAMESPACE, type CreateTaskOptions, type Task } from './task.js';
+
+/** Resolves and validates a lower rootfs directory. */
+export async function checkRootfs(rootfs: unknown, field = 'rootfs'): Promise<string> {
+  if (typeof rootfs !== 'string' || rootfs === '') {
+    throw errors.invalidArgument(`Expected \`${field}\` to be a directory path, got \`${JSON.stringify(rootfs)}\``, { field });
+  }
+  const abs = path.resolve(rootfs);
+  const st = await fs.stat(abs).catch(() => undefined);
+  if (!st?.isDirectory()) throw errors.invalidArgument(`Expected \`${field}\` to be an existing directory, got \`${abs}\``, { field });
+  return abs;
+}
+
+/** Creates the task dir exclusively; ERR_ALREADY_EXISTS when the id is taken. */
+export async function claimTaskDir(ctx: RuntimeContext, namespace: string, id: string): Promise<TaskPaths> {
+  const p = taskPaths(ctx.paths.tasksDir, namespace, id);
+  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true });
+  try {
+    await fs.mkdir(p.dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw errors.alreadyExists(`task ${id} already exists in namespace ${namespace}`, { id, namespace });
+    }
+    throw e;
+  }
+  if (await ctx.runc.state(containerIdFor(namespace, id))) {
+    await fs.rm(p.dir, { recursive: true, force: true });
+    throw errors.alreadyExists(`a runc container ${containerIdFor(namespace, id)} already exists without a task dir (run recover())`);
+  }
+  return p;
+}
+
+/** Undoes a failed launch: force-deletes the container, unmounts, removes the dir. Never throws. */
+export async function undoLaunch(ctx: RuntimeContext, containerId: string, p: TaskPaths): Promise<void> {
+  await ctx.runc.delete(containerId, true).catch(() => undefined);
+  await removeTaskDir(p).catch(() => undefined);
+}
+
+/** Creates a task: bundle, overlay, record, conmon + runc create. Status 'created'. */
+export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Promise<Task> {
+  if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected create options to be an object', { field: 'options' });
+  const namespace = validateId(o.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+  const id = validateId(o.id, 'id');
+  const rootfs = await checkRootfs(o.rootfs);
+  if (o.timeoutSeconds !== undefined && (!Number.isFinite(o.timeoutSeconds) || o.timeoutSeconds <= 0)) {
+    throw errors.invalidArgument(`Expected \`timeoutSeconds\` to be a positive number, got \`${o.timeoutSeconds}\``, { field: 'timeoutSeconds' });
+  }
+  const proc = o.process ?? ({} as CreateTaskOptions['process']);
+  const containerId = containerIdFor(namespace, id);
+  const spec = buildSpec({
+    hostname: o.hostname ?? hostnameFor(id),
+    args: proc.args,
+    env: proc.env,
+    cwd: proc.cwd,
+    user: proc.user,
+    terminal: proc.terminal,
+    consoleSize: proc.consoleSize,
+    limits: o.limits,
+    network: o.network,
+    cgroupsPath: cgroupsPathFor(namespace, id),
+    annotations: o.annotations,
+  });
+  return withLock(taskLockFile(ctx, namespace, id), async () => {
+    const p = await claimTaskDir(ctx, namespace, id);
+    const rec: TaskRecord = {
+      version: 1,
+      info: {
+        id,
+        namespace,
+        runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
+        spec,
+        bundle: p.bundle,
+        containerId,
+        createdAt: new Date().toISOString(),
+        annotations: { ...(o.annotations ?? {}) },
+      },
+      rootfs,
+      limits: { ...(o.limits ?? {}) },
+      network: o.network ?? 'none',
+      terminal: proc.terminal ?? false,
+      stdin: o.stdin ?? false,
+      ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+    };
+    try {
+      await fs.mkdir(p.bundle, { recursive: true });
+      await fs.mkdir(p.runDir, { recursive: true });
+      await writeJsonAtomic(p.spec, spec);
+      await mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs });
+      await writeJsonAtomic(p.record, rec);
+      const { pid } = await launchMonitor({
+        conmon: ctx.config.conmon,
+        runc: ctx.config.runc,
+        runcRoot: ctx.paths.runcRoot,
+        containerId,
+        bundle: p.bundle,
+        runDir: p.runDir,
+        terminal: rec.terminal,
+        stdin: rec.stdin,
+        ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
+      });
+      rec.pid = pid;
+      await writeJsonAtomic(p.record, rec);
+    } catch (e) {
+      await undoLaunch(ctx, containerId, p);
+      throw e;
+    }
+    return new TaskProcess(ctx, rec, p);
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * What a task keeps on disk besides conmon's files: its record (task.json), exec records and
+ * markers. JSON is written atomically (temporary file, fsync, rename) so a reader in another
+ * process never sees half a record, even if the writer is SIGKILLed mid-write.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { z } from 'zod';
+import { errors } from '../errors.js';
+import type { Limits, NetworkMode } from '../sandbox/types.js';
+import type { TaskInfo } from './task.js';
+
+/** task.json: the task's info plus what it was created with. */
+export interface TaskRecord {
+  version: 1;
+  info: TaskInfo;
+  /** The read-only lower rootfs. */
+  rootfs: string;
+  limits: Limits;
+  network: NetworkMode;
+  terminal: boolean;
+  stdin: boolean;
+  timeoutSeconds?: number;
+  /** Host pid of the task's init once the monitor reported it. */
+  pid?: number;
+  /** Set once the user process runs (start() or a restore). */
+  startedAt?: string;
+}
+
+/** exec.json: one exec process of a task. */
+export interface ExecRecord {
+  version: 1;
+  id: string;
+  taskId: string;
+  namespace: string;
+  /** The OCI process spec given to runc exec (also written as process.json). */
+  spec: Record<string, unknown>;
+  terminal: boolean;
+  stdin: boolean;
+  createdAt: string;
+  pid?: number;
+  startedAt?: string;
+}
+
+/** Markers written before risky operations, read back by any process deriving status. */
+export type MarkerName = 'pausing' | 'checkpointing' | 'checkpointed' | 'lost' | 'deleting';
+
+/** Content of a marker file. */
+export interface Marker {
+  at: string;
+  pid: number;
+  /** Checkpoint directory for checkpoint markers. */
+  path?: string;
+  leaveRunning?: boolean;
+  /** For 'lost': the exit recorded when the loss was first seen. */
+  exitedAt?: string;
+}
+
+const TaskRecordShape = z
+  .object({
+    version: z.literal(1),
+    info: z.object({ id: z.string(), namespace: z.string(), containerId: z.string(), bundle: z.string() }).passthrough(),
+    rootfs: z.string(),
+    terminal: z.boolean(),
+    stdin: z.boolean(),
+  })
+  .passthrough();
+
+const ExecRecordShape = z
+  .object({ version: z.literal(1), id: z.string(), taskId: z.string(), spec: z.record(z.unknown()) })
+  .passthrough();
+
+/** Writes `value` as JSON to `file` atomically. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
+  const fh = await fs.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Reads and parses a JSON file; undefined when it does not exist. */
+export async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw errors.internal(`corrupt JSON in ${file}`, { path: file });
+  }
+}
+
+/** Reads task.json; undefined when the task has no record. */
+export async function readTaskRecord(file: string): Promise<TaskRecord | undefined> {
+  const raw = await readJson(file);
+  if (raw === undefined) return undefined;
+  const r = TaskRecordShape.safeParse(raw);
+  if (!r.success) throw errors.internal(`corrupt task record ${file}: ${r.error.issues[0]?.message}`, { path: file });
+  return raw as TaskRecord;
+}
+
+/** Reads exec.json; undefined when the exec has no record. */
+export async function readExecRecord(file: string): Promise<ExecRecord | undefined> {
+  const raw = await readJson(file);
+  if (raw === undefined) return undefined;
+  const r = ExecRecordShape.safeParse(raw);
+  if (!r.success) throw errors.internal(`corrupt exec record ${file}: ${r.error.issues[0]?.message}`, { path: file });
+  return raw as ExecRecord;
+}
+
+function markerFile(markersDir: string, name: MarkerName): string {
+  return path.join(markersDir, `${name}.json`);
+}
+
+/** Writes a marker (atomically) before a risky operation. */
+export async function writeMarker(markersDir: string, name: MarkerName, extra: Partial<Marker> = {}): Promise<void> {
+  await writeJsonAtomic(markerFile(markersDir, name), { at: new Date().toISOString(), pid: process.pid, ...extra });
+}
+
+/** Reads a marker; undefined when absent. */
+export async function readMarker(markersDir: string, name: MarkerName): Promise<Marker | undefined> {
+  return (await readJson(markerFile(markersDir, name)).catch(() => undefined)) as Marker | undefined;
+}
+
+/** Removes a marker (no error when absent). */
+export async function removeMarker(markersDir: string, name: MarkerName): Promise<void> {
+  await fs.rm(markerFile(markersDir, name), { force: true });
+}
+
+/** True when `p` exists. */
+export async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,166 @@
+/**
+ * TaskManager.restore: a new task from a checkpoint directory (CHECKPOINT_LAYOUT). The rootfs diff
+ * is applied into a fresh upper BEFORE the overlay is mounted, config.json comes from the image with
+ * cgroupsPath and annotations rewritten for the new id, and conmon runs `runc restore` (status
+ * 'running' at once, no start). Restoring into an existing id replaces that task if it is stopped
+ * (exited or checkpointed). A failed restore leaves nothing behind except a copy of CRIU's restore.log.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { launchMonitor } from '../monitor/launch.js';
+import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
+import type { OciSpec } from '../sandbox/types.js';
+import { errors, hasCode, StasisError } from '../errors.js';
+import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
+import { checkRootfs, claimTaskDir, undoLaunch } from './create.js';
+import { cgroupsPathFor, containerIdFor, validateId } from './ids.js';
+import { removeTaskDir } from './init-ops.js';
+import { TaskProcess } from './init-process.js';
+import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
+import { withLock } from './lock.js';
+import { exists, readJson, readTaskRecord, writeJsonAtomic, type TaskRecord } from './records.js';
+import { CHECKPOINT_LAYOUT, DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
+
+const MetaShape = z
+  .object({
+    version: z.literal(1),
+    taskId: z.string(),
+    namespace: z.string(),
+    rootfs: z.string(),
+    terminal: z.boolean(),
+    hasRootfsDiff: z.boolean(),
+    limits: z.record(z.unknown()),
+    network: z.enum(['none', 'host']),
+    annotations: z.record(z.string()),
+  })
+  .passthrough();
+
+/** Reads and checks a checkpoint directory; ERR_INVALID_ARGUMENT when it is not a complete one. */
+export async function readCheckpoint(from: string): Promise<{ meta: CheckpointMeta; spec: OciSpec }> {
+  if (typeof from !== 'string' || !path.isAbsolute(from)) {
+    throw errors.invalidArgument(`Expected \`from\` to be an absolute checkpoint path, got \`${String(from)}\``, { field: 'from' });
+  }
+  const bad = (why: string) => errors.invalidArgument(`${from} is not a usable checkpoint: ${why}`, { field: 'from', path: from });
+  const rawMeta = await readJson(path.join(from, CHECKPOINT_LAYOUT.meta)).catch(() => {
+    throw bad(`${CHECKPOINT_LAYOUT.meta} is not valid JSON`);
+  });
+  if (rawMeta === undefined) throw bad(`${CHECKPOINT_LAYOUT.meta} is missing`);
+  const m = MetaShape.safeParse(rawMeta);
+  if (!m.success) throw bad(`${CHECKPOINT_LAYOUT.meta}: ${m.error.issues[0]?.path.join('.')} ${m.error.issues[0]?.message}`);
+  if (!(await exists(path.join(from, CHECKPOINT_LAYOUT.images, 'inventory.img')))) throw bad('the CRIU image has no inventory.img');
+  const spec = (await readJson(path.join(from, CHECKPOINT_LAYOUT.spec)).catch(() => undefined)) as OciSpec | undefined;
+  if (!spec || typeof spec !== 'object' || !spec.process) throw bad(`${CHECKPOINT_LAYOUT.spec} is missing or invalid`);
+  const meta = rawMeta as CheckpointMeta;
+  if (meta.hasRootfsDiff && !(await exists(path.join(from, CHECKPOINT_LAYOUT.rootfsDiff)))) throw bad(`${CHECKPOINT_LAYOUT.rootfsDiff} is missing`);
+  return { meta, spec };
+}
+
+/** Removes a stopped task that occupies the id a restore wants (the caller holds its lock). */
+async function replaceStopped(ctx: RuntimeContext, p: TaskPaths, from: string): Promise<void> {
+  const rec = await readTaskRecord(p.record).catch(() => undefined);
+  if (!(await exists(p.dir))) return;
+  if (path.resolve(from).startsWith(p.dir + path.sep)) {
+    throw errors.invalidArgument(`cannot restore into task ${path.basename(p.dir)} from ${from}: the checkpoint lives inside that task's directory`, { field: 'from' });
+  }
+  if (rec) {
+    const task = new TaskProcess(ctx, rec, p);
+    const st = await task.state();
+    if (st.status !== 'stopped') {
+      throw errors.alreadyExists(`task ${rec.info.id} exists and is ${st.status}; delete or checkpoint it before restoring into its id`);
+    }
+  }
+  // Same steps as delete(), inline because we already hold the lock.
+  await ctx.runc.delete(rec?.info.containerId ?? '', true).catch(() => undefined);
+  await removeTaskDir(p);
+}
+
+/** Keeps CRIU's restore.log of a failed restore before its bundle is removed; returns the copy's path. */
+async function keepRestoreLog(ctx: RuntimeContext, p: TaskPaths, namespace: string, id: string): Promise<string | undefined> {
+  const src = path.join(p.bundle, 'restore.log');
+  if (!(await exists(src))) return undefined;
+  const dst = path.join(failuresDir(ctx.paths.stateDir), `${namespace}+${id}-${Date.now()}-restore.log`);
+  await fs.mkdir(path.dirname(dst), { recursive: true });
+  await fs.copyFile(src, dst).catch(() => undefined);
+  return (await exists(dst)) ? dst : undefined;
+}
+
+/** Restores a task from a checkpoint directory. */
+export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): Promise<Task> {
+  if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected restore options to be an object', { field: 'options' });
+  const namespace = validateId(o.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+  const id = validateId(o.id, 'id');
+  const { meta, spec: imageSpec } = await readCheckpoint(o.from);
+  const rootfs = await checkRootfs(o.rootfs ?? meta.rootfs, 'rootfs');
+  const containerId = containerIdFor(namespace, id);
+  const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
+  const spec: OciSpec = {
+    ...imageSpec,
+    root: { ...imageSpec.root, path: 'rootfs' },
+    linux: { ...(imageSpec.linux ?? {}), cgroupsPath: cgroupsPathFor(namespace, id) },
+    annotations: { ...(imageSpec.annotations ?? {}), ...annotations },
+  };
+  return withLock(taskLockFile(ctx, namespace, id), async () => {
+    await replaceStopped(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), o.from);
+    const p = await claimTaskDir(ctx, namespace, id);
+    const now = new Date().toISOString();
+    const rec: TaskRecord = {
+      version: 1,
+      info: {
+        id,
+        namespace,
+        runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
+        spec,
+        bundle: p.bundle,
+        containerId,
+        createdAt: now,
+        annotations,
+        restoredFrom: path.resolve(o.from),
+      },
+      rootfs,
+      limits: meta.limits,
+      network: meta.network,
+      terminal: meta.terminal,
+      stdin: false,
+      ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+    };
+    try {
+      await fs.mkdir(p.bundle, { recursive: true });
+      await fs.mkdir(p.runDir, { recursive: true });
+      await writeJsonAtomic(p.spec, spec);
+      await fs.mkdir(p.upper, { recursive: true });
+      if (meta.hasRootfsDiff) await applyRootfsDiff(path.join(o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
+      await mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs });
+      await writeJsonAtomic(p.record, rec);
+      const { pid } = await launchMonitor({
+        conmon: ctx.config.conmon,
+        runc: ctx.config.runc,
+        runcRoot: ctx.paths.runcRoot,
+        criu: ctx.config.criu,
+        containerId,
+        bundle: p.bundle,
+        runDir: p.runDir,
+        terminal: rec.terminal,
+        restoreFrom: path.join(path.resolve(o.from), CHECKPOINT_LAYOUT.images),
+        ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
+      });
+      rec.pid = pid;
+      rec.startedAt = new Date().toISOString();
+      await writeJsonAtomic(p.record, rec);
+    } catch (e) {
+      const kept = await keepRestoreLog(ctx, p, namespace, id).catch(() => undefined);
+      await undoLaunch(ctx, containerId, p);
+      if (hasCode(e)) {
+        const err = e as StasisError;
+        throw new StasisError(
+          err.code === 'ERR_RUNTIME' ? 'ERR_CHECKPOINT' : err.code,
+          `restore of task ${id} from ${o.from} failed: ${err.message}`,
+          { ...err.details, ...(kept ? { criuLog: kept } : {}) },
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    return new TaskProcess(ctx, rec, p);
+  });
+}

@@ -1,0 +1,54 @@
+/** Gathers the facts a task's status is derived from (observe.ts) and derives it. */
+import path from 'node:path';
+import { monitorAlive, readExit } from '../monitor/exit-file.js';
+import type { RuncState } from '../runc/runc.js';
+import { CHECKPOINT_LAYOUT } from './task.js';
+import type { RuntimeContext } from './context.js';
+import type { TaskPaths } from './layout.js';
+import { deriveStatus, type Derived } from './observe.js';
+import { exists, readMarker, writeMarker, type TaskRecord } from './records.js';
+
+/** Derived status plus the runc state it came from. */
+export interface TaskObservation extends Derived {
+  runcState: RuncState | null;
+  monitorAlive: boolean;
+  pid: number;
+}
+
+/** True when a checkpoint marker names an image that has CRIU's inventory.img. */
+async function checkpointImagePresent(p: TaskPaths): Promise<boolean> {
+  const m = (await readMarker(p.markersDir, 'checkpointed')) ?? (await readMarker(p.markersDir, 'checkpointing'));
+  if (!m?.path || m.leaveRunning) return false;
+  return exists(path.join(m.path, CHECKPOINT_LAYOUT.images, 'inventory.img'));
+}
+
+/**
+ * Observes a task. Order matters: runc state first, then the exit file, so an exit between the two
+ * reads is seen as stopped rather than as a vanished container. A lost monitor is recorded once in a
+ * 'lost' marker so every later observer reports the same ExitedAt.
+ */
+export async function observeTask(ctx: RuntimeContext, rec: TaskRecord, p: TaskPaths): Promise<TaskObservation> {
+  const runcState = await ctx.runc.state(rec.info.containerId);
+  const [exit, alive, pausing, checkpointImage, lost] = await Promise.all([
+    readExit(p.runDir),
+    monitorAlive(p.runDir),
+    readMarker(p.markersDir, 'pausing'),
+    checkpointImagePresent(p),
+    readMarker(p.markersDir, 'lost'),
+  ]);
+  const pid = runcState && runcState.pid > 0 ? runcState.pid : (rec.pid ?? 0);
+  const d = deriveStatus({
+    exit,
+    runc: runcState?.status ?? null,
+    monitorAlive: alive,
+    pid,
+    started: rec.startedAt !== undefined,
+    pausing: pausing !== undefined && runcState?.status === 'running',
+    checkpointImage,
+    ...(lost?.exitedAt ? { lostAt: lost.exitedAt } : {}),
+  });
+  if (d.lost && !d.halfLaunched && !lost && d.exit) {
+    await writeMarker(p.markersDir, 'lost', { exitedAt: d.exit.exitedAt }).catch(() => undefined);
+  }
+  return { ...d, runcState, monitorAlive: alive, pid };
+}

@@ -1,0 +1,55 @@
+/**
+ * The entry point of the task runtime: openTaskManager() loads the runtime config and returns a
+ * TaskManager over the state directory. Tasks live on disk, not in this object; any number of
+ * managers in any number of processes can work on the same state directory.
+ */
+import fs from 'node:fs/promises';
+import type { RuntimeConfig } from '../config/schema.js';
+import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
+import { errors } from '../errors.js';
+import { makeContext, type RuntimeContext } from './context.js';
+import { createTask } from './create.js';
+import { validateId } from './ids.js';
+import { TaskProcess } from './init-process.js';
+import { namespaceDir, taskPaths } from './layout.js';
+import { readTaskRecord } from './records.js';
+import { idDirs, recoverTasks } from './recover.js';
+import { restoreTask } from './restore.js';
+import { DEFAULT_NAMESPACE, type CreateTaskOptions, type RestoreTaskOptions, type Task, type TaskManager, type TaskSummary } from './task.js';
+
+/** Re-opens task `id`; ERR_NOT_FOUND when it has no record. */
+async function getTask(ctx: RuntimeContext, id: string, namespace = DEFAULT_NAMESPACE): Promise<Task> {
+  validateId(namespace, 'namespace');
+  validateId(id, 'id');
+  const p = taskPaths(ctx.paths.tasksDir, namespace, id);
+  const rec = await readTaskRecord(p.record);
+  if (!rec) throw errors.notFound(`task ${id} not found in namespace ${namespace}`, { id, namespace });
+  return new TaskProcess(ctx, rec, p);
+}
+
+async function listTasks(ctx: RuntimeContext, namespace?: string): Promise<TaskSummary[]> {
+  const namespaces = namespace !== undefined ? [validateId(namespace, 'namespace')] : await idDirs(ctx.paths.tasksDir);
+  const out: TaskSummary[] = [];
+  for (const ns of namespaces) {
+    for (const id of await idDirs(namespaceDir(ctx.paths.tasksDir, ns))) {
+      const task = await getTask(ctx, id, ns).catch(() => undefined);
+      if (!task) continue;
+      out.push({ info: task.info, state: await task.state() });
+    }
+  }
+  return out;
+}
+
+/** Opens the task runtime over the configured state directory (creating its directories). */
+export async function openTaskManager(config: Partial<RuntimeConfig> = {}): Promise<TaskManager> {
+  const cfg = loadRuntimeConfig(config);
+  const ctx = makeContext(cfg, runtimePaths(cfg));
+  for (const d of [ctx.paths.stateDir, ctx.paths.tasksDir, ctx.paths.runcRoot]) await fs.mkdir(d, { recursive: true });
+  return {
+    create: (o: CreateTaskOptions) => createTask(ctx, o),
+    restore: (o: RestoreTaskOptions) => restoreTask(ctx, o),
+    get: (id: string, namespace?: string) => getTask(ctx, id, namespace),
+    list: (namespace?: string) => listTasks(ctx, namespace),
+    recover: () => recoverTasks(ctx),
+  };
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openFsCheckpointStore, type FsCheckpointStore } from '../../../src/checkpoint/fs-store.js';
+import { readHostInfo } from '../../../src/checkpoint/host-info.js';
+import { checkRestorable } from '../../../src/checkpoint/restorable.js';
+import { openTaskManager } from '../../../src/runtime/task-manager.js';
+import type { LogEntry, Task, TaskManager } from '../../../src/runtime/task.js';
+import { describeWithHost } from '../../helpers/host.js';
+import { testRootfs } from '../../helpers/rootfs.js';
+
+const uid = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
+let dir: string;
+let tm: TaskManager;
+let store: FsCheckpointStore;
+let rootfs: string;
+const tasks: Task[] = [];
+
+async function counts(t: Task): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of t.logs({ signal: AbortSignal.timeout(10_000) }) as AsyncIterable<LogEntry>) {
+    const m = /^count (\d+)$/.exec(e.data.trim());
+    if (m) out.push(Number(m[1]));
+  }
+  return out;
+}
+
+async function until<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint store with the real task runtime', () => {
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-ckrt-'));
+    rootfs = await testRootfs();
+    tm = await openTaskManager({ stateDir: path.join(dir, 'state') });
+    store = await openFsCheckpointStore({ root: path.join(dir, 'store'), nodeId: 'node-a' });
+  });
+
+  afterAll(async () => {
+    for (const t of tasks) {
+      const s = await t.state().catch(() => undefined);
+      if (s && s.status !== 'stopped') {
+        await t.kill('KILL', { all: true }).catch(() => undefined);
+        await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
+      }
+      await t.delete().catch(() => undefined);
+    }
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('a counting task checkpointed into the store is verified, restored, and continues its count', async () => {
+    const jobId = uid('job');
+    const t = await tm.create({
+      id: uid('t'),
+      rootfs,
+      process: { args: ['sh', '-c', 'i=0; while :; do echo count $i; echo $i > /data/last; i=$((i+1)); sleep 0.2; done'] },
+    });
+    tasks.push(t);
+    await t.start();
+    await until(async () => (await counts(t)).length >= 3, 'three counts');
+
+    const pending = await store.allocate(jobId);
+    await t.checkpoint(pending.path);
+    const ck = await store.commit(pending, { labels: { reason: 'test' } });
+    expect(ck.seq).toBe(1);
+    expect(ck.manifest.taskId).toBe(t.id);
+    expect(ck.manifest.rootfs?.path).toBe(rootfs);
+    const files = ck.manifest.files.map((f) => f.path);
+    expect(files).toContain('criu/inventory.img');
+    expect(files).toContain('rootfs-diff.tar');
+    expect(files).toContain('checkpoint.json');
+    expect(files).toContain('config.json');
+    const before = await counts(t);
+    const last = before[before.length - 1]!;
+
+    const host = await readHostInfo();
+    const ok = await checkRestorable(store, { jobId, seq: ck.seq }, host);
+    const r = await tm.restore({ id: uid('r'), from: ok.path });
+    tasks.push(r);
+    const after = await until(async () => {
+      const c = await counts(r);
+      return c.length >= 2 ? c : undefined;
+    }, 'counts after restore');
+    expect(after[0]).toBe(last + 1);
+
+    // A restore leaves the stored checkpoint intact: it can seed more restores.
+    await expect(store.verify({ jobId, seq: ck.seq })).resolves.toMatchObject({ seq: 1 });
+  });
+
+  it('a tampered checkpoint of a real task is refused before restore, naming the file', async () => {
+    const jobId = uid('job');
+    const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
+    tasks.push(t);
+    await t.start();
+    const pending = await store.allocate(jobId);
+    await t.checkpoint(pending.path);
+    const ck = await store.commit(pending);
+    const pages = ck.manifest.files.find((f) => f.type === 'file' && /^criu\/pages-\d+\.img$/.test(f.path));
+    expect(pages).toBeDefined();
+    const f = path.join(ck.path, pages!.path);
+    const buf = await fs.readFile(f);
+    buf[0] = buf[0]! ^ 1;
+    await fs.writeFile(f, buf);
+    await expect(checkRestorable(store, ck, await readHostInfo())).rejects.toMatchObject({
+      code: 'ERR_CHECKPOINT',
+      message: expect.stringContaining(`${pages!.path} does not match its digest`),
+    });
+  });
+});

@@ -1,0 +1,135 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Task } from '../../../src/runtime/task.js';
+import { describeWithHost } from '../../helpers/host.js';
+import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, until, type Harness } from './harness.js';
+
+const COUNTER = 'i=0; while true; do echo count $i; i=$((i+1)); sleep 0.2; done';
+
+/** The last `count N` of a task's log. */
+async function lastCount(t: Task): Promise<number> {
+  const counts = (await logText(t)).map((l) => /^count (\d+)$/.exec(l)?.[1]).filter((x): x is string => !!x).map(Number);
+  return counts.length ? counts[counts.length - 1]! : -1;
+}
+
+/** The first `count N` of a task's log. */
+async function firstCount(t: Task): Promise<number> {
+  const first = (await logText(t)).map((l) => /^count (\d+)$/.exec(l)?.[1]).find((x) => x !== undefined);
+  return first === undefined ? -1 : Number(first);
+}
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and restore', () => {
+  let h: Harness;
+  let ckRoot: string;
+  beforeAll(async () => {
+    h = await openHarness('ckpt');
+    ckRoot = path.join(h.stateDir, 'checkpoints');
+  });
+  afterEach(() => cleanupTasks(h));
+  afterAll(() => closeHarness(h));
+
+  async function countingTask(): Promise<Task> {
+    const t = await runSh(h, `mkdir -p /data; echo kept > /data/file; rm /bin/vi; ${COUNTER}`);
+    await until(async () => (await lastCount(t)) >= 3, 10_000, 'count 3');
+    return t;
+  }
+
+  it('checkpoint() stops the task as checkpointed and writes the image layout', async () => {
+    const t = await countingTask();
+    const dir = path.join(ckRoot, uid('ck'));
+    const r = await t.checkpoint(dir);
+    expect(r).toMatchObject({ path: dir, leaveRunning: false, criuLog: path.join(dir, 'work', 'dump.log') });
+    expect(r.dumpMs).toBeGreaterThan(0);
+    const exit = await t.wait();
+    expect(exit).toMatchObject({ status: 137, reason: 'checkpointed' });
+    const files = await fs.readdir(dir);
+    expect(files.sort()).toEqual(['checkpoint.json', 'config.json', 'criu', 'rootfs-diff.tar', 'work']);
+    const meta = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
+    expect(meta).toMatchObject({ version: 1, taskId: t.id, namespace: 'default', rootfs: h.rootfs, hasRootfsDiff: true, terminal: false });
+    await expect(t.checkpoint(path.join(ckRoot, uid('ck')))).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+  });
+
+  it('restore() into the SAME id continues the count, with output in the new log', async () => {
+    const t = await countingTask();
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    const before = await lastCount(t);
+    const r = await h.tm.restore({ id: t.id, from: dir });
+    expect((await r.state()).status).toBe('running');
+    expect(r.info.restoredFrom).toBe(dir);
+    await until(async () => (await lastCount(r)) >= before + 3, 10_000, 'restored count');
+    expect(await firstCount(r)).toBe(before + 1);
+    const e = await r.exec('probe', { args: ['sh', '-c', 'cat /data/file; test -e /bin/vi || echo vi-gone'] });
+    await e.start();
+    await e.wait();
+    expect(await logText(e)).toEqual(['kept', 'vi-gone']);
+  });
+
+  it('restore() into a DIFFERENT id (and namespace) continues the count; the old task can stay until deleted', async () => {
+    const t = await countingTask();
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    const before = await lastCount(t);
+    const id = uid('mig');
+    const r = await h.tm.restore({ id, namespace: 'other', from: dir, annotations: { migrated: 'yes' } });
+    expect(r.info).toMatchObject({ id, namespace: 'other', containerId: `other+${id}`, annotations: { migrated: 'yes' } });
+    expect((r.info.spec.linux as { cgroupsPath: string }).cgroupsPath).toBe(`/stasis/other/${id}`);
+    await until(async () => (await lastCount(r)) >= before + 3, 10_000, 'restored count');
+    expect(await firstCount(r)).toBe(before + 1);
+    expect((await t.state()).exit?.reason).toBe('checkpointed');
+    await r.kill('KILL');
+    expect((await r.wait()).status).toBe(137);
+  });
+
+  it('checkpoint({leaveRunning}) keeps the task running, and a paused task can be checkpointed', async () => {
+    const t = await countingTask();
+    const r = await t.checkpoint(path.join(ckRoot, uid('ck')), { leaveRunning: true, rootfsDiff: false });
+    expect(r.leaveRunning).toBe(true);
+    expect((await t.state()).status).toBe('running');
+    const n = await lastCount(t);
+    await until(async () => (await lastCount(t)) > n, 10_000, 'still counting');
+    await t.pause();
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    expect((await t.wait()).reason).toBe('checkpointed');
+    const back = await h.tm.restore({ id: uid('r'), from: dir });
+    expect((await back.state()).status).toBe('running');
+  });
+
+  it('pre-dump and parent-path fail with a clear ERR_CHECKPOINT where dirty tracking is missing', async () => {
+    const t = await countingTask();
+    const err = await t.checkpoint(path.join(ckRoot, uid('ck')), { preDump: true }).catch((e: unknown) => e);
+    if (err instanceof Error) {
+      expect(err).toMatchObject({ code: 'ERR_CHECKPOINT' });
+      expect(err.message).toMatch(/incremental/);
+    }
+    expect((await t.state()).status).toBe('running');
+  });
+
+  it('a failed restore leaves nothing behind and carries runc\'s line and the restore.log path', async () => {
+    const t = await runSh(h, `mkdir -p /data; exec 3>/data/log; ${COUNTER}`);
+    await until(async () => (await lastCount(t)) >= 1, 10_000, 'count 1');
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir, { rootfsDiff: false });
+    const id = uid('bad');
+    const err = await h.tm.restore({ id, from: dir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_CHECKPOINT' });
+    const details = (err as { details: { runtimeError?: string; criuLog?: string } }).details;
+    expect(details.runtimeError).toBeTruthy();
+    expect(details.criuLog).toMatch(/restore\.log$/);
+    expect(await fs.readFile(details.criuLog!, 'utf8')).toMatch(/data\/log/);
+    await expect(h.tm.get(id)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await expect(fs.access(path.join(h.stateDir, 'tasks', 'default', id))).rejects.toThrow();
+  });
+
+  it('restore() refuses a directory that is not a checkpoint, and a running task\'s id', async () => {
+    const t = await runSh(h, 'sleep 300');
+    await expect(h.tm.restore({ id: uid(), from: h.stateDir })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    const dir = path.join(ckRoot, uid('ck'));
+    const other = await countingTask();
+    await other.checkpoint(dir);
+    await expect(h.tm.restore({ id: t.id, from: dir })).rejects.toMatchObject({ code: 'ERR_ALREADY_EXISTS' });
+    expect((await t.state()).status).toBe('running');
+  });
+});

@@ -1,6 +1,7 @@
 /** Output of the job commands (run, submit, status, logs, result): summaries and log lines. Pure. */
 import type { JobStatusInfo } from '../queue/client.js';
 import type { JobResult } from '../queue/result.js';
+import { STDERR_LOG_PREFIX } from '../queue/job-run.js';
 import { formatBytes } from '../sandbox/limits.js';
 
 /** Exit code of `stasis run` when the job did not produce an exit status (as `docker run`'s 125). */
@@ -12,18 +13,15 @@ export interface OutputLine {
   text: string;
 }
 
-const STREAM_PREFIX = /^(stdout|stderr)(?:[:|] ?| )/;
-
 /**
- * Splits one job.log entry into output lines. Entries may hold several lines; a line that starts
- * with `stdout: `/`stderr: ` (or `stdout|`) goes to that stream, anything else to stdout as is.
+ * One job.log entry as an output line: the runner writes one entry per line, stderr lines prefixed
+ * with STDERR_LOG_PREFIX (`[stderr] `), stdout lines as they are.
  */
 export function splitLogEntry(entry: string): OutputLine[] {
   const body = entry.endsWith('\n') ? entry.slice(0, -1) : entry;
-  return body.split('\n').map((line) => {
-    const m = STREAM_PREFIX.exec(line);
-    return m ? { stream: m[1] as OutputLine['stream'], text: line.slice(m[0].length) } : { stream: 'stdout', text: line };
-  });
+  return body.split('\n').map((line) =>
+    line.startsWith(STDERR_LOG_PREFIX) ? { stream: 'stderr', text: line.slice(STDERR_LOG_PREFIX.length) } : { stream: 'stdout', text: line },
+  );
 }
 
 /** The process exit code `stasis run` ends with for a result: the job's status, or 125 without one. */

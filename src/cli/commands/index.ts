@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { doctor } from './doctor.js';
 import { taskCommands } from './task.js';
+import { runCommand } from './run.js';
 import { submitCommand } from './submit.js';
 import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
@@ -14,6 +15,7 @@ import { cancelCommand } from './cancel.js';
 export const commands: Command[] = [
   ...taskCommands,
   doctor,
+  runCommand,
   submitCommand,
   statusCommand,
   logsCommand,

@@ -81,8 +81,9 @@ describe('run output', () => {
     expect(formatRunSummary(result)).toMatch(/^stasis: job 7 exited with status 3, wall 120 ms, cpu 4 ms, peak memory .*node n1\n$/);
     expect(formatRunSummary({ ...result, reason: 'timeout', exitStatus: 137, signal: 'SIGKILL' })).toMatch(/job 7 timeout with status 137 \(SIGKILL\)/);
   });
-  it('splits log entries into lines and honours stream prefixes', () => {
+  it('splits log entries into lines and sends [stderr] lines to stderr', () => {
     expect(splitLogEntry('a\nb\n')).toEqual([{ stream: 'stdout', text: 'a' }, { stream: 'stdout', text: 'b' }]);
-    expect(splitLogEntry('stderr: oops')).toEqual([{ stream: 'stderr', text: 'oops' }]);
+    expect(splitLogEntry('[stderr] oops')).toEqual([{ stream: 'stderr', text: 'oops' }]);
+    expect(splitLogEntry('stderr: not a prefix')).toEqual([{ stream: 'stdout', text: 'stderr: not a prefix' }]);
   });
 });

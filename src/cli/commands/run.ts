@@ -1,0 +1,82 @@
+/**
+ * `stasis run [flags] -- cmd…`: submits one job, streams its output while it runs, prints a summary to
+ * stderr and exits with the job's exit status (like `docker run`). With no Redis configured it uses
+ * the embedded Redis and, when no runner is connected to the queue, runs one in-process for the job.
+ */
+import type { Command, CliIO } from '../command.js';
+import { JOB_FLAGS_USAGE, parseJobRequest } from '../job-flags.js';
+import { EXIT_NO_STATUS, formatRunSummary, runExitCode, splitLogEntry } from '../job-output.js';
+import { formatError } from '../output.js';
+import { hasCode, toErrorData } from '../../errors.js';
+import { StasisClient, queueNameFrom } from '../../queue/client.js';
+import { resolveConnection } from '../../queue/connection.js';
+import { startRunner, type Runner } from '../../node/runner.js';
+
+/** Prints the job's log entries as they arrive, until it has finished. */
+async function streamLogs(client: StasisClient, jobId: string, io: CliIO): Promise<void> {
+  for await (const entry of client.logs(jobId, { follow: true, pollMs: 100 })) {
+    for (const line of splitLogEntry(entry)) (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${line.text}\n`);
+  }
+}
+
+/** `stasis run`. */
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run one job, stream its output and exit with its status',
+  usage: `Usage: stasis run [options] -- COMMAND [ARG...]
+
+Submits one job, prints its output as it runs, a summary on stderr, and exits with the job's exit
+status (125 when it could not run). Without --redis and REDIS_URL it uses the embedded Redis under
+the state directory and, when no runner serves the queue, runs one in this process.
+Ctrl-C cancels the job.
+
+${JOB_FLAGS_USAGE}
+      --json              print the result envelope as JSON instead of streaming output`,
+  async run(args, io) {
+    const req = parseJobRequest(args, io.env);
+    const conn = await resolveConnection({ ...(req.redis !== undefined ? { redis: req.redis } : {}), env: io.env, stateDir: req.stateDir });
+    const queue = queueNameFrom(req.queue, io.env);
+    const client = new StasisClient({ connection: conn.options, queue });
+    let runner: Runner | null = null;
+    let jobId: string | null = null;
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1 || jobId === null) process.exit(130);
+      io.stderr.write(`\nstasis: cancelling job ${jobId} (Ctrl-C again to leave it and exit)\n`);
+      void client.cancel(jobId, 'interrupted (stasis run)').catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      if (conn.source === 'embedded' && (await client.runnerCount()) === 0) {
+        runner = await startRunner({
+          connection: conn.options,
+          runtime: { stateDir: req.stateDir },
+          runner: { queue, concurrency: 1, threads: 1 },
+          env: io.env,
+        });
+      }
+      jobId = await client.submit(req.payload, req.submit);
+      const logs = req.json ? Promise.resolve() : streamLogs(client, jobId, io);
+      let result;
+      try {
+        result = await client.wait(jobId);
+      } catch (e) {
+        await logs.catch(() => undefined);
+        if (!hasCode(e, 'ERR_RUNTIME')) throw e;
+        const d = toErrorData(e);
+        io.stderr.write(formatError(d.message, d.details));
+        return EXIT_NO_STATUS;
+      }
+      await logs;
+      if (req.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+      io.stderr.write(formatRunSummary(result));
+      return runExitCode(result);
+    } finally {
+      process.off('SIGINT', onSigint);
+      await runner?.close().catch(() => undefined);
+      await client.close();
+      await conn.release();
+    }
+  },
+};

@@ -52,12 +52,12 @@ async function run(args: string[], o: RunOpts = {}) {
   const child = execa(RUNC, ['--root', runcRoot, 'run', '-b', ov.bundle, id], { reject: false, stdin: 'ignore' });
   try {
     if (o.during) await o.during(cgroup);
-  } finally {
     const r = await child;
+    return { id, ov, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  } finally {
+    await child;
     await execa(RUNC, ['--root', runcRoot, 'delete', '-f', id], { reject: false });
     if (!o.overlay) await unmountOverlay(ov.target);
-    // eslint-disable-next-line no-unsafe-finally
-    return { id, ov, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
 }
 

@@ -60,7 +60,9 @@ export function parseCommandArgs<const O extends OptionTable>(args: string[], op
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
-    throw usageError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+    const msg = e instanceof Error ? e.message : String(e);
+    const unknown = /^Unknown option '([^']+)'/.exec(msg);
+    throw usageError(unknown ? `unknown option '${unknown[1]}'` : msg.split('\n')[0]!);
   }
   const term = parsed.tokens.find((t) => t.kind === 'option-terminator');
   const positionals: string[] = [];

@@ -7,6 +7,7 @@ import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { resultCommand } from './result.js';
 import { cancelCommand } from './cancel.js';
+import { serveCommand } from './serve.js';
 
 /**
  * Every command of the CLI, in the order `stasis --help` lists them. Add a command by importing
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   logsCommand,
   resultCommand,
   cancelCommand,
+  serveCommand,
 ];

@@ -1,0 +1,92 @@
+/** `stasis serve`: runs one runner node until SIGINT/SIGTERM (a second signal leaves containers running). */
+import type { Command } from '../command.js';
+import { parseCommandArgs, resolveGlobals, usageError } from '../args.js';
+import { startRunner } from '../../node/runner.js';
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw usageError(`Expected \`${flag}\` to be a whole number above 0, got \`${v}\``);
+  return Number(v);
+}
+
+/** `stasis serve`. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run a runner node: take jobs from the queue and run them in containers',
+  usage: `Usage: stasis serve [options]
+
+      --redis URL          Redis (default: REDIS_URL, else an embedded redis-server under the state dir)
+      --queue NAME         queue to consume (default: STASIS_QUEUE or 'stasis')
+      --node-id ID         this node's stable id (default: STASIS_NODE_ID or the hostname); a restart
+                           with the same id and state dir re-attaches to the containers it left running
+      --concurrency N      jobs at once (default 8)
+      --threads N          worker threads of the task pool (default 2)
+      --kill-grace MS      SIGTERM → SIGKILL grace on timeout/cancel (default 5000)
+      --lock-duration MS   BullMQ lock duration (default 30000)
+      --state-dir DIR      state directory (default: STASIS_STATE_DIR or /var/lib/stasis)
+      --json               print the start line as JSON
+
+SIGINT/SIGTERM: stop taking jobs and wait for running ones. A second signal exits at once; running
+containers keep running under their monitors and are re-attached by the next start.`,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, {
+      redis: { type: 'string' },
+      queue: { type: 'string' },
+      'node-id': { type: 'string' },
+      concurrency: { type: 'string' },
+      threads: { type: 'string' },
+      'kill-grace': { type: 'string' },
+      'lock-duration': { type: 'string' },
+      'state-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const g = resolveGlobals({ 'state-dir': values['state-dir'], json: values.json }, io.env);
+    const concurrency = positiveInt(values.concurrency, '--concurrency');
+    const threads = positiveInt(values.threads, '--threads');
+    const killGraceMs = positiveInt(values['kill-grace'], '--kill-grace');
+    const lockDurationMs = positiveInt(values['lock-duration'], '--lock-duration');
+    const runner = await startRunner({
+      env: io.env,
+      runtime: { stateDir: g.stateDir },
+      runner: {
+        ...(values.redis ? { redisUrl: values.redis } : {}),
+        ...(values.queue ? { queue: values.queue } : {}),
+        ...(values['node-id'] ? { nodeId: values['node-id'] } : {}),
+        ...(concurrency ? { concurrency } : {}),
+        ...(threads ? { threads } : {}),
+        ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+        ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+      },
+      onError: (e) => io.stderr.write(`stasis serve: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
+    const c = runner.config;
+    const start = {
+      event: 'ready',
+      nodeId: c.nodeId,
+      queue: c.queue,
+      redis: runner.redisTarget,
+      concurrency: c.concurrency,
+      stateDir: runner.runtime.stateDir,
+      recovery: runner.recovery,
+    };
+    io.stdout.write(
+      g.json
+        ? `${JSON.stringify(start)}\n`
+        : `stasis serve: node ${c.nodeId} consuming queue ${c.queue} on ${runner.redisTarget} (concurrency ${c.concurrency}, state ${runner.runtime.stateDir}); recovered: ${runner.recovery.adopted.length} adopted, ${runner.recovery.orphaned.length} kept, ${runner.recovery.discarded.length} discarded\n`,
+    );
+    return new Promise<number>((resolve) => {
+      let signals = 0;
+      const onSignal = () => {
+        signals++;
+        if (signals === 1) {
+          io.stderr.write('stasis serve: closing (waiting for running jobs; signal again to exit now)\n');
+          void runner.close().then(() => resolve(0), () => resolve(1));
+        } else {
+          void runner.close({ force: true }).finally(() => resolve(130));
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+  },
+};

@@ -1,0 +1,61 @@
+/** Configuration of one runner node (`stasis serve`): queue, identity, concurrency, timings. */
+import os from 'node:os';
+import { z } from 'zod';
+import { errors } from '../errors.js';
+
+/** The runner node's settings; the runtime's own (state dir, binaries) live in RuntimeConfig. */
+export const RunnerConfigSchema = z.object({
+  /** Redis URL; unset = REDIS_URL, else the embedded Redis under the state directory. */
+  redisUrl: z.string().min(1).optional(),
+  /** The BullMQ queue to consume. */
+  queue: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, `_`, `.`, `-`').default('stasis'),
+  /** BullMQ key prefix. */
+  prefix: z.string().min(1).default('bull'),
+  /** This node's id: annotated on its tasks so a restarted node finds them. Stable across restarts. */
+  nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, `_`, `.`, `-`').default(os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-') || 'node'),
+  /** Jobs run at once on this node. */
+  concurrency: z.number().int().positive().max(10_000).default(8),
+  /** Worker threads of the pool; each owns many tasks at once. */
+  threads: z.number().int().positive().max(64).default(Math.max(1, Math.min(2, os.availableParallelism()))),
+  /** BullMQ lock duration, ms (renewed at half of it while the container runs). */
+  lockDurationMs: z.number().int().min(1000).default(30_000),
+  /** Stalled-job check interval, ms. */
+  stalledIntervalMs: z.number().int().min(1000).default(30_000),
+  /** Time between SIGTERM and SIGKILL on timeout or cancel, ms. */
+  killGraceMs: z.number().int().nonnegative().default(5_000),
+  /** How often a running task's stats are sampled, ms. */
+  statsIntervalMs: z.number().int().min(50).default(1_000),
+  /** How often streamed output is flushed into job.log, ms. */
+  logFlushMs: z.number().int().min(10).default(100),
+  /** Keep finished tasks' logs on disk (the task directory is deleted otherwise). */
+  keepLogs: z.boolean().default(false),
+});
+/** A runner node's settings. */
+export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
+/** Runner settings as given (everything optional). */
+export type RunnerConfigInput = z.input<typeof RunnerConfigSchema>;
+
+function intEnv(v: string | undefined, field: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw errors.invalidArgument(`Expected \`${field}\` to be a whole number, got \`${v}\``, { field });
+  return Number(v);
+}
+
+/** Reads runner settings from explicit options, then STASIS_* / REDIS_URL environment variables, then defaults. */
+export function loadRunnerConfig(opts: RunnerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RunnerConfig {
+  const raw: RunnerConfigInput = {
+    ...opts,
+    redisUrl: opts.redisUrl ?? (env.REDIS_URL || undefined),
+    queue: opts.queue ?? (env.STASIS_QUEUE || undefined),
+    nodeId: opts.nodeId ?? (env.STASIS_NODE_ID || undefined),
+    concurrency: opts.concurrency ?? intEnv(env.STASIS_CONCURRENCY, 'STASIS_CONCURRENCY'),
+    killGraceMs: opts.killGraceMs ?? intEnv(env.STASIS_KILL_GRACE_MS, 'STASIS_KILL_GRACE_MS'),
+    lockDurationMs: opts.lockDurationMs ?? intEnv(env.STASIS_LOCK_DURATION_MS, 'STASIS_LOCK_DURATION_MS'),
+  };
+  const parsed = RunnerConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `\`${i.path.join('.')}\`: ${i.message}`);
+    throw errors.invalidArgument(`invalid runner config: ${lines.join('; ')}`, { field: parsed.error.issues[0]!.path.join('.') });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,156 @@
+/**
+ * Crash recovery of a runner node: its tasks outlive it (each runs under its own monitor), so a
+ * node restarted with the same node id and state dir scans them before taking new jobs:
+ * - job active and its lock still holds our saved token → extend the lock, re-attach, post once;
+ * - job active with its lock expired, or back in the queue → keep the task; when this node takes
+ *   the job again it attaches instead of starting a new container (JobConsumer.orphans);
+ * - job gone, finished, or locked by another node → kill and delete the task.
+ */
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RunnerConfig } from '../config/runner.js';
+import type { TaskPool } from '../pool/pool.js';
+import { JOB_ANNOTATIONS, type ScannedTask } from '../pool/protocol.js';
+import type { JobConsumer, OrphanTask } from '../queue/consumer.js';
+import { toJobError } from '../queue/failure.js';
+import { parseJobPayload } from '../queue/job-schema.js';
+import type { JobTaskSource } from '../queue/job-run.js';
+
+/** What recovery did with each task it found. */
+export interface NodeRecoveryReport {
+  adopted: string[];
+  orphaned: string[];
+  discarded: string[];
+  ignored: string[];
+}
+
+/** Inputs of recoverNode. */
+export interface RecoveryContext {
+  config: RunnerConfig;
+  pool: TaskPool;
+  consumer: JobConsumer;
+  queue: Queue;
+  redis: Redis;
+  /** Adopted jobs post their results in the background; errors land here. */
+  onError?: (e: unknown) => void;
+}
+
+function orphanOf(t: ScannedTask): OrphanTask {
+  const a = t.annotations;
+  const jobId = a[JOB_ANNOTATIONS.jobId] ?? '';
+  const timeout = a[JOB_ANNOTATIONS.timeout];
+  return {
+    jobId,
+    taskId: t.taskId,
+    namespace: t.namespace,
+    startedAt: a[JOB_ANNOTATIONS.startedAt] ?? t.createdAt,
+    ...(timeout !== undefined && Number.isFinite(Number(timeout)) ? { timeoutSeconds: Number(timeout) } : {}),
+  };
+}
+
+/** Scans this node's tasks and adopts, keeps or discards each (see the module comment). */
+export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryReport> {
+  const { config, pool, consumer, queue, redis } = ctx;
+  const report: NodeRecoveryReport = { adopted: [], orphaned: [], discarded: [], ignored: [] };
+  const scan = await pool.scan();
+  for (const t of scan.tasks) {
+    const a = t.annotations;
+    const jobId = a[JOB_ANNOTATIONS.jobId];
+    const mine =
+      jobId !== undefined &&
+      a[JOB_ANNOTATIONS.queue] === config.queue &&
+      a[JOB_ANNOTATIONS.prefix] === config.prefix &&
+      a[JOB_ANNOTATIONS.nodeId] === config.nodeId;
+    if (!mine) {
+      report.ignored.push(t.taskId);
+      continue;
+    }
+    const discard = async () => {
+      await pool.discard(t.taskId, t.namespace).catch(ctx.onError);
+      report.discarded.push(t.taskId);
+    };
+    const job = await queue.getJob(jobId);
+    if (!job) {
+      await discard();
+      continue;
+    }
+    const state = await job.getState();
+    const token = a[JOB_ANNOTATIONS.token] ?? '';
+    if (state === 'active') {
+      const holder = await redis.get(`${config.prefix}:${config.queue}:${jobId}:lock`);
+      if (holder !== null && holder === token && (await job.extendLock(token, config.lockDurationMs)) === 1) {
+        void adopt(ctx, job, token, t).catch(ctx.onError);
+        report.adopted.push(t.taskId);
+      } else if (holder === null) {
+        consumer.orphans.set(t.taskId, orphanOf(t));
+        report.orphaned.push(t.taskId);
+      } else {
+        await discard();
+      }
+    } else if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+      consumer.orphans.set(t.taskId, orphanOf(t));
+      report.orphaned.push(t.taskId);
+    } else {
+      await discard();
+    }
+  }
+  return report;
+}
+
+function attachSource(o: OrphanTask): JobTaskSource {
+  return {
+    kind: 'attach',
+    taskId: o.taskId,
+    namespace: o.namespace,
+    ...(o.startedAt ? { startedAt: o.startedAt } : {}),
+    ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+  };
+}
+
+/** Re-attaches to the task of a job whose lock we still hold, keeps the lock, posts the result once. */
+async function adopt(ctx: RecoveryContext, job: Job, token: string, t: ScannedTask): Promise<void> {
+  const { config, consumer } = ctx;
+  const jobId = job.id!;
+  const payload = parseJobPayload(job.data);
+  const attempt = Number(t.annotations[JOB_ANNOTATIONS.attempt] ?? job.attemptsMade);
+  const meta = { jobId, attempt, nodeId: config.nodeId, taskId: t.taskId, namespace: t.namespace };
+  const renew = setInterval(() => {
+    job.extendLock(token, config.lockDurationMs).then(
+      (ok) => {
+        if (ok !== 1) consumer.stop(jobId, 'lock-lost');
+      },
+      () => undefined,
+    );
+  }, Math.max(500, Math.floor(config.lockDurationMs / 2)));
+  try {
+    const result = await consumer.execute(job, payload, meta, attachSource(orphanOf(t)));
+    await job.moveToCompleted(result, token, false);
+  } catch (e) {
+    await job.moveToFailed(toJobError(e), token, false).catch(() => undefined);
+  } finally {
+    clearInterval(renew);
+  }
+}
+
+/** Drops kept orphans whose job finished, vanished or runs elsewhere now (kills their tasks). */
+export async function sweepOrphans(ctx: RecoveryContext): Promise<string[]> {
+  const { consumer, queue, pool } = ctx;
+  const dropped: string[] = [];
+  for (const [taskId, o] of consumer.orphans) {
+    const jobId = o.jobId;
+    const job = await queue.getJob(jobId).catch(() => undefined);
+    const state = job ? await job.getState() : 'unknown';
+    const waiting = state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children';
+    const activeHere = state === 'active' && consumer.activeJobs().includes(jobId);
+    if (waiting || activeHere) continue;
+    if (state === 'active') {
+      const lock = await ctx.redis.get(`${ctx.config.prefix}:${ctx.config.queue}:${jobId}:lock`);
+      if (lock === null) continue; // stalled, not re-queued yet
+    }
+    if (!consumer.orphans.has(taskId)) continue; // taken by this node meanwhile
+    consumer.orphans.delete(taskId);
+    await pool.discard(taskId, o.namespace).catch(ctx.onError);
+    dropped.push(taskId);
+  }
+  return dropped;
+}

@@ -1,0 +1,101 @@
+/**
+ * One runner node: a BullMQ consumer on the main thread, a pool of task worker threads, crash
+ * recovery on start, and a graceful close. `stasis serve` starts one; tests start them in-process.
+ */
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
+import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
+import type { RuntimeConfig } from '../config/schema.js';
+import { TaskPool } from '../pool/pool.js';
+import { JobConsumer } from '../queue/consumer.js';
+import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
+import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
+import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
+
+/** Options of startRunner. */
+export interface StartRunnerOptions {
+  runner?: RunnerConfigInput;
+  runtime?: Partial<RuntimeConfig>;
+  /** Use these ioredis options instead of resolving --redis / REDIS_URL / the embedded Redis. */
+  connection?: RedisOptions;
+  env?: NodeJS.ProcessEnv;
+  /** Background errors (adopted jobs, orphan sweeps). Default: ignored. */
+  onError?: (e: unknown) => void;
+}
+
+/** A started runner node. */
+export interface Runner {
+  readonly config: RunnerConfig;
+  readonly runtime: RuntimeConfig;
+  /** Where Redis is (`unix:/…/redis.sock`, `redis://host:6379`). */
+  readonly redisTarget: string;
+  readonly recovery: NodeRecoveryReport;
+  readonly consumer: JobConsumer;
+  /** Graceful: stop taking jobs, wait for running ones. `force`: leave containers running for a restart. */
+  close(opts?: { force?: boolean }): Promise<void>;
+}
+
+/** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
+export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
+  const env = o.env ?? process.env;
+  const runtime = loadRuntimeConfig(o.runtime ?? {}, env);
+  const config = loadRunnerConfig(o.runner ?? {}, env);
+  let resolved: ResolvedConnection | null = null;
+  let connection: RedisOptions;
+  let redisTarget: string;
+  if (o.connection) {
+    connection = { ...o.connection, maxRetriesPerRequest: null };
+    redisTarget = o.connection.path ? `unix:${o.connection.path}` : `redis://${o.connection.host ?? 'localhost'}:${o.connection.port ?? 6379}`;
+  } else {
+    resolved = await resolveConnection({ ...(config.redisUrl ? { redis: config.redisUrl } : {}), env: {}, stateDir: runtime.stateDir });
+    connection = resolved.options;
+    redisTarget = resolved.target;
+  }
+  const onError = o.onError ?? (() => undefined);
+  const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
+  const pool = new TaskPool({
+    runtime: { stateDir: runtime.stateDir, runc: runtime.runc, conmon: runtime.conmon, criu: runtime.criu },
+    threads: config.threads,
+    tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
+  });
+  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs });
+  const queue = new Queue(config.queue, { connection, prefix: config.prefix });
+  const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError };
+  let recovery: NodeRecoveryReport;
+  try {
+    recovery = await recoverNode(ctx);
+    await consumer.start();
+  } catch (e) {
+    await consumer.close(true).catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    await pool.destroy().catch(() => undefined);
+    await resolved?.release().catch(() => undefined);
+    throw e;
+  }
+  const sweep = setInterval(() => {
+    if (consumer.orphans.size > 0) void sweepOrphans(ctx).catch(onError);
+  }, config.stalledIntervalMs);
+  sweep.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    runtime,
+    redisTarget,
+    recovery,
+    consumer,
+    close(opts = {}) {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        await consumer.close(opts.force ?? false);
+        await queue.close().catch(() => undefined);
+        if (opts.force) await pool.destroy().catch(() => undefined);
+        else await pool.close().catch(() => undefined);
+        await resolved?.release().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

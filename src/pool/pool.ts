@@ -1,0 +1,138 @@
+/**
+ * The main-thread side of the task pool: a few Piscina worker threads, each owning many tasks at
+ * once. A run/attach gets a MessageChannel whose far end travels with the request; events come back
+ * on it and stop requests go out on it. Requests are never aborted through Piscina.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { errors, fromErrorData } from '../errors.js';
+import type {
+  LifecycleOptions,
+  PoolRequest,
+  PoolResponse,
+  RunSpec,
+  RuntimeSettings,
+  ScanResult,
+  StopReason,
+  TaskEvent,
+  TaskOutcome,
+} from './protocol.js';
+
+/** Walks up from this module to the directory whose package.json is stasis'. */
+export function repoRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'stasis') return dir;
+      } catch {
+        // keep walking
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw errors.internal(`cannot find the stasis package root above ${from}`);
+    dir = up;
+  }
+}
+
+/** The compiled worker entry (run `npm run build` first when running from src/ under vitest). */
+export function workerFile(): string {
+  const f = path.join(repoRoot(), 'dist', 'workers', 'task-worker.js');
+  if (!fs.existsSync(f)) throw errors.failedPrecondition(`task worker ${f} is missing; run \`npm run build\``);
+  return f;
+}
+
+/** Options of TaskPool. */
+export interface TaskPoolOptions {
+  runtime: RuntimeSettings;
+  threads: number;
+  /** Tasks at once per thread (>= ceil(node concurrency / threads)). */
+  tasksPerThread: number;
+  filename?: string;
+}
+
+/** A task owned by a worker thread: its events, a way to stop it, and its outcome. */
+export interface TaskHandle {
+  /** Asks the owning thread to stop the task (TERM, grace, KILL; KILL at once for lock-lost). */
+  stop(reason: StopReason, graceMs: number): void;
+  /** Resolves with the outcome once the task stopped and was deleted; rejects with a StasisError. */
+  done: Promise<TaskOutcome>;
+}
+
+/** The main thread's handle on the worker threads. */
+export class TaskPool {
+  private readonly piscina: Piscina<PoolRequest, PoolResponse<unknown>>;
+  constructor(private readonly o: TaskPoolOptions) {
+    this.piscina = new Piscina({
+      filename: o.filename ?? workerFile(),
+      minThreads: o.threads,
+      maxThreads: o.threads,
+      concurrentTasksPerWorker: Math.max(1, o.tasksPerThread),
+      // The threads run long async lifecycles; a blocking Atomics.wait between tasks would stall them.
+      atomics: 'disabled',
+      idleTimeout: Number.POSITIVE_INFINITY,
+      maxQueue: 'auto',
+    });
+  }
+
+  /** Starts a new task; `onEvent` sees started/log/stats events. */
+  run(spec: RunSpec, options: LifecycleOptions, onEvent: (e: TaskEvent) => void): TaskHandle {
+    return this.owned((port) => ({ kind: 'run', requestId: randomUUID(), runtime: this.o.runtime, spec, options, port }), onEvent);
+  }
+
+  /** Takes over an existing task after a restart. */
+  attach(
+    a: { taskId: string; namespace: string; startedAt?: string; timeoutSeconds?: number },
+    options: LifecycleOptions,
+    onEvent: (e: TaskEvent) => void,
+  ): TaskHandle {
+    return this.owned((port) => ({ kind: 'attach', requestId: randomUUID(), runtime: this.o.runtime, ...a, options, port }), onEvent);
+  }
+
+  /** Recovers the state dir and lists every task. */
+  async scan(): Promise<ScanResult> {
+    return this.call<ScanResult>({ kind: 'scan', requestId: randomUUID(), runtime: this.o.runtime });
+  }
+
+  /** Kills and deletes a task nobody owns; false when it did not exist. */
+  async discard(taskId: string, namespace: string): Promise<boolean> {
+    return this.call<boolean>({ kind: 'discard', requestId: randomUUID(), runtime: this.o.runtime, taskId, namespace });
+  }
+
+  /** Waits for running requests, then stops the threads. */
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+
+  /** Stops the threads now (tasks keep running under their monitors; a restart re-attaches). */
+  async destroy(): Promise<void> {
+    await this.piscina.destroy();
+  }
+
+  private async call<T>(req: PoolRequest, transferList?: MessagePort[]): Promise<T> {
+    const res = (await this.piscina.run(req, transferList ? { transferList } : {})) as PoolResponse<T>;
+    if (!res.ok) throw fromErrorData(res.error);
+    return res.value;
+  }
+
+  private owned(make: (port: MessagePort) => PoolRequest, onEvent: (e: TaskEvent) => void): TaskHandle {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (e: TaskEvent) => onEvent(e));
+    const done = this.call<TaskOutcome>(make(port2), [port2]).finally(() => port1.close());
+    return {
+      stop: (reason, graceMs) => {
+        try {
+          port1.postMessage({ type: 'stop', reason, graceMs });
+        } catch {
+          // already finished
+        }
+      },
+      done,
+    };
+  }
+}

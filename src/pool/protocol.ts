@@ -1,0 +1,160 @@
+/**
+ * The protocol between the main thread and the task worker threads. Only plain data crosses it
+ * (strings, numbers, booleans, arrays, plain objects; times as ISO 8601; errors as ErrorData).
+ *
+ * A request is one piscina task. `run` and `attach` carry a MessagePort (in the transfer list) that
+ * stays open for the task's life: the worker reports `started`, `log` and `stats` events on it, the
+ * main thread sends `stop` requests on it. A running piscina task is NEVER aborted through piscina
+ * (that would terminate the worker thread and every other task it owns); stopping goes over the port.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ErrorData } from '../errors.js';
+import type { RuntimeConfig } from '../config/schema.js';
+import type { Exit } from '../runtime/task.js';
+import type { NetworkMode } from '../sandbox/types.js';
+
+/** What to run: a task spec the worker turns into CreateTaskOptions. */
+export interface RunSpec {
+  taskId: string;
+  namespace: string;
+  rootfs: string;
+  args: string[];
+  /** `KEY=VALUE` entries. */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number };
+  terminal?: boolean;
+  stdin?: string;
+  memoryBytes?: number;
+  cpus?: number;
+  pids?: number;
+  network?: NetworkMode;
+  annotations: Record<string, string>;
+  /** Wall-clock limit, seconds; the worker stops the task (TERM, grace, KILL) when it passes. */
+  timeoutSeconds?: number;
+}
+
+/** How the lifecycle behaves (from RunnerConfig). */
+export interface LifecycleOptions {
+  killGraceMs: number;
+  statsIntervalMs: number;
+  /** Cap of stdout and of stderr each in the outcome. */
+  outputBytes: number;
+  /** Stream log lines over the port. */
+  streamLogs: boolean;
+  /** Keep the task's log file after delete (copied next to the state dir's logs). */
+  keepLogs: boolean;
+}
+
+/** Runtime settings every request carries, so a worker thread opens its TaskManager lazily. */
+export type RuntimeSettings = Pick<RuntimeConfig, 'stateDir' | 'runc' | 'conmon' | 'criu'>;
+
+/** Start a new task and own it until it is deleted. */
+export interface RunRequest {
+  kind: 'run';
+  requestId: string;
+  runtime: RuntimeSettings;
+  spec: RunSpec;
+  options: LifecycleOptions;
+  port: MessagePort;
+}
+
+/** Take over an existing task (after a runner restart) and own it until it is deleted. */
+export interface AttachRequest {
+  kind: 'attach';
+  requestId: string;
+  runtime: RuntimeSettings;
+  taskId: string;
+  namespace: string;
+  /** When the original attempt began, if known (annotation), for the outcome's startedAt. */
+  startedAt?: string;
+  timeoutSeconds?: number;
+  options: LifecycleOptions;
+  port: MessagePort;
+}
+
+/** Recover the runtime state dir and list every task with its annotations. */
+export interface ScanRequest {
+  kind: 'scan';
+  requestId: string;
+  runtime: RuntimeSettings;
+}
+
+/** Kill (SIGKILL) and delete a task that no job owns any more. */
+export interface DiscardRequest {
+  kind: 'discard';
+  requestId: string;
+  runtime: RuntimeSettings;
+  taskId: string;
+  namespace: string;
+}
+
+/** Every request a worker thread accepts. */
+export type PoolRequest = RunRequest | AttachRequest | ScanRequest | DiscardRequest;
+
+/** Why a task's process stopped, as the lifecycle saw it. */
+export type StopCause = 'exited' | 'oom' | 'timeout' | 'cancelled' | 'lost';
+
+/** What a finished run/attach observed. */
+export interface TaskOutcome {
+  taskId: string;
+  namespace: string;
+  startedAt: string;
+  exit: Exit;
+  cause: StopCause;
+  cpuMs: number;
+  peakMemoryBytes: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  logPath: string | null;
+  /** Set when the stop was requested with reason 'lock-lost': the main thread must not post. */
+  lockLost: boolean;
+}
+
+/** One task as found by a scan. */
+export interface ScannedTask {
+  taskId: string;
+  namespace: string;
+  status: string;
+  annotations: Record<string, string>;
+  createdAt: string;
+}
+
+/** Result of a scan. */
+export interface ScanResult {
+  tasks: ScannedTask[];
+  running: string[];
+  exited: string[];
+  cleaned: string[];
+  lost: string[];
+}
+
+/** The value a piscina task resolves to (errors travel as data, never as thrown objects). */
+export type PoolResponse<T> = { ok: true; value: T } | { ok: false; error: ErrorData };
+
+/** Events from the worker on a task's port. */
+export type TaskEvent =
+  | { type: 'started'; pid: number; startedAt: string; attached: boolean }
+  | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string }[] }
+  | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number };
+
+/** Why the main thread stops a task. */
+export type StopReason = 'cancelled' | 'lock-lost' | 'shutdown';
+
+/** Requests from the main thread on a task's port. */
+export type TaskControl = { type: 'stop'; reason: StopReason; graceMs: number };
+
+/** Annotation keys stasis writes on a job's task. */
+export const JOB_ANNOTATIONS = {
+  jobId: 'io.stasis.job.id',
+  queue: 'io.stasis.job.queue',
+  prefix: 'io.stasis.job.prefix',
+  nodeId: 'io.stasis.job.node',
+  attempt: 'io.stasis.job.attempt',
+  token: 'io.stasis.job.token',
+  startedAt: 'io.stasis.job.started-at',
+  timeout: 'io.stasis.job.timeout',
+  outputBytes: 'io.stasis.job.output-bytes',
+} as const;

@@ -1,0 +1,206 @@
+/**
+ * The worker-thread side of the pool protocol: one TaskManager per thread (opened lazily), and one
+ * handler per request kind. Every handler answers with a PoolResponse; nothing is thrown across.
+ */
+import path from 'node:path';
+import { toErrorData, type ErrorData } from '../../errors.js';
+import { openTaskManager } from '../../runtime/task-manager.js';
+import type { Task, TaskManager } from '../../runtime/task.js';
+import type {
+  AttachRequest,
+  DiscardRequest,
+  PoolRequest,
+  PoolResponse,
+  RunRequest,
+  RuntimeSettings,
+  ScanRequest,
+  ScanResult,
+  StopReason,
+  TaskControl,
+  TaskEvent,
+  TaskOutcome,
+} from '../protocol.js';
+import { supervise } from './supervise.js';
+import { runtimePaths } from '../../config/load.js';
+import { taskPaths } from '../../runtime/layout.js';
+import { readPid } from '../../monitor/launch.js';
+
+const managers = new Map<string, Promise<TaskManager>>();
+
+/** The thread's TaskManager for a state dir (one per thread and state dir). */
+function manager(rt: RuntimeSettings): Promise<TaskManager> {
+  const key = JSON.stringify(rt);
+  const known = managers.get(key);
+  if (known) return known;
+  const m = openTaskManager(rt);
+  m.catch(() => managers.delete(key));
+  managers.set(key, m);
+  return m;
+}
+
+function logsDir(rt: RuntimeSettings): string {
+  return path.join(rt.stateDir, 'logs');
+}
+
+function logFile(rt: RuntimeSettings, namespace: string, id: string): string {
+  return taskPaths(runtimePaths(rt).tasksDir, namespace, id).log;
+}
+
+/** Records stop requests that arrive before supervision starts listening. */
+function earlyStops(req: RunRequest | AttachRequest): { first(): StopReason | undefined; done(): void } {
+  let first: StopReason | undefined;
+  const l = (m: TaskControl) => {
+    if (m?.type === 'stop') first ??= m.reason;
+  };
+  req.port.on('message', l);
+  return { first: () => first, done: () => void req.port.off('message', l) };
+}
+
+function send(req: RunRequest | AttachRequest, e: TaskEvent): void {
+  try {
+    req.port.postMessage(e);
+  } catch {
+    // port closed: the request is over
+  }
+}
+
+async function run(req: RunRequest): Promise<TaskOutcome> {
+  const { spec, options } = req;
+  const early = earlyStops(req);
+  const mgr = await manager(req.runtime);
+  const monitorTimeout =
+    spec.timeoutSeconds !== undefined ? Math.ceil(spec.timeoutSeconds + options.killGraceMs / 1000 + 2) : undefined;
+  const task = await mgr.create({
+    id: spec.taskId,
+    namespace: spec.namespace,
+    rootfs: spec.rootfs,
+    process: {
+      args: spec.args,
+      ...(spec.env ? { env: spec.env } : {}),
+      ...(spec.cwd ? { cwd: spec.cwd } : {}),
+      ...(spec.user ? { user: spec.user } : {}),
+      ...(spec.terminal ? { terminal: true } : {}),
+    },
+    limits: {
+      ...(spec.memoryBytes !== undefined ? { memoryBytes: spec.memoryBytes } : {}),
+      ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
+      ...(spec.pids !== undefined ? { pids: spec.pids } : {}),
+    },
+    network: spec.network ?? 'none',
+    annotations: spec.annotations,
+    stdin: spec.stdin !== undefined,
+    ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
+  });
+  try {
+    await task.start();
+  } catch (e) {
+    await discardTask(task);
+    early.done();
+    throw e;
+  }
+  const startedAt = new Date().toISOString();
+  // The pid is for progress only: do not hold the task's supervision for it.
+  void readPid(taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).pidfile)
+    .catch(() => 0)
+    .then((pid) => send(req, { type: 'started', pid, startedAt, attached: false }));
+  early.done();
+  return supervise({
+    task,
+    port: req.port,
+    options,
+    startedAt,
+    logsDir: logsDir(req.runtime),
+    logFile: logFile(req.runtime, spec.namespace, spec.taskId),
+    ...(spec.timeoutSeconds !== undefined ? { timeoutSeconds: spec.timeoutSeconds } : {}),
+    ...(early.first() ? { pendingStop: early.first()! } : {}),
+    ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+  });
+}
+
+async function attach(req: AttachRequest): Promise<TaskOutcome> {
+  const early = earlyStops(req);
+  const mgr = await manager(req.runtime);
+  const task = await mgr.get(req.taskId, req.namespace);
+  const state = await task.state();
+  if (state.status === 'created') await task.start();
+  const startedAt = req.startedAt ?? task.info.createdAt;
+  send(req, { type: 'started', pid: state.pid, startedAt, attached: true });
+  early.done();
+  const left =
+    req.timeoutSeconds !== undefined ? req.timeoutSeconds - (Date.now() - Date.parse(startedAt)) / 1000 : undefined;
+  return supervise({
+    task,
+    port: req.port,
+    options: req.options,
+    startedAt,
+    logsDir: logsDir(req.runtime),
+    logFile: logFile(req.runtime, req.namespace, req.taskId),
+    streamSince: new Date().toISOString(),
+    ...(left !== undefined ? { timeoutSeconds: Math.max(0, left) } : {}),
+    ...(early.first() ? { pendingStop: early.first()! } : {}),
+  });
+}
+
+async function scan(req: ScanRequest): Promise<ScanResult> {
+  const mgr = await manager(req.runtime);
+  const report = await mgr.recover();
+  const list = await mgr.list();
+  return {
+    ...report,
+    tasks: list.map((t) => ({
+      taskId: t.info.id,
+      namespace: t.info.namespace,
+      status: t.state.status,
+      annotations: t.info.annotations,
+      createdAt: t.info.createdAt,
+    })),
+  };
+}
+
+/** SIGKILLs a task, waits for it to stop and deletes it; errors are swallowed (best effort). */
+async function discardTask(task: Task): Promise<void> {
+  await task.kill('SIGKILL', { all: true }).catch(() => undefined);
+  await task.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
+  await task.delete().catch(() => undefined);
+}
+
+async function discard(req: DiscardRequest): Promise<boolean> {
+  const mgr = await manager(req.runtime);
+  const task = await mgr.get(req.taskId, req.namespace).catch(() => null);
+  if (!task) return false;
+  await discardTask(task);
+  return true;
+}
+
+async function answer<T>(p: Promise<T>): Promise<PoolResponse<T>> {
+  try {
+    return { ok: true, value: await p };
+  } catch (e) {
+    const error: ErrorData = toErrorData(e);
+    return { ok: false, error };
+  }
+}
+
+/** Handles one pool request; always resolves (errors as data). Closes the request's port at the end. */
+export async function handleRequest(req: PoolRequest): Promise<PoolResponse<unknown>> {
+  switch (req.kind) {
+    case 'run': {
+      const r = await answer(run(req));
+      req.port.close();
+      return r;
+    }
+    case 'attach': {
+      const r = await answer(attach(req));
+      req.port.close();
+      return r;
+    }
+    case 'scan':
+      return answer(scan(req));
+    case 'discard':
+      return answer(discard(req));
+    default: {
+      const never: never = req;
+      return { ok: false, error: toErrorData(new Error(`unknown pool request ${JSON.stringify(never)}`)) };
+    }
+  }
+}

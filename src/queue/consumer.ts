@@ -1,0 +1,184 @@
+/**
+ * The BullMQ side of a runner node: a Worker on the main thread whose processor validates the
+ * payload and hands the job to the task pool. It honours cancellation (BullMQ's worker.cancelJob
+ * signal, and stasis' cross-process cancel requests), stops containers whose lock was lost, and can
+ * adopt a task found after a restart so its result is posted exactly once.
+ */
+import { Worker, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { UnrecoverableError } from 'bullmq';
+import type { RunnerConfig } from '../config/runner.js';
+import { hasCode } from '../errors.js';
+import type { TaskPool } from '../pool/pool.js';
+import type { LifecycleOptions, StopReason } from '../pool/protocol.js';
+import { clearCancelRequest, readCancelRequest, watchCancelRequests, type QueueRef } from './cancel.js';
+import { failureMessage, toJobError } from './failure.js';
+import { parseJobPayload, DEFAULT_OUTPUT_BYTES, type JobPayload } from './job-schema.js';
+import { runJobTask, type ActiveJob, type JobRunContext, type JobTaskSource } from './job-run.js';
+import { buildNotStartedResult, type JobResult, type JobResultMeta } from './result.js';
+import { DEFAULT_JOB_NAMESPACE, runSpecFor, taskIdFor } from './run-spec.js';
+
+/** A task left by a previous run of this node, to attach to when its job comes back to us. */
+export interface OrphanTask {
+  jobId: string;
+  taskId: string;
+  namespace: string;
+  startedAt?: string;
+  timeoutSeconds?: number;
+}
+
+/** Options of JobConsumer. */
+export interface JobConsumerOptions {
+  config: RunnerConfig;
+  connection: RedisOptions;
+  pool: TaskPool;
+  defaultRootfs: string;
+}
+
+/** The runner node's BullMQ consumer. */
+export class JobConsumer {
+  readonly worker: Worker;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly active = new Map<string, ActiveJob>();
+  /** Tasks found at start whose jobs were back in the queue: attach instead of starting anew. */
+  readonly orphans = new Map<string, OrphanTask>();
+  private unwatch: (() => Promise<void>) | null = null;
+  private readonly ctx: JobRunContext;
+  private readonly ref: QueueRef;
+
+  constructor(private readonly o: JobConsumerOptions) {
+    const c = o.config;
+    this.ref = { queue: c.queue, prefix: c.prefix };
+    this.redis = new Redis(o.connection);
+    this.subscriber = new Redis(o.connection);
+    this.ctx = {
+      pool: o.pool,
+      lifecycle: this.lifecycle(DEFAULT_OUTPUT_BYTES),
+      nodeId: c.nodeId,
+      killGraceMs: c.killGraceMs,
+      logFlushMs: c.logFlushMs,
+    };
+    // Three declared parameters: BullMQ then passes the job's AbortSignal (worker.cancelJob).
+    const processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => this.process(job, token, signal);
+    this.worker = new Worker(c.queue, processor, {
+      connection: o.connection,
+      prefix: c.prefix,
+      concurrency: c.concurrency,
+      lockDuration: c.lockDurationMs,
+      stalledInterval: c.stalledIntervalMs,
+      autorun: false,
+    });
+    this.worker.on('lockRenewalFailed', (ids: string[]) => {
+      for (const id of ids) this.stop(id, 'lock-lost');
+    });
+    this.worker.on('error', () => undefined);
+  }
+
+  /** Starts listening for cancel requests and taking jobs. */
+  async start(): Promise<void> {
+    this.unwatch = await watchCancelRequests(this.subscriber, this.ref, (req) => this.stop(req.jobId, 'cancelled'));
+    void this.worker.run().catch(() => undefined);
+    await this.worker.waitUntilReady();
+  }
+
+  /** Stops the job's task if this node runs it; true when it does. */
+  stop(jobId: string, reason: StopReason): boolean {
+    const a = this.active.get(jobId);
+    if (!a) return false;
+    a.stop(reason);
+    return true;
+  }
+
+  /** Job ids running on this node now. */
+  activeJobs(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /**
+   * Stops taking jobs. Graceful: waits for running jobs. `force`: returns at once; running
+   * containers keep running under their monitors and a restart with the same node id re-attaches.
+   */
+  async close(force = false): Promise<void> {
+    await this.worker.close(force);
+    await this.unwatch?.().catch(() => undefined);
+    this.subscriber.disconnect();
+    this.redis.disconnect();
+  }
+
+  /** The Redis client for commands (not the subscriber). */
+  get commands(): Redis {
+    return this.redis;
+  }
+
+  /** Lifecycle options with a job's output cap. */
+  lifecycle(outputBytes: number): LifecycleOptions {
+    const c = this.o.config;
+    return { killGraceMs: c.killGraceMs, statsIntervalMs: c.statsIntervalMs, outputBytes, streamLogs: true, keepLogs: c.keepLogs };
+  }
+
+  /** Runs one attempt of `job` (run or attach) and resolves to its envelope; errors map via failure.ts. */
+  async execute(job: Job, payload: JobPayload, meta: JobResultMeta, source: JobTaskSource, signal?: AbortSignal): Promise<JobResult> {
+    const ctx = { ...this.ctx, lifecycle: this.lifecycle(payload.limits?.outputBytes ?? DEFAULT_OUTPUT_BYTES) };
+    const register = (a: ActiveJob) => {
+      this.active.set(meta.jobId, a);
+      const onAbort = () => a.stop('cancelled');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      return () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (this.active.get(meta.jobId) === a) this.active.delete(meta.jobId);
+      };
+    };
+    const { result, outcome } = await runJobTask(ctx, job, meta, source, register);
+    if (outcome.lockLost) throw new Error(`lost the lock of job ${meta.jobId}; its container was killed and no result is posted`);
+    if (result.reason === 'cancelled') void clearCancelRequest(this.redis, this.ref, meta.jobId).catch(() => undefined);
+    if (payload.failOnNonZero && result.exitStatus !== 0 && result.reason !== 'cancelled') {
+      throw new Error(`command exited with status ${result.exitStatus} (reason ${result.reason}); failOnNonZero is set`);
+    }
+    return result;
+  }
+
+  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> {
+    const jobId = job.id!;
+    let payload: JobPayload;
+    try {
+      payload = parseJobPayload(job.data);
+    } catch (e) {
+      throw new UnrecoverableError(failureMessage(e));
+    }
+    const attempt = job.attemptsMade;
+    const taskId = taskIdFor(jobId, attempt);
+    const meta: JobResultMeta = {
+      jobId,
+      attempt,
+      nodeId: this.o.config.nodeId,
+      taskId,
+      namespace: payload.namespace ?? DEFAULT_JOB_NAMESPACE,
+    };
+    const cancel = await readCancelRequest(this.redis, this.ref, jobId);
+    if (cancel) {
+      void clearCancelRequest(this.redis, this.ref, jobId).catch(() => undefined);
+      return buildNotStartedResult(meta, { name: 'StasisError', code: 'ERR_UNAVAILABLE', message: `cancelled before start: ${cancel.reason}` }, 'cancelled');
+    }
+    const orphan = this.orphans.get(taskId);
+    if (orphan) this.orphans.delete(taskId);
+    const runSource = (): JobTaskSource => ({
+      kind: 'run',
+      spec: runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: token ?? '' }, this.o.defaultRootfs),
+    });
+    try {
+      return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(), signal);
+    } catch (e) {
+      // A task of this attempt already exists here (crash between create and posting): attach to it.
+      if (!orphan && hasCode(e, 'ERR_ALREADY_EXISTS')) {
+        try {
+          return await this.execute(job, payload, meta, { kind: 'attach', taskId, namespace: meta.namespace }, signal);
+        } catch (e2) {
+          throw toJobError(e2);
+        }
+      }
+      throw toJobError(e);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Job } from 'bullmq';
+import { describeWithHost } from '../../helpers/host.js';
+import { startRunner, type Runner } from '../../../src/node/runner.js';
+import { requestCancel } from '../../../src/queue/cancel.js';
+import type { JobResult } from '../../../src/queue/result.js';
+import { Redis } from 'ioredis';
+import { leftoverTasks, producer, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from './harness.js';
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'queue runner: jobs end to end', () => {
+  let redis: TestRedis;
+  let dir: string;
+  let runner: Runner | null = null;
+  let prod: Awaited<ReturnType<typeof producer>> | null = null;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    dir = stateDir();
+  });
+  afterEach(async () => {
+    await prod?.close();
+    prod = null;
+    await runner?.close();
+    runner = null;
+    expect(await leftoverTasks(dir)).toEqual([]);
+  });
+  afterAll(async () => {
+    await runner?.close({ force: true });
+    await wipeState(dir);
+    await redis.stop();
+  });
+
+  async function setup(opts: { concurrency?: number; killGraceMs?: number } = {}) {
+    const queue = queueName();
+    runner = await startRunner({
+      connection: redis.options,
+      runtime: { stateDir: dir },
+      runner: { queue, nodeId: 'n1', concurrency: opts.concurrency ?? 4, killGraceMs: opts.killGraceMs ?? 1000, statsIntervalMs: 200 },
+      env: {},
+    });
+    prod = await producer(redis, queue);
+    return prod;
+  }
+
+  it('runs a plain BullMQ job and returns the envelope with exit status and ExitedAt', async () => {
+    const { queue, events } = await setup();
+    const before = Date.now();
+    const job = await queue.add('hello', { command: ['sh', '-c', 'echo out; echo err >&2'] });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r).toMatchObject({ jobId: job.id, attempt: 0, nodeId: 'n1', status: 'exited', exitStatus: 0, signal: null, reason: 'exited' });
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.stdoutTruncated).toBe(false);
+    expect(Date.parse(r.exitedAt!)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(r.exitedAt!)).toBeGreaterThanOrEqual(Date.parse(r.startedAt!) - 50);
+    const logs = await queue.getJobLogs(job.id!);
+    expect(logs.logs).toEqual(expect.arrayContaining(['out', '[stderr] err']));
+  });
+
+  it('completes a non-zero exit with its status and caps output with truncation flags', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('fail', { command: ['sh', '-c', 'seq 1 2000; exit 3'], limits: { outputBytes: 100 } });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.exitStatus).toBe(3);
+    expect(r.reason).toBe('exited');
+    expect(r.stdoutTruncated).toBe(true);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(100);
+    expect(r.stdout.startsWith('1\n2\n3\n')).toBe(true);
+    expect(r.logPath).toBeTruthy();
+    expect((await Job.fromId(queue, job.id!))?.finishedOn).toBeTruthy();
+  });
+
+  it('fails bad payloads at once, without retries, naming each field, before runc', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('bad', { command: [], limits: { memory: -1 }, image: 'x' }, { attempts: 3 });
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/limits\.memory/);
+    const j = (await Job.fromId(queue, job.id!))!;
+    expect(j.attemptsMade).toBe(1);
+    expect(j.failedReason).toContain('`command`');
+    expect(j.failedReason).toContain('`image`');
+    expect(j.failedReason).toContain('Expected `limits.memory` to be a byte size like `256m`, got `-1`');
+  });
+
+  it('stops a job at its timeout and reports reason timeout', async () => {
+    const { queue, events } = await setup({ killGraceMs: 500 });
+    const job = await queue.add('slow', { command: ['sleep', '30'], limits: { timeout: 1 } });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.reason).toBe('timeout');
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.wallMs).toBeLessThan(10_000);
+  });
+
+  it('reports oom for a job over its memory limit', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('hog', { command: ['sh', '-c', 'tail /dev/zero'], limits: { memory: '16m' } });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.reason).toBe('oom');
+    expect(r.exitStatus).toBe(137);
+    expect(r.peakMemoryBytes).toBeGreaterThan(8 * 1024 * 1024);
+  });
+
+  it('cancels a running job through a stasis cancel request and reports cancelled', async () => {
+    const { queue, events } = await setup({ killGraceMs: 500 });
+    const job = await queue.add('long', { command: ['sleep', '30'] });
+    await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+    const client = new Redis(redis.options);
+    await requestCancel(client, { queue: queue.name }, job.id!);
+    client.disconnect();
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.reason).toBe('cancelled');
+    expect(r.exitStatus).not.toBe(0);
+  });
+
+  it("cancels a running job through BullMQ's worker.cancelJob", async () => {
+    const { queue, events } = await setup({ killGraceMs: 500 });
+    const job = await queue.add('long', { command: ['sleep', '30'] });
+    await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+    expect(runner!.consumer.worker.cancelJob(job.id!)).toBe(true);
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.reason).toBe('cancelled');
+  });
+
+  it('runs 50 jobs across the pool, each completing exactly once', async () => {
+    const { queue, events } = await setup({ concurrency: 8 });
+    const completions = new Map<string, number>();
+    events.on('completed', ({ jobId }) => completions.set(jobId, (completions.get(jobId) ?? 0) + 1));
+    const jobs = await queue.addBulk(Array.from({ length: 50 }, (_, i) => ({ name: `j${i}`, data: { command: ['sh', '-c', `echo ${i}`] } })));
+    const results = (await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 120_000)))) as JobResult[];
+    results.forEach((r, i) => {
+      expect(r.exitStatus).toBe(0);
+      expect(r.stdout).toBe(`${i}\n`);
+    });
+    expect(new Set(results.map((r) => r.taskId)).size).toBe(50);
+    await new Promise((r) => setTimeout(r, 500));
+    expect([...completions.values()].every((n) => n === 1)).toBe(true);
+    expect(completions.size).toBe(50);
+  }, 180_000);
+});

@@ -1,0 +1,16 @@
+/**
+ * The Piscina entry of the task pool (compiled to dist/workers/task-worker.js). Thin on purpose: it
+ * refuses to load on the main thread and hands every request to src/pool/worker/handle.ts.
+ */
+import { isMainThread } from 'node:worker_threads';
+import type { PoolRequest, PoolResponse } from '../src/pool/protocol.js';
+import { handleRequest } from '../src/pool/worker/handle.js';
+
+if (isMainThread) {
+  throw new Error('workers/task-worker.js is a Piscina worker entry; it must not be loaded on the main thread');
+}
+
+/** Handles one pool request (errors come back as data, never thrown). */
+export default function taskWorker(req: PoolRequest): Promise<PoolResponse<unknown>> {
+  return handleRequest(req);
+}

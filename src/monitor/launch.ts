@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { StasisError } from '../errors.js';
-import { criuLogPath } from '../runc/criu-log.js';
+import { criuLogPath, readCriuError } from '../runc/criu-log.js';
 import { lastErrorLine, oneLine } from '../runc/runtime-log.js';
 import { conmonArgs, RUN_FILES, type LaunchOptions } from './conmon-args.js';
 import { monitorAlive } from './exit-file.js';
@@ -36,6 +36,7 @@ const SYNC_TIMEOUT_MS = 120_000;
 export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
   await prepareRunDir(o);
   const argv = conmonArgs(o);
+  const startedAt = Date.now();
   const verb = o.exec ? 'exec' : o.restoreFrom ? 'restore' : 'create';
   const fail = (line: string, extra: Record<string, unknown> = {}): StasisError =>
     new StasisError(o.restoreFrom && !o.exec ? 'ERR_CHECKPOINT' : 'ERR_RUNTIME', `runc ${verb} ${o.containerId}: ${oneLine(line)}`, {
@@ -74,8 +75,11 @@ export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
     if (msg.data < 0 || !Number.isInteger(msg.data)) {
       const text = msg.message ?? line;
       const runtimeError = lastErrorLine(text) ?? text;
-      const criuLog = criuLogPath(text) ?? criuLogPath(runtimeError);
-      throw fail(runtimeError, { exitCode: msg.data, ...(criuLog ? { criuLog } : {}), conmonMessage: text });
+      const criuLog = criuLogPath(text) ?? criuLogPath(runtimeError) ?? (o.restoreFrom && !o.exec ? await freshFile(path.join(o.bundle, 'restore.log'), startedAt) : undefined);
+      const criuError = criuLog ? await readCriuError(criuLog) : undefined;
+      const e = fail(runtimeError, { exitCode: msg.data, ...(criuLog ? { criuLog, ...(criuError ? { criuError } : {}) } : {}), conmonMessage: text });
+      if (criuError) e.message += `; CRIU: ${criuError}`;
+      throw e;
     }
     const conmonPid = await readPid(path.join(o.runDir, RUN_FILES.conmonPid));
     return { pid: msg.data, conmonPid };
@@ -128,6 +132,12 @@ function firstLine(s: Readable, timeoutMs: number): Promise<string | null> {
     const t = setTimeout(() => done(null, new StasisError('ERR_UNAVAILABLE', `conmon did not report within ${timeoutMs} ms`)), timeoutMs);
     s.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onEnd);
   });
+}
+
+/** `file` when it exists and was written since `since` (ms), else undefined. */
+async function freshFile(file: string, since: number): Promise<string | undefined> {
+  const st = await fs.stat(file).catch(() => null);
+  return st && st.mtimeMs >= since - 1000 ? file : undefined;
 }
 
 /** Reads a pid file (conmon writes it without a newline). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { StasisError, type ErrorCode } from '../errors.js';
 import * as args from './args.js';
-import { criuLogPath } from './criu-log.js';
+import { criuLogPath, readCriuError } from './criu-log.js';
 import { lastErrorLine, oneLine } from './runtime-log.js';
 
 /** How to call runc: the binary, its state root and (for checkpoint/restore) the CRIU binary. */
@@ -153,14 +153,17 @@ export class Runc {
     } catch (e) {
       if (!(e instanceof StasisError) || e.code !== 'ERR_CHECKPOINT') throw e;
       const criuLog = e.details.criuLog ?? existing(path.join(a.workPath, 'dump.log'));
-      const incremental = a.preDump || a.parentPath;
-      const hint = incremental
+      const criuError = criuLog ? await readCriuError(criuLog) : undefined;
+      const incremental = !!(a.preDump || a.parentPath);
+      const noDirtyTracking = incremental && (isDirtyTrackingError(e.details.runtimeError) || isDirtyTrackingError(criuError));
+      const hint = noDirtyTracking
         ? ' (incremental checkpoints, --pre-dump/--parent-path, need soft-dirty memory tracking, which this kernel does not provide: CONFIG_MEM_SOFT_DIRTY; take a full checkpoint instead)'
         : '';
-      throw new StasisError('ERR_CHECKPOINT', e.message + hint, {
+      throw new StasisError('ERR_CHECKPOINT', e.message + (criuError ? `; CRIU: ${criuError}` : '') + hint, {
         ...e.details,
         ...(criuLog ? { criuLog } : {}),
-        ...(incremental ? { incrementalUnsupported: isDirtyTrackingError(e.details.runtimeError) } : {}),
+        ...(criuError ? { criuError } : {}),
+        ...(incremental ? { incrementalUnsupported: noDirtyTracking } : {}),
       });
     }
   }

@@ -77,6 +77,31 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'stdin, terminal and con
     await expect(resizeConsole(t.bundle, { width: 0, height: 10 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 
+  it('an exec process gets its own stdin (conmon -e -i) and its own pty (conmon -e -t)', async () => {
+    const t = await running(['sleep', '300']);
+    const spec = (args: string[], terminal: boolean) => ({ args, cwd: '/', env: ['PATH=/bin', 'TERM=xterm'], terminal, user: { uid: 0, gid: 0 } });
+    const e1 = await f.runDir(`${t.id}-x-stdin`);
+    await fs.writeFile(path.join(e1, 'process.json'), JSON.stringify(spec(['sh', '-c', 'cat; echo done'], false)));
+    await f.launch({ containerId: t.id, bundle: e1, runDir: e1, stdin: true, exec: { processSpecPath: path.join(e1, 'process.json') } });
+    await sendStdin(e1, 'piped\n', true);
+    expect((await waitExit(e1)).status).toBe(0);
+    expect(await logText(e1)).toEqual(['piped', 'done']);
+
+    const e2 = await f.runDir(`${t.id}-x-tty`);
+    await fs.writeFile(path.join(e2, 'process.json'), JSON.stringify(spec(['sh'], true)));
+    await f.launch({ containerId: t.id, bundle: e2, runDir: e2, terminal: true, exec: { processSpecPath: path.join(e2, 'process.json') } });
+    await resizeConsole(e2, { width: 90, height: 25 });
+    const c = await AttachConnection.connect(e2);
+    let seen = '';
+    c.onOutput((_s, d) => (seen += d.toString()));
+    await c.write('stty size; exit 6\n');
+    expect((await waitExit(e2)).status).toBe(6);
+    await c.close();
+    expect(seen).toContain('25 90');
+    await f.runc.kill(t.id, 'KILL');
+    await waitExit(t.runDir);
+  });
+
   it('ctl writes fail fast once the monitor is gone', async () => {
     const t = await running(['true']);
     await waitExit(t.runDir);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { criuLogPath } from '../../../src/runc/criu-log.js';
+import { criuLogPath, lastCriuError } from '../../../src/runc/criu-log.js';
 import { lastErrorLine, oneLine, unquoteGo } from '../../../src/runc/runtime-log.js';
 
 describe('lastErrorLine', () => {
@@ -58,5 +58,22 @@ describe('criuLogPath', () => {
 
   it('is undefined when no log is named', () => {
     expect(criuLogPath('container does not exist')).toBeUndefined();
+  });
+});
+
+describe('lastCriuError', () => {
+  it('returns the last CRIU error, skipping the harmless RLIMIT_NOFILE one', () => {
+    const log = [
+      '(00.000512) Error (criu/util.c:1533): rlimit: Can\'t setup RLIMIT_NOFILE for self: Operation not permitted',
+      '(00.010000) Error (criu/mem.c:123): Tracking memory is not available',
+      '(00.020000) Dumping finished',
+      "(00.030000)      1: Error (criu/files-reg.c:2353): Can't open file data/log on restore: No such file or directory",
+      '(00.040000) Error (criu/util.c:1533): rlimit: Can\'t setup RLIMIT_NOFILE for self: Operation not permitted',
+    ].join('\n');
+    expect(lastCriuError(log)).toBe("Can't open file data/log on restore: No such file or directory (criu/files-reg.c:2353)");
+  });
+
+  it('is undefined without errors', () => {
+    expect(lastCriuError('(00.1) Dumping finished successfully\n')).toBeUndefined();
   });
 });

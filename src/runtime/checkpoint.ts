@@ -43,6 +43,7 @@ export async function checkpointTask(
   const work = path.join(dir, CHECKPOINT_LAYOUT.work);
   const incremental = !!opts.preDump || !!opts.parentPath;
   const leaveRunning = !!opts.leaveRunning || !!opts.preDump;
+  const parentPath = opts.parentPath ? await parentImages(opts.parentPath, images) : undefined;
   await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning });
   const started = Date.now();
   try {
@@ -55,7 +56,7 @@ export async function checkpointTask(
       externalUnixSockets: opts.externalUnixSockets,
       shellJob: opts.shellJob,
       preDump: opts.preDump,
-      ...(opts.parentPath ? { parentPath: opts.parentPath } : {}),
+      ...(parentPath ? { parentPath } : {}),
     });
   } catch (e) {
     await removeMarker(p.markersDir, 'checkpointing');
@@ -88,6 +89,20 @@ export async function checkpointTask(
     }
   }
   return { path: dir, criuLog, dumpMs, leaveRunning, createdAt };
+}
+
+/**
+ * runc wants --parent-path relative to the new image dir. Accepts a previous checkpoint directory
+ * (its criu/ images are used) or an image dir itself, absolute or relative to the new image dir.
+ */
+async function parentImages(parent: string, images: string): Promise<string> {
+  const abs = path.isAbsolute(parent) ? parent : path.resolve(images, parent);
+  const nested = path.join(abs, CHECKPOINT_LAYOUT.images);
+  const dir = (await fs.stat(nested).catch(() => undefined))?.isDirectory() ? nested : abs;
+  if (!(await fs.stat(dir).catch(() => undefined))?.isDirectory()) {
+    throw errors.invalidArgument(`Expected \`parentPath\` to be a previous checkpoint directory, got \`${parent}\``, { field: 'parentPath' });
+  }
+  return path.relative(images, dir);
 }
 
 async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string): Promise<void> {

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Task } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
@@ -98,11 +99,18 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
   });
 
   it('pre-dump and parent-path fail with a clear ERR_CHECKPOINT where dirty tracking is missing', async () => {
+    const tracking = await execa(process.env.STASIS_CRIU ?? '/usr/local/bin/stasis-criu', ['check', '--feature', 'mem_dirty_track'], { reject: false });
     const t = await countingTask();
-    const err = await t.checkpoint(path.join(ckRoot, uid('ck')), { preDump: true }).catch((e: unknown) => e);
-    if (err instanceof Error) {
-      expect(err).toMatchObject({ code: 'ERR_CHECKPOINT' });
-      expect(err.message).toMatch(/incremental/);
+    const pre = await t.checkpoint(path.join(ckRoot, uid('ck')), { preDump: true }).catch((e: unknown) => e);
+    const parent = path.join(ckRoot, uid('parent'));
+    await t.checkpoint(parent, { leaveRunning: true });
+    const inc = await t.checkpoint(path.join(ckRoot, uid('ck')), { parentPath: parent, leaveRunning: true }).catch((e: unknown) => e);
+    if (tracking.exitCode !== 0) {
+      for (const err of [pre, inc]) {
+        expect(err).toMatchObject({ code: 'ERR_CHECKPOINT' });
+        expect((err as Error).message).toMatch(/incremental.*soft-dirty/s);
+        expect((err as { details: { runtimeError?: string } }).details.runtimeError).toBeTruthy();
+      }
     }
     expect((await t.state()).status).toBe('running');
   });

@@ -5,6 +5,7 @@
  *   runc created + monitor dead             → half-launched: cleaned
  *   dir without record or container, dead   → half-launched: cleaned
  *   monitor dead, no exit, container there  → lost (exit status unknowable)
+ *   stopped with a 'deleting' marker        → a delete cut short by a crash: finished, cleaned
  * Tasks whose lock is held by a live process (being created right now) are left alone.
  */
 import fs from 'node:fs/promises';
@@ -52,7 +53,8 @@ async function recoverOne(ctx: RuntimeContext, namespace: string, id: string): P
     return 'cleaned';
   }
   const o = await observeTask(ctx, rec, p);
-  if (o.halfLaunched) {
+  // A delete interrupted by a crash: finish it (it had already passed the status checks).
+  if (o.halfLaunched || ((await readMarker(p.markersDir, 'deleting')) && o.status === 'stopped')) {
     await undoLaunch(ctx, rec.info.containerId, p);
     return 'cleaned';
   }

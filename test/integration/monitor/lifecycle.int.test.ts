@@ -104,6 +104,49 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'conmon monitor lifecycl
     await waitExit(t.runDir);
   });
 
+  it('calls onSpawn with the conmon pid before releasing it, so it can be moved into a monitor cgroup', async () => {
+    const cg = '/sys/fs/cgroup/pids/stasis-monitor-it-conmons';
+    await fs.mkdir(cg, { recursive: true });
+    try {
+      const id = f.id();
+      const bundle = await f.bundle(id, { args: ['sleep', '30'] });
+      const runDir = await f.runDir(id);
+      let spawned = 0;
+      const r = await f.launch({
+        containerId: id, bundle, runDir,
+        onSpawn: async (pid) => {
+          spawned = pid;
+          await fs.writeFile(path.join(cg, 'cgroup.procs'), String(pid));
+        },
+      });
+      expect(spawned).toBeGreaterThan(0);
+      expect(await fs.readFile(`/proc/${r.conmonPid}/cgroup`, 'utf8')).toMatch(/pids:\/stasis-monitor-it-conmons$/m);
+      await f.runc.start(id);
+      await f.runc.kill(id, 'KILL');
+      await waitExit(runDir);
+      await until(async () => !(await monitorAlive(runDir)), 5000, 'conmon to exit');
+    } finally {
+      await until(async () => fs.rmdir(cg).then(() => true, () => false), 5000, 'monitor cgroup to empty').catch(() => undefined);
+    }
+  });
+
+  it('keeps tailing across --log-size-max truncation', async () => {
+    const id = f.id();
+    const bundle = await f.bundle(id, { args: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done; sleep 0.5; echo last'] });
+    const runDir = await f.runDir(id);
+    await f.launch({ containerId: id, bundle, runDir, logMaxBytes: 4096 });
+    const seen: string[] = [];
+    const reading = (async () => {
+      const isDone = async () => (await readExit(runDir)) !== null;
+      for await (const e of readLog(path.join(runDir, 'ctr.log'), { follow: true, isDone, pollMs: 20 })) seen.push(e.data);
+    })();
+    await f.runc.start(id);
+    await waitExit(runDir);
+    await reading;
+    expect(seen.at(-1)).toBe('last');
+    expect((await fs.stat(path.join(runDir, 'ctr.log'))).size).toBeLessThanOrEqual(4096 + 200);
+  });
+
   it('runs an exec process under its own conmon with its own exit code and log', async () => {
     const t = await started(['sleep', '30']);
     const execDir = await f.runDir(`${t.id}-exec-e1`);

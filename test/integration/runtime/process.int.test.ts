@@ -112,4 +112,20 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task processes, resourc
     await t.resizePty({ width: 100, height: 30 });
     await until(async () => (await logText(t)).some((l) => l.includes('30 100')), 10_000, 'stty size 30 100');
   });
+
+  it('an exec process takes stdin and a terminal of its own', async () => {
+    const t = await runSh(h, 'sleep 300');
+    const e = await t.exec('reader', { args: ['sh', '-c', 'read a; echo exec got $a; exit 4'], stdin: true });
+    await e.start();
+    await e.writeStdin('hello\n');
+    expect(await e.wait()).toMatchObject({ status: 4 });
+    expect(await logText(e)).toEqual(['exec got hello']);
+    const tty = await t.exec('tty', { args: ['sh', '-c', 'sleep 0.5; stty size; exit 0'], terminal: true });
+    await tty.start();
+    expect((await tty.state()).terminal).toBe(true);
+    await tty.resizePty({ width: 91, height: 21 });
+    expect((await tty.wait()).status).toBe(0);
+    expect((await logText(tty)).join('')).toContain('21 91');
+    await expect(e.writeStdin('late')).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+  });
 });

@@ -1,0 +1,110 @@
+/**
+ * The job CLI as a user runs it: `node dist/src/cli/main.js …` child processes (run `npm run build`
+ * first; `npm run test:integration` does) with a private --state-dir and no Redis configured.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execaNode, type ResultPromise } from 'execa';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWithHost } from '../../helpers/host.js';
+import { embeddedRedisPaths, pingSocket, stopEmbeddedRedis } from '../../../src/queue/embedded-redis.js';
+import { Runc } from '../../../src/runc/runc.js';
+import { runtimePaths } from '../../../src/config/load.js';
+
+const CLI = path.resolve(__dirname, '../../../dist/src/cli/main.js');
+/** The caller's environment without any Redis, queue, namespace or state dir configured. */
+const ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !['REDIS_URL', 'STASIS_QUEUE', 'STASIS_NAMESPACE', 'STASIS_STATE_DIR'].includes(k)),
+);
+
+describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'stasis run / submit / status / logs / result', () => {
+  let stateDir = '';
+  const children: ResultPromise[] = [];
+  const stasis = (args: string[]) => execaNode(CLI, ['--state-dir', stateDir, ...args], { env: ENV, extendEnv: false, reject: false, timeout: 60_000 });
+
+  beforeAll(async () => {
+    await fs.access(CLI).catch(() => {
+      throw new Error(`${CLI} is missing: run npm run build first`);
+    });
+    stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-cli-'));
+  });
+
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      c.kill('SIGTERM');
+      await c.catch(() => undefined);
+    }
+  });
+
+  afterAll(async () => {
+    const runc = new Runc({ binary: '/usr/sbin/runc', root: runtimePaths({ stateDir }).runcRoot });
+    const left = await runc.list().catch(() => []);
+    for (const c of left) await runc.delete(c.id, true).catch(() => undefined);
+    await stopEmbeddedRedis(stateDir);
+    await fs.rm(stateDir, { recursive: true, force: true });
+    expect(left).toEqual([]);
+  });
+
+  it("`stasis run -- sh -c 'echo hi; exit 3'` prints hi, exits 3, and stops the embedded Redis it started", async () => {
+    const r = await stasis(['run', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+    expect(r.stdout).toBe('hi');
+    expect(r.stderr).toContain('oops');
+    expect(r.stderr).toMatch(/stasis: job \S+ exited with status 3/);
+    expect(r.exitCode).toBe(3);
+    expect(await pingSocket(embeddedRedisPaths(stateDir).socket)).toBe(false);
+  });
+
+  it('`stasis run --json` prints the envelope; limits and env reach the job', async () => {
+    const r = await stasis(['run', '--json', '--memory', '64m', '--timeout', '30', '-e', 'GREETING=hey', '--', 'sh', '-c', 'echo $GREETING']);
+    expect(r.exitCode).toBe(0);
+    const env = JSON.parse(r.stdout) as { exitStatus: number; stdout: string; reason: string };
+    expect(env).toMatchObject({ exitStatus: 0, stdout: 'hey\n', reason: 'exited' });
+  });
+
+  it('`stasis run` with a bad flag value fails with the field named and exit 2, submitting nothing', async () => {
+    const r = await stasis(['run', '--memory=-1', '--', 'true']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/limits\.memory/);
+  });
+
+  it('`stasis serve` then `stasis run`, `submit`, `status`, `logs`, `result` share one embedded Redis and its runner', async () => {
+    const serve = execaNode(CLI, ['--state-dir', stateDir, 'serve', '--node-id', `n-${randomUUID().slice(0, 6)}`], { env: ENV, extendEnv: false, reject: false });
+    children.push(serve);
+    const sock = embeddedRedisPaths(stateDir).socket;
+    for (let i = 0; i < 200 && !(await pingSocket(sock)); i++) await sleep(50);
+    await sleep(1000); // the runner's consumer connects after the Redis answers
+
+    const run = await stasis(['run', '--', 'sh', '-c', 'echo via-serve']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('via-serve');
+    expect(run.stderr).not.toMatch(/no runner/);
+    expect(await pingSocket(sock)).toBe(true); // serve still uses it
+
+    const sub = await stasis(['submit', '--', 'sh', '-c', 'echo one; echo two >&2; exit 5']);
+    expect(sub.exitCode).toBe(0);
+    const id = sub.stdout.trim();
+    expect(id).toMatch(/^\S+$/);
+    const res = await stasis(['result', '--wait', '--json', id]);
+    expect(res.exitCode).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ jobId: id, exitStatus: 5, stdout: 'one\n', stderr: 'two\n' });
+    const st = await stasis(['status', id]);
+    expect(st.stdout).toMatch(/state:\s+completed/);
+    expect(st.stdout).toMatch(/exit status:\s+5/);
+    const logs = await stasis(['logs', id]);
+    expect(logs.stdout).toBe('one');
+    expect(logs.stderr).toBe('two');
+
+    serve.kill('SIGTERM');
+    await serve;
+    expect(await pingSocket(sock)).toBe(false); // the last user out stopped it
+  });
+
+  it('`stasis result` of an unknown job fails with ERR_NOT_FOUND', async () => {
+    const r = await stasis(['result', 'nope']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no job nope/);
+  });
+});

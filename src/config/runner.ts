@@ -27,8 +27,8 @@ export const RunnerConfigSchema = z.object({
   statsIntervalMs: z.number().int().min(50).default(1_000),
   /** How often streamed output is flushed into job.log, ms. */
   logFlushMs: z.number().int().min(10).default(100),
-  /** Keep finished tasks' logs on disk (the task directory is deleted otherwise). */
-  keepLogs: z.boolean().default(false),
+  /** Keep each finished task's non-empty log under <stateDir>/logs/<namespace>/<task>.log (logPath). */
+  keepLogs: z.boolean().default(true),
 });
 /** A runner node's settings. */
 export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;

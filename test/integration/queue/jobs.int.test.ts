@@ -81,12 +81,22 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     expect(j.failedReason).toContain('Expected `limits.memory` to be a byte size like `256m`, got `-1`');
   });
 
-  it('stops a job at its timeout and reports reason timeout', async () => {
-    const { queue, events } = await setup({ killGraceMs: 500 });
-    const job = await queue.add('slow', { command: ['sleep', '30'], limits: { timeout: 1 } });
+  it('stops a job at its timeout with SIGTERM and reports reason timeout', async () => {
+    const { queue, events } = await setup({ killGraceMs: 5000 });
+    const cmd = 'trap "echo got-term; exit 7" TERM; while :; do sleep 0.1; done';
+    const job = await queue.add('slow', { command: ['sh', '-c', cmd], limits: { timeout: 1 } });
     const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
-    expect(r.reason).toBe('timeout');
-    expect(r.signal).toBe('SIGTERM');
+    expect(r).toMatchObject({ reason: 'timeout', exitStatus: 7, stdout: 'got-term\n' });
+    expect(r.wallMs).toBeGreaterThanOrEqual(900);
+    expect(r.wallMs).toBeLessThan(5000);
+  });
+
+  it('SIGKILLs a job that ignores SIGTERM after the grace period', async () => {
+    const { queue, events } = await setup({ killGraceMs: 500 });
+    // sleep as the container's PID 1 has no SIGTERM handler, so TERM does nothing.
+    const job = await queue.add('stubborn', { command: ['sleep', '30'], limits: { timeout: 1 } });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r).toMatchObject({ reason: 'timeout', exitStatus: 137, signal: 'SIGKILL' });
     expect(r.wallMs).toBeLessThan(10_000);
   });
 

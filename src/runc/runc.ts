@@ -17,6 +17,8 @@ export interface RuncOptions {
   binary: string;
   root: string;
   criu?: string;
+  /** Kill a runc call that takes longer than this (ms) and fail it with ERR_UNAVAILABLE; none by default. */
+  timeoutMs?: number;
 }
 
 /** A container status as runc reports it. */
@@ -203,7 +205,14 @@ export class Runc {
       ...(input === undefined ? {} : { input }),
       stripFinalNewline: false,
       encoding: 'utf8',
+      ...(this.opts.timeoutMs ? { timeout: this.opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
     });
+    if (r.timedOut) {
+      throw new StasisError('ERR_UNAVAILABLE', `runc ${argv.slice(args.globalArgs(this.g).length).join(' ')} timed out after ${this.opts.timeoutMs} ms`, {
+        argv: [this.opts.binary, ...argv],
+        runtimeError: 'timed out',
+      });
+    }
     if (r.failed && r.exitCode === undefined) {
       const cause = (r as { cause?: unknown }).cause;
       const err = cause instanceof Error ? cause.message : r.message;

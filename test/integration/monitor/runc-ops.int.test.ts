@@ -99,4 +99,14 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'runc operations on a co
     const r = new Runc({ binary: '/nonexistent/runc', root: f.runc.opts.root });
     await expect(r.list()).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
   });
+
+  it('a runc call that hangs past timeoutMs is killed and fails with ERR_UNAVAILABLE', async () => {
+    const { Runc } = await import('../../../src/runc/runc.js');
+    const slow = `${f.base}/slow-runc`;
+    await fs.writeFile(slow, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const r = new Runc({ binary: slow, root: f.runc.opts.root, timeoutMs: 200 });
+    const e = await r.state('x').catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ERR_UNAVAILABLE' });
+    expect((e as Error).message).toBe('runc state x timed out after 200 ms');
+  });
 });

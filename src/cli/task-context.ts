@@ -2,17 +2,12 @@
 import path from 'node:path';
 import type { CliIO } from './command.js';
 import { resolveGlobals, type GlobalFlagValues, type GlobalOptions } from './args.js';
+import { openTaskManager } from '../runtime/task-manager.js';
 import type { ExecProcess, Process, Task, TaskManager } from '../runtime/task.js';
-
-/** The runtime module, loaded lazily so `stasis --help` and `doctor` never touch the state dir. */
-type RuntimeModule = { openTaskManager(config?: { stateDir?: string }): Promise<TaskManager> };
 
 /** Opens the task manager on `--state-dir`. */
 export async function openManager(g: GlobalOptions): Promise<TaskManager> {
-  // TODO(helper C): a static import once src/runtime/task-manager.ts has landed.
-  const specifier = '../runtime/task-manager.js';
-  const mod = (await import(specifier)) as RuntimeModule;
-  return mod.openTaskManager({ stateDir: path.resolve(g.stateDir) });
+  return openTaskManager({ stateDir: path.resolve(g.stateDir) });
 }
 
 /** Global flags plus the manager, for a task command. */

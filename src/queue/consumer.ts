@@ -41,6 +41,8 @@ export class JobConsumer {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly active = new Map<string, ActiveJob>();
+  /** Jobs whose processor is running here (from its first line, before any await). */
+  private readonly taking = new Set<string>();
   /** Tasks found at start whose jobs were back in the queue: attach instead of starting anew. */
   readonly orphans = new Map<string, OrphanTask>();
   private unwatch: (() => Promise<void>) | null = null;
@@ -92,7 +94,7 @@ export class JobConsumer {
 
   /** Job ids running on this node now. */
   activeJobs(): string[] {
-    return [...this.active.keys()];
+    return [...new Set([...this.active.keys(), ...this.taking])];
   }
 
   /**
@@ -141,6 +143,19 @@ export class JobConsumer {
 
   private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> {
     const jobId = job.id!;
+    // Synchronously, before any await: the orphan sweep must see that this node owns the job now.
+    this.taking.add(jobId);
+    const orphan = this.orphans.get(taskIdFor(jobId, job.attemptsMade));
+    if (orphan) this.orphans.delete(orphan.taskId);
+    try {
+      return await this.processOwned(job, token, signal, orphan);
+    } finally {
+      this.taking.delete(jobId);
+    }
+  }
+
+  private async processOwned(job: Job, token: string | undefined, signal: AbortSignal | undefined, orphan: OrphanTask | undefined): Promise<JobResult> {
+    const jobId = job.id!;
     let payload: JobPayload;
     try {
       payload = parseJobPayload(job.data);
@@ -161,8 +176,6 @@ export class JobConsumer {
       void clearCancelRequest(this.redis, this.ref, jobId).catch(() => undefined);
       return buildNotStartedResult(meta, { name: 'StasisError', code: 'ERR_UNAVAILABLE', message: `cancelled before start: ${cancel.reason}` }, 'cancelled');
     }
-    const orphan = this.orphans.get(taskId);
-    if (orphan) this.orphans.delete(taskId);
     const runSource = (): JobTaskSource => ({
       kind: 'run',
       spec: runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: token ?? '' }, this.o.defaultRootfs),
@@ -171,14 +184,19 @@ export class JobConsumer {
       return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(), signal);
     } catch (e) {
       // A task of this attempt already exists here (crash between create and posting): attach to it.
-      if (!orphan && hasCode(e, 'ERR_ALREADY_EXISTS')) {
-        try {
-          return await this.execute(job, payload, meta, { kind: 'attach', taskId, namespace: meta.namespace }, signal);
-        } catch (e2) {
-          throw toJobError(e2);
-        }
+      // An orphan that vanished meanwhile: run the attempt afresh.
+      const retry: JobTaskSource | null =
+        !orphan && hasCode(e, 'ERR_ALREADY_EXISTS')
+          ? { kind: 'attach', taskId, namespace: meta.namespace }
+          : orphan && hasCode(e, 'ERR_NOT_FOUND')
+            ? runSource()
+            : null;
+      if (!retry) throw toJobError(e);
+      try {
+        return await this.execute(job, payload, meta, retry, signal);
+      } catch (e2) {
+        throw toJobError(e2);
       }
-      throw toJobError(e);
     }
   }
 }

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describeWithHost } from '../../helpers/host.js';
+import { startRunner, type Runner } from '../../../src/node/runner.js';
+import { requestCancel } from '../../../src/queue/cancel.js';
+import type { JobResult } from '../../../src/queue/result.js';
+import { leftoverTasks, producer, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from './harness.js';
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'queue runner: recovery and edges', () => {
+  let redis: TestRedis;
+  let dir: string;
+  const runners: Runner[] = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    dir = stateDir();
+  });
+  afterAll(async () => {
+    for (const r of runners) await r.close({ force: true }).catch(() => undefined);
+    await wipeState(dir);
+    await redis.stop();
+  });
+
+  function start(queue: string, nodeId: string, extra: Record<string, number> = {}): Promise<Runner> {
+    return startRunner({
+      connection: redis.options,
+      runtime: { stateDir: dir },
+      runner: { queue, nodeId, concurrency: 2, killGraceMs: 500, ...extra },
+      env: {},
+    }).then((r) => (runners.push(r), r));
+  }
+
+  it('after its lock expired and the job went back to the queue, the restarted node attaches to the running container', async () => {
+    const queue = queueName();
+    const timing = { lockDurationMs: 1500, stalledIntervalMs: 1000 };
+    const first = await start(queue, 'n-orphan', timing);
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('long', { command: ['sh', '-c', 'echo one; sleep 4; echo two'] });
+      await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+      const runningSince = Date.now();
+      // Simulated crash: the threads and the consumer go away; the container keeps running under conmon.
+      await first.close({ force: true });
+      await new Promise((r) => setTimeout(r, 2000)); // the lock expires
+      const second = await start(queue, 'n-orphan', timing);
+      expect(second.recovery.orphaned).toHaveLength(1);
+      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+      expect(r).toMatchObject({ exitStatus: 0, reason: 'exited', stdout: 'one\ntwo\n', attempt: 0 });
+      expect(Date.parse(r.exitedAt!) - Date.parse(r.startedAt!)).toBeGreaterThanOrEqual(3900);
+      // The same container finished (~4 s after it started), not a new run started after the restart (>= 6 s).
+      expect(Date.parse(r.exitedAt!) - runningSince).toBeLessThan(5500);
+      await second.close();
+      expect(await leftoverTasks(dir)).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('a job cancelled while waiting completes as cancelled without starting a container', async () => {
+    const queue = queueName();
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('never', { command: ['sleep', '60'] });
+      const client = new Redis(redis.options);
+      await requestCancel(client, { queue }, job.id!);
+      client.disconnect();
+      const runner = await start(queue, 'n-cancel');
+      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+      expect(r).toMatchObject({ reason: 'cancelled', status: 'not-started', exitStatus: null });
+      await runner.close();
+    } finally {
+      await close();
+    }
+  });
+
+  it('passes stdin, env and cwd to the command', async () => {
+    const queue = queueName();
+    const runner = await start(queue, 'n-stdin');
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('io', { command: ['sh', '-c', 'cat; echo "$GREETING"; pwd'], stdin: 'from stdin\n', env: { GREETING: 'hi' }, cwd: '/tmp' });
+      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+      expect(r.stdout).toBe('from stdin\nhi\n/tmp\n');
+      await runner.close();
+      expect(await leftoverTasks(dir)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -110,7 +110,8 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
   await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
   const hasRootfsDiff = opts.rootfsDiff !== false;
   if (hasRootfsDiff) await writeRootfsDiff(p.upper, path.join(dir, CHECKPOINT_LAYOUT.rootfsDiff));
-  const meta: CheckpointMeta = {
+  // `stdin` rides along beyond CheckpointMeta so a restore can give the process a stdin pipe again.
+  const meta: CheckpointMeta & { stdin: boolean } = {
     version: 1,
     taskId: rec.info.id,
     namespace: rec.info.namespace,
@@ -122,6 +123,7 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
     limits: rec.limits,
     network: rec.network,
     annotations: rec.info.annotations,
+    stdin: rec.stdin,
   };
   await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.meta), meta);
 }

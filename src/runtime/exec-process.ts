@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { closeStdin, sendStdin } from '../monitor/attach.js';
+import { closeStdin } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { monitorAlive, readExit, waitExit } from '../monitor/exit-file.js';
 import { launchMonitor } from '../monitor/launch.js';
@@ -13,6 +13,7 @@ import { readLog } from '../monitor/log.js';
 import { errors, hasCode } from '../errors.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { execState, type ExecOps } from './exec-state.js';
+import { writeAttach } from './init-ops.js';
 import { validateId } from './ids.js';
 import { execPaths, type ExecPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
@@ -156,7 +157,7 @@ class ExecProcessImpl implements ExecProcess {
       },
       writeStdin: async (d) => {
         this.requireStdin();
-        await sendStdin(this.p.dir, d, false);
+        await writeAttach(this.p.dir, d);
       },
     };
   }

@@ -155,13 +155,29 @@ export class TaskOps implements InitOps {
 
   async writeStdin(data: string | Uint8Array): Promise<void> {
     this.requireStdin();
-    await sendStdin(this.p.bundle, data, false);
+    await writeAttach(this.p.bundle, data);
   }
 
   private requireStdin(): void {
     if (!this.rec.stdin && !this.rec.terminal) {
       throw errors.failedPrecondition(`task ${this.rec.info.id} was created without stdin (create it with stdin: true)`);
     }
+  }
+}
+
+/**
+ * Writes to a process' stdin through conmon's attach socket. monitor/attach keeps one connection per
+ * bundle in this process; after a restore into the same id that cached connection belongs to the
+ * dead monitor (broken pipe). The failed write drops it, so one retry gets a fresh connection.
+ */
+export async function writeAttach(bundle: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await sendStdin(bundle, data, false);
+  } catch (e) {
+    if (!hasCode(e, 'ERR_RUNTIME')) throw e;
+    // Not closeStdin(): with the broken entry already gone it would connect to the NEW monitor
+    // and, by leaving at once, close the restored process' stdin.
+    await sendStdin(bundle, data, false);
   }
 }
 

@@ -121,7 +121,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
       limits: meta.limits,
       network: meta.network,
       terminal: meta.terminal,
-      stdin: false,
+      stdin: (meta as { stdin?: unknown }).stdin === true,
       ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
     };
     try {
@@ -141,6 +141,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
         bundle: p.bundle,
         runDir: p.runDir,
         terminal: rec.terminal,
+        stdin: rec.stdin,
         restoreFrom: path.join(path.resolve(o.from), CHECKPOINT_LAYOUT.images),
         ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
       });

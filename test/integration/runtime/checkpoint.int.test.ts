@@ -10,13 +10,13 @@ const COUNTER = 'i=0; while true; do echo count $i; i=$((i+1)); sleep 0.2; done'
 
 /** The last `count N` of a task's log. */
 async function lastCount(t: Task): Promise<number> {
-  const counts = (await logText(t)).map((l) => /^count (\d+)$/.exec(l)?.[1]).filter((x): x is string => !!x).map(Number);
+  const counts = (await logText(t)).map((l) => /^count (\d+)$/.exec(l.trim())?.[1]).filter((x): x is string => !!x).map(Number);
   return counts.length ? counts[counts.length - 1]! : -1;
 }
 
 /** The first `count N` of a task's log. */
 async function firstCount(t: Task): Promise<number> {
-  const first = (await logText(t)).map((l) => /^count (\d+)$/.exec(l)?.[1]).find((x) => x !== undefined);
+  const first = (await logText(t)).map((l) => /^count (\d+)$/.exec(l.trim())?.[1]).find((x) => x !== undefined);
   return first === undefined ? -1 : Number(first);
 }
 
@@ -139,5 +139,35 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
     await other.checkpoint(dir);
     await expect(h.tm.restore({ id: t.id, from: dir })).rejects.toMatchObject({ code: 'ERR_ALREADY_EXISTS' });
     expect((await t.state()).status).toBe('running');
+  });
+
+  it('a terminal task and a task with stdin keep counting after restore', async () => {
+    for (const variant of [{ process: { args: ['sh', '-c', COUNTER], terminal: true } }, { process: { args: ['sh', '-c', COUNTER] }, stdin: true }]) {
+      const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, ...variant });
+      await t.start();
+      await until(async () => (await lastCount(t)) >= 2, 10_000, 'count 2');
+      const dir = path.join(ckRoot, uid('ck'));
+      await t.checkpoint(dir);
+      const before = await lastCount(t);
+      const r = await h.tm.restore({ id: uid('r'), from: dir });
+      expect((await r.state()).terminal).toBe(variant.process.terminal ?? false);
+      await until(async () => (await lastCount(r)) >= before + 2, 10_000, 'restored count');
+      expect(await firstCount(r)).toBe(before + 1);
+    }
+  });
+
+  it('stdin survives a restore: the restored task reads what is written to it', async () => {
+    const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, stdin: true, process: { args: ['sh', '-c', 'while read l; do echo got $l; done; echo eof; exit 3'] } });
+    await t.start();
+    await t.writeStdin('one\n');
+    await until(async () => (await logText(t)).includes('got one'), 10_000, 'got one');
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    const r = await h.tm.restore({ id: t.id, from: dir });
+    await r.writeStdin('two\n');
+    await until(async () => (await logText(r)).includes('got two'), 10_000, 'got two');
+    await r.closeIO();
+    expect((await r.wait()).status).toBe(3);
+    expect(await logText(r)).toEqual(['got two', 'eof']);
   });
 });

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, until, type Harness } from './harness.js';
@@ -60,6 +62,17 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task lifecycle', () => 
     expect((await t.state()).status).toBe('paused');
     await expect(t.pause()).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: 'cannot pause a paused task' });
     await t.resume();
+    expect((await t.state()).status).toBe('running');
+  });
+
+  it('state() reports pausing while another process has a freeze in flight, and refuses exec then', async () => {
+    const t = await runSh(h, 'sleep 300');
+    const markers = path.join(h.stateDir, 'tasks/default', t.id, 'markers');
+    await fs.mkdir(markers, { recursive: true });
+    await fs.writeFile(path.join(markers, 'pausing.json'), JSON.stringify({ at: new Date().toISOString(), pid: process.pid }));
+    expect((await t.state()).status).toBe('pausing');
+    await expect(t.exec('x', { args: ['true'] })).rejects.toThrow('cannot exec a pausing task');
+    await fs.rm(path.join(markers, 'pausing.json'));
     expect((await t.state()).status).toBe('running');
   });
 

@@ -88,7 +88,7 @@ export function formatComparison(results: ScenarioResult[]): string {
       const s = subj?.measurements.find((m) => m.metric === metric);
       const any = (b ?? s)!;
       const ratio = b && s && b.value > 0 ? `${(s.value / b.value).toFixed(2)}x` : '-';
-      rows.push([g, any.label.replace(/^.*?(latency|throughput)/, '$1'), fmt(b?.value, any.unit), fmt(s?.value, any.unit), ratio]);
+      rows.push([g, any.label.replace(/^`[^`]*` /, ''), fmt(b?.value, any.unit), fmt(s?.value, any.unit), ratio]);
     }
   }
   const header = ['group', 'metric', 'raw', 'stasis', 'stasis/raw'];

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { chooseConnection, redact, redisOptionsFromUrl } from '../../../src/queue/connection.js';
-import { embeddedRedisPaths, redisServerArgs } from '../../../src/queue/embedded-redis.js';
-import { cancelChannel, cancelKey, parseCancelRequest } from '../../../src/queue/cancel.js';
 
 describe('chooseConnection', () => {
   it('prefers --redis over REDIS_URL', () => {
@@ -43,34 +41,5 @@ describe('redisOptionsFromUrl', () => {
     expect(() => redisOptionsFromUrl('http://u:secret@h')).toThrow(/\*\*\*/);
     expect(() => redisOptionsFromUrl('http://u:secret@h')).not.toThrow(/secret/);
     expect(redact('redis://u:secret@h:1')).toBe('redis://u:***@h:1');
-  });
-});
-
-describe('embedded Redis argv', () => {
-  it('listens only on a 700 unix socket under the state dir, with an append-only file', () => {
-    const p = embeddedRedisPaths('/var/lib/stasis');
-    expect(p.socket).toBe('/var/lib/stasis/redis/redis.sock');
-    const a = redisServerArgs(p);
-    const flag = (f: string) => a[a.indexOf(f) + 1];
-    expect(flag('--port')).toBe('0');
-    expect(flag('--unixsocket')).toBe(p.socket);
-    expect(flag('--unixsocketperm')).toBe('700');
-    expect(flag('--dir')).toBe('/var/lib/stasis/redis');
-    expect(flag('--appendonly')).toBe('yes');
-    expect(flag('--pidfile')).toBe(p.pidfile);
-    expect(flag('--logfile')).toBe(p.logfile);
-  });
-});
-
-describe('cancel requests', () => {
-  it('use a per-queue channel and a per-job key under the BullMQ prefix', () => {
-    expect(cancelChannel({ queue: 'stasis' })).toBe('bull:stasis:stasis:cancel');
-    expect(cancelKey({ queue: 'q', prefix: 'p' }, '42')).toBe('p:q:stasis:cancel:42');
-  });
-  it('parse only well-formed requests', () => {
-    expect(parseCancelRequest('{"jobId":"1","reason":"x","requestedAt":"t"}')).toEqual({ jobId: '1', reason: 'x', requestedAt: 't' });
-    expect(parseCancelRequest('{"jobId":1}')).toBeNull();
-    expect(parseCancelRequest('nope')).toBeNull();
-    expect(parseCancelRequest(null)).toBeNull();
   });
 });

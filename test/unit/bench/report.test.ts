@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { formatComparison, latencyMeasurements, percentile, ratios, type ScenarioResult } from '../../../bench/report.js';
+
+const result = (kind: ScenarioResult['kind'], p50: number, tput: number): ScenarioResult => ({
+  scenario: kind,
+  group: 'true container',
+  kind,
+  measurements: [
+    { metric: 'latency.p50', label: '`true` latency p50', unit: 'ms', value: p50, better: 'lower' },
+    { metric: 'throughput', label: 'throughput, 2 in parallel', unit: '/s', value: tput, better: 'higher' },
+  ],
+  samples: {},
+  notes: [],
+});
+
+describe('bench report', () => {
+  it('percentile() uses the nearest rank', () => {
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
+    expect(percentile([], 50)).toBeNaN();
+  });
+  it('latencyMeasurements() gives p50, p95 and mean', () => {
+    expect(latencyMeasurements([10, 20, 30], 'x').map((m) => [m.metric, m.value])).toEqual([
+      ['latency.p50', 20],
+      ['latency.p95', 30],
+      ['latency.mean', 20],
+    ]);
+  });
+  it('compares stasis with the baseline of its group as a ratio', () => {
+    const rs = [result('baseline', 20, 100), result('stasis', 50, 25)];
+    expect(ratios(rs)).toEqual({ 'true container': { 'latency.p50': 2.5, throughput: 0.25 } });
+    const table = formatComparison(rs);
+    expect(table).toMatch(/latency p50\s+20\.0 ms\s+50\.0 ms\s+2\.50x/);
+    expect(table).toMatch(/throughput, 2 in parallel\s+100\.0 \/s\s+25\.0 \/s\s+0\.25x/);
+  });
+});

@@ -129,6 +129,21 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'stasis task (bu
     expect((await h.run(['task', 'delete', id])).exitCode).toBe(0);
   });
 
+  it('resize changes the pty of a --tty task, and logs --follow streams until the task exits', async () => {
+    const id = uid('tty');
+    const script = 'for i in 1 2 3 4 5 6 7 8 9 10; do stty size; sleep 0.3; done';
+    expect((await h.run(['task', 'create', '--id', id, '--rootfs', await testRootfs(), '--tty', '--', 'sh', '-c', script])).exitCode).toBe(0);
+    expect((await h.json<{ terminal: boolean }>(['task', 'state', id])).terminal).toBe(true);
+    const follow = h.run(['task', 'logs', '--follow', id]);
+    expect((await h.run(['task', 'start', id])).exitCode).toBe(0);
+    expect((await h.run(['task', 'resize', id, '--width', '100', '--height', '30'])).exitCode).toBe(0);
+    const r = await follow;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('30 100');
+    expect((await h.run(['task', 'wait', id])).exitCode).toBe(0);
+    expect((await h.run(['task', 'delete', id])).exitCode).toBe(0);
+  });
+
   it('delete --force kills a running task first; plain delete refuses', async () => {
     const id = uid('f');
     const rootfs = await testRootfs();

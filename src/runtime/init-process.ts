@@ -133,7 +133,9 @@ export class TaskProcess implements Task {
   async delete(): Promise<Exit | undefined> {
     const exit = await this.locked(async (s, o) => {
       const recorded = await s.delete();
-      return recorded ?? o?.exit;
+      // The exit observed before deleting keeps its reason (checkpointed, oom…); a created task
+      // has none until delete() killed it.
+      return o?.exit ?? recorded;
     });
     this.deleted = true;
     return exit;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, until, type Harness } from './harness.js';
@@ -127,5 +128,20 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task processes, resourc
     expect((await tty.wait()).status).toBe(0);
     expect((await logText(tty)).join('')).toContain('21 91');
     await expect(e.writeStdin('late')).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+  });
+
+  it('works with the longest ids under a long state dir (attach socket path beyond sun_path)', async () => {
+    const long = await openHarness('long-' + 'x'.repeat(40));
+    try {
+      const id = `${uid()}-${'y'.repeat(53)}`.slice(0, 64);
+      const t = await long.tm.create({ id, namespace: 'n'.repeat(64), rootfs: long.rootfs, stdin: true, process: { args: ['sh', '-c', 'read a; echo got $a'] } });
+      expect(path.join(t.info.bundle, 'attach').length).toBeGreaterThan(108);
+      await t.start();
+      await t.writeStdin('long\n');
+      expect((await t.wait()).status).toBe(0);
+      expect(await logText(t)).toEqual(['got long']);
+    } finally {
+      await closeHarness(long);
+    }
   });
 });

@@ -60,7 +60,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     threads: config.threads,
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
   });
-  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs });
+  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError });
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
   const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError };
   let recovery: NodeRecoveryReport;

@@ -60,6 +60,8 @@ export interface TaskPoolOptions {
 export interface TaskHandle {
   /** Asks the owning thread to stop the task (TERM, grace, KILL; KILL at once for lock-lost). */
   stop(reason: StopReason, graceMs: number): void;
+  /** Resolves with the outcome as soon as it is known (the task may still be being deleted). */
+  outcome: Promise<TaskOutcome>;
   /** Resolves with the outcome once the task stopped and was deleted; rejects with a StasisError. */
   done: Promise<TaskOutcome>;
 }
@@ -122,9 +124,16 @@ export class TaskPool {
 
   private owned(make: (port: MessagePort) => PoolRequest, onEvent: (e: TaskEvent) => void): TaskHandle {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (e: TaskEvent) => onEvent(e));
+    let early: ((o: TaskOutcome) => void) | undefined;
+    const outcomeSeen = new Promise<TaskOutcome>((resolve) => (early = resolve));
+    port1.on('message', (e: TaskEvent) => {
+      if (e.type === 'outcome') early?.(e.outcome);
+      else onEvent(e);
+    });
     const done = this.call<TaskOutcome>(make(port2), [port2]).finally(() => port1.close());
+    const outcome = Promise.race([outcomeSeen, done]);
     return {
+      outcome,
       stop: (reason, graceMs) => {
         try {
           port1.postMessage({ type: 'stop', reason, graceMs });

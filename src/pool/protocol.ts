@@ -138,7 +138,10 @@ export type PoolResponse<T> = { ok: true; value: T } | { ok: false; error: Error
 export type TaskEvent =
   | { type: 'started'; pid: number; startedAt: string; attached: boolean }
   | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string }[] }
-  | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number };
+  | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number }
+  /** Sent once the outcome is known, BEFORE the task is deleted, so the result can be posted early;
+   *  the request itself resolves (with the same outcome) after the delete. */
+  | { type: 'outcome'; outcome: TaskOutcome };
 
 /** Why the main thread stops a task. */
 export type StopReason = 'cancelled' | 'lock-lost' | 'shutdown';

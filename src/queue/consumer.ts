@@ -33,6 +33,8 @@ export interface JobConsumerOptions {
   connection: RedisOptions;
   pool: TaskPool;
   defaultRootfs: string;
+  /** Background errors (a task that could not be deleted after its result was known). */
+  onError?: (e: unknown) => void;
 }
 
 /** The runner node's BullMQ consumer. */
@@ -60,6 +62,7 @@ export class JobConsumer {
       nodeId: c.nodeId,
       killGraceMs: c.killGraceMs,
       logFlushMs: c.logFlushMs,
+      ...(o.onError ? { onBackgroundError: o.onError } : {}),
     };
     // Three declared parameters: BullMQ then passes the job's AbortSignal (worker.cancelJob).
     const processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => this.process(job, token, signal);

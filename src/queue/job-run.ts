@@ -28,6 +28,8 @@ export interface JobRunContext {
   nodeId: string;
   killGraceMs: number;
   logFlushMs: number;
+  /** Errors after the outcome was known (e.g. deleting the task failed). */
+  onBackgroundError?: (e: unknown) => void;
 }
 
 /** Maps the lifecycle's stop cause to the envelope's reason. */
@@ -120,7 +122,9 @@ export async function runJobTask(
     stop: (reason) => handle.stop(reason, reason === 'lock-lost' ? 0 : ctx.killGraceMs),
   });
   try {
-    const outcome = await handle.done;
+    const outcome = await handle.outcome;
+    // A failed delete after the outcome must not go unnoticed (nor unhandled).
+    handle.done.catch(ctx.onBackgroundError ?? (() => undefined));
     await logs.flush();
     await Promise.all(side);
     const result = buildJobResult(meta, {

@@ -158,12 +158,8 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   flush();
 
   const logPath = await keepLog(task, s.logFile, s.logsDir, options.keepLogs);
-  await task.delete().catch(async () => {
-    await new Promise((r) => setTimeout(r, 200));
-    await task.delete();
-  });
   const u = usage as CgroupUsage | null;
-  return {
+  const outcome: TaskOutcome = {
     taskId: task.id,
     namespace: task.namespace(),
     startedAt: s.startedAt,
@@ -178,6 +174,14 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     logPath,
     lockLost: stopped === 'lock-lost',
   };
+  // Posting may start now: a crash before the delete below leaves a task whose job is finished,
+  // which recovery deletes.
+  send(port, { type: 'outcome', outcome });
+  await task.delete().catch(async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    await task.delete();
+  });
+  return outcome;
 }
 
 /** Moves a non-empty task log to <logsDir>/<namespace>/<id>.log before the task directory goes. */

@@ -3,6 +3,7 @@
  * stderr and exits with the job's exit status (like `docker run`). With no Redis configured it uses
  * the embedded Redis and, when no runner is connected to the queue, runs one in-process for the job.
  */
+import os from 'node:os';
 import type { Command, CliIO } from '../command.js';
 import { JOB_FLAGS_USAGE, parseJobRequest } from '../job-flags.js';
 import { EXIT_NO_STATUS, formatRunSummary, runExitCode, splitLogEntry } from '../job-output.js';
@@ -11,6 +12,12 @@ import { hasCode, toErrorData } from '../../errors.js';
 import { StasisClient, queueNameFrom } from '../../queue/client.js';
 import { resolveConnection } from '../../queue/connection.js';
 import { startRunner, type Runner } from '../../node/runner.js';
+
+/** Node id of the in-process runner of `stasis run`: `<host>-run-<pid>`. */
+export function inProcessNodeId(): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'node';
+  return `${host.slice(0, 40)}-run-${process.pid}`;
+}
 
 /** Prints the job's log entries as they arrive, until it has finished. */
 async function streamLogs(client: StasisClient, jobId: string, io: CliIO): Promise<void> {
@@ -48,11 +55,17 @@ ${JOB_FLAGS_USAGE}
     };
     process.on('SIGINT', onSigint);
     try {
-      if (conn.source === 'embedded' && (await client.runnerCount()) === 0) {
+      const runners = await client.runnerCount();
+      if (conn.source !== 'embedded' && runners === 0) {
+        io.stderr.write(`stasis: no runner serves queue ${queue} on ${conn.target} yet; the job waits until one does (stasis serve)\n`);
+      }
+      if (conn.source === 'embedded' && runners === 0) {
         runner = await startRunner({
           connection: conn.options,
           runtime: { stateDir: req.stateDir },
-          runner: { queue, concurrency: 1, threads: 1 },
+          // Its own node id: a `stasis serve` started later on this state dir must not adopt (and so
+          // run twice) the task of this in-process runner, which recovery would do for a shared id.
+          runner: { queue, concurrency: 1, threads: 1, nodeId: inProcessNodeId() },
           env: io.env,
         });
       }

@@ -102,6 +102,25 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'stasis 
     expect(await pingSocket(sock)).toBe(false); // the last user out stopped it
   });
 
+  it('`stasis run` then `stasis serve` while its job runs: serve leaves that job alone, and the last one out stops Redis', async () => {
+    const sock = embeddedRedisPaths(stateDir).socket;
+    const run = stasis(['run', '--', 'sh', '-c', 'sleep 4; echo done']);
+    children.push(run);
+    for (let i = 0; i < 200 && !(await pingSocket(sock)); i++) await sleep(50);
+    await sleep(1500); // the in-process runner has taken the job
+    // Default node id (the hostname): recovery must not take the in-process runner's task for its own.
+    const serve = execaNode(CLI, ['--state-dir', stateDir, 'serve'], { env: ENV, extendEnv: false, reject: false });
+    children.push(serve);
+    const r = await run;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('done');
+    expect(r.stderr).toMatch(/exited with status 0/);
+    expect(await pingSocket(sock)).toBe(true); // serve still holds a lease
+    serve.kill('SIGTERM');
+    await serve;
+    expect(await pingSocket(sock)).toBe(false);
+  });
+
   it('`stasis result` of an unknown job fails with ERR_NOT_FOUND', async () => {
     const r = await stasis(['result', 'nope']);
     expect(r.exitCode).toBe(1);

@@ -4,7 +4,7 @@ import { GLOBAL_OPTIONS, exitCodeOf, onePositional, parseCommandArgs, parseEnvLi
 import { exitJson, jsonLine } from '../output.js';
 import { getTask, taskContext } from '../task-context.js';
 import { pipeLogs } from './task-logs.js';
-import type { ExecOpts } from '../../runtime/task.js';
+import type { ExecOpts, ExecProcess } from '../../runtime/task.js';
 
 const options = {
   ...GLOBAL_OPTIONS,
@@ -13,23 +13,43 @@ const options = {
   env: { type: 'string', short: 'e', multiple: true },
   cwd: { type: 'string' },
   detach: { type: 'boolean', short: 'd' },
+  stdin: { type: 'boolean', short: 'i' },
 } as const;
+
+/** Copies this process' stdin into the exec process, then closes its stdin. */
+async function forwardStdin(p: ExecProcess): Promise<void> {
+  for await (const chunk of process.stdin) await p.writeStdin(chunk as Uint8Array);
+  await p.closeIO();
+}
+
+/** Passes SIGINT/SIGTERM received by the CLI on to the exec process; returns the undo function. */
+function forwardSignals(p: ExecProcess): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => void p.kill(sig).catch(() => undefined);
+    process.on(sig, h);
+    return () => process.off(sig, h);
+  });
+  return () => handlers.forEach((off) => off());
+}
 
 /** `stasis task exec ID -- CMD`: runs another process in a running task, prints its output, exits with its status. */
 export const taskExec: Command = {
   name: 'task exec',
   summary: 'run another process inside a running task',
-  usage: `Usage: stasis task exec ID [--exec-id EXEC] [-t/--tty] [-e K=V]... [--cwd DIR] [-d/--detach] -- COMMAND [ARG...]
+  usage: `Usage: stasis task exec ID [--exec-id EXEC] [-t/--tty] [-i/--stdin] [-e K=V]... [--cwd DIR] [-d/--detach] -- COMMAND [ARG...]
 
 Starts COMMAND inside the task's namespaces and cgroup, prints its output while it runs, then
 removes it and exits with its exit status. --exec-id names it (default: a random id).
+--stdin copies this command's stdin to it (then closes it). Ctrl-C and SIGTERM are passed on to it.
 --detach starts it and prints its id instead; then use task logs/wait/kill/state --exec-id.
 --json (without --detach) prints its exit as 'task wait --json' does, after its output.`,
   async run(args, io) {
     const { values, positionals, rest } = parseCommandArgs(args, options);
     const id = onePositional(positionals, 'task id');
     if (rest.length === 0) throw usageError('missing the command to run, after --');
+    if (values.stdin && values.detach) throw usageError('--stdin and --detach do not go together');
     const opts: ExecOpts = { args: rest, terminal: values.tty ?? false };
+    if (values.stdin) opts.stdin = true;
     const env = parseEnvList(values.env);
     if (env.length) opts.env = env;
     if (values.cwd !== undefined) opts.cwd = values.cwd;
@@ -42,8 +62,17 @@ removes it and exits with its exit status. --exec-id names it (default: a random
       ctx.out(ctx.json ? jsonLine({ id, execId }) : `${execId}\n`);
       return 0;
     }
-    await pipeLogs(p, io, { follow: true, json: false });
-    await p.wait();
+    const undo = forwardSignals(p);
+    try {
+      const input = values.stdin ? forwardStdin(p) : Promise.resolve();
+      await pipeLogs(p, io, { follow: true, json: false, keepOnInterrupt: true });
+      await p.wait();
+      // stdin may still be open (the process exited without reading it all); stop reading it.
+      if (values.stdin) process.stdin.destroy();
+      await input.catch(() => undefined);
+    } finally {
+      undo();
+    }
     const exit = await p.delete();
     if (ctx.json) ctx.out(jsonLine(exitJson(exit)));
     return exitCodeOf(exit.status);

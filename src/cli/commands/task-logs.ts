@@ -12,11 +12,14 @@ export function writeLogEntry(io: Pick<CliIO, 'stdout' | 'stderr'>, e: LogEntry,
   else (e.stream === 'stderr' ? io.stderr : io.stdout).write(e.partial ? e.data : `${e.data}\n`);
 }
 
-/** Copies a process' log to the CLI's output until it ends (or, following, until the process exits or SIGINT). */
-export async function pipeLogs(p: Process, io: CliIO, o: { follow: boolean; json: boolean }): Promise<void> {
+/**
+ * Copies a process' log to the CLI's output until it ends (following: until the process exits).
+ * Ctrl-C stops reading unless `keepOnInterrupt` (the caller then handles SIGINT itself).
+ */
+export async function pipeLogs(p: Process, io: CliIO, o: { follow: boolean; json: boolean; keepOnInterrupt?: boolean }): Promise<void> {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  process.once('SIGINT', stop);
+  if (!o.keepOnInterrupt) process.once('SIGINT', stop);
   try {
     for await (const e of p.logs({ follow: o.follow, signal: ac.signal })) writeLogEntry(io, e, o.json);
   } catch (e) {

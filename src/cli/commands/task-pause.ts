@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { jsonLine } from '../output.js';
 import { getTask, taskContext } from '../task-context.js';
 
 const options = { ...GLOBAL_OPTIONS } as const;
@@ -16,8 +17,7 @@ Freezes every process of the task (cgroup freezer). 'stasis task resume ID' thaw
     const id = onePositional(positionals, 'task id');
     const ctx = await taskContext(values, io);
     await (await getTask(ctx, id)).pause();
-    if (!ctx.json) ctx.out(`${id} paused\n`);
-    else ctx.out(`{"id":${JSON.stringify(id)},"status":"paused"}\n`);
+    ctx.out(ctx.json ? jsonLine({ id, status: 'paused' }) : `${id} paused\n`);
     return 0;
   },
 };

@@ -29,13 +29,14 @@ going to its own log. --rootfs overrides the lower rootfs recorded in the checkp
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`);
     if (!values.id) throw usageError('missing --id');
     if (!values.from) throw usageError('missing --from DIR');
-    const ctx = await taskContext(values, io);
-    const opts: RestoreTaskOptions = { id: values.id, namespace: ctx.namespace, from: path.resolve(values.from) };
+    const opts: RestoreTaskOptions = { id: values.id, from: path.resolve(values.from) };
     if (values.rootfs) opts.rootfs = path.resolve(values.rootfs);
     const timeout = parseIntFlag(values.timeout, 'timeout');
     if (timeout !== undefined) opts.timeoutSeconds = timeout;
     const annotations = parseKeyValues(values.annotation, 'annotation');
     if (Object.keys(annotations).length) opts.annotations = annotations;
+    const ctx = await taskContext(values, io);
+    opts.namespace = ctx.namespace;
     const task = await ctx.manager.restore(opts);
     const state = await task.state();
     if (ctx.json) ctx.out(jsonLine(taskJson({ info: task.info, state })));

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { jsonLine } from '../output.js';
 import { getTask, taskContext } from '../task-context.js';
 
 const options = { ...GLOBAL_OPTIONS } as const;
@@ -16,8 +17,7 @@ Thaws a task frozen by 'stasis task pause'.`,
     const id = onePositional(positionals, 'task id');
     const ctx = await taskContext(values, io);
     await (await getTask(ctx, id)).resume();
-    if (!ctx.json) ctx.out(`${id} running\n`);
-    else ctx.out(`{"id":${JSON.stringify(id)},"status":"running"}\n`);
+    ctx.out(ctx.json ? jsonLine({ id, status: 'running' }) : `${id} running\n`);
     return 0;
   },
 };

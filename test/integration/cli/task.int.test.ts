@@ -144,6 +144,28 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'stasis task (bu
     expect((await h.run(['task', 'delete', id])).exitCode).toBe(0);
   });
 
+  it('exec --stdin feeds the CLI\'s stdin to the process; --detach leaves it running for --exec-id commands', async () => {
+    const id = uid('x');
+    await h.run(['task', 'create', '--id', id, '--rootfs', await testRootfs(), '--', 'sleep', '1000']);
+    await h.run(['task', 'start', id]);
+    const piped = await execa('node', [CLI, '--state-dir', h.stateDir, 'task', 'exec', '-i', id, '--', 'sh', '-c', 'wc -l; echo done'], {
+      input: 'a\nb\nc\n',
+      reject: false,
+    });
+    expect(piped.exitCode, String(piped.stderr)).toBe(0);
+    expect(String(piped.stdout).replace(/\s+/g, ' ').trim()).toBe('3 done');
+    const d = await h.run(['task', 'exec', id, '--detach', '--exec-id', 'bg', '--', 'sh', '-c', 'echo started; sleep 1000']);
+    expect(d).toMatchObject({ exitCode: 0, stdout: 'bg\n' });
+    expect((await h.json<{ status: string }>(['task', 'state', id, '--exec-id', 'bg'])).status).toBe('running');
+    const ps = await h.json<{ info: { execId?: string } }[]>(['task', 'ps', id]);
+    expect(ps.some((p) => p.info.execId === 'bg')).toBe(true);
+    await until(async () => (await h.run(['task', 'logs', id, '--exec-id', 'bg'])).stdout === 'started\n', 10_000, 'the exec log');
+    expect((await h.run(['task', 'kill', id, '--exec-id', 'bg', '--signal', 'KILL'])).exitCode).toBe(0);
+    const w = await h.run(['task', 'wait', id, '--exec-id', 'bg', '--json']);
+    expect(w.exitCode).toBe(137);
+    expect((await h.run(['task', 'delete', '--force', id])).exitCode).toBe(0);
+  });
+
   it('delete --force kills a running task first; plain delete refuses', async () => {
     const id = uid('f');
     const rootfs = await testRootfs();

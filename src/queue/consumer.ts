@@ -77,7 +77,7 @@ export class JobConsumer {
     this.worker.on('lockRenewalFailed', (ids: string[]) => {
       for (const id of ids) this.stop(id, 'lock-lost');
     });
-    this.worker.on('error', () => undefined);
+    this.worker.on('error', (e) => o.onError?.(e));
   }
 
   /** Starts listening for cancel requests and taking jobs. */

@@ -56,6 +56,27 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }
   }, 60_000);
 
+  it('a node that loses a job lock kills its container and posts nothing', async () => {
+    const queue = queueName();
+    const runner = await start(queue, 'n-lock', { lockDurationMs: 2000 });
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('locked', { command: ['sleep', '60'] });
+      await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+      const client = new Redis(redis.options);
+      await client.del(`bull:${queue}:${job.id}:lock`);
+      client.disconnect();
+      const deadline = Date.now() + 15_000;
+      while ((await leftoverTasks(dir)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await leftoverTasks(dir)).toEqual([]);
+      expect(await job.getState()).toBe('active'); // not completed, not failed: the stalled checker requeues it
+      expect((await q.getJob(job.id!))?.returnvalue ?? null).toBeNull();
+      await runner.close({ force: true });
+    } finally {
+      await close();
+    }
+  });
+
   it('a job cancelled while waiting completes as cancelled without starting a container', async () => {
     const queue = queueName();
     const { queue: q, events, close } = await producer(redis, queue);

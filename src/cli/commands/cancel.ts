@@ -6,7 +6,7 @@ import { QUEUE_FLAGS_USAGE, QUEUE_OPTIONS, openJobClient } from '../job-client.j
 /** `stasis cancel`. */
 export const cancelCommand: Command = {
   name: 'cancel',
-  summary: 'Cancel a job (its container is stopped; the result says cancelled)',
+  summary: 'cancel a job (its container is stopped; the result says cancelled)',
   usage: `Usage: stasis cancel [options] JOB_ID\n\n      --reason TEXT    recorded with the request\n      --wait           wait for the job to finish and print its reason\n${QUEUE_FLAGS_USAGE}\n      --json           print JSON`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { ...QUEUE_OPTIONS, reason: { type: 'string' }, wait: { type: 'boolean' } });

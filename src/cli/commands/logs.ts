@@ -7,7 +7,7 @@ import { splitLogEntry } from '../job-output.js';
 /** `stasis logs`. */
 export const logsCommand: Command = {
   name: 'logs',
-  summary: "Print a job's output (-f: follow until it finishes)",
+  summary: "print a job's output (-f: follow until it finishes)",
   usage: `Usage: stasis logs [options] JOB_ID\n\n  -f, --follow         keep printing until the job finishes\n${QUEUE_FLAGS_USAGE}`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { ...QUEUE_OPTIONS, follow: { type: 'boolean', short: 'f' } });

@@ -8,7 +8,7 @@ import { errors } from '../../errors.js';
 /** `stasis result`. */
 export const resultCommand: Command = {
   name: 'result',
-  summary: 'Print the result envelope of a finished job (--wait to wait for it)',
+  summary: 'print the result envelope of a finished job (--wait to wait for it)',
   usage: `Usage: stasis result [options] JOB_ID\n\n      --json           print the envelope as JSON (the job's BullMQ return value)\n      --wait           wait until the job finishes\n${QUEUE_FLAGS_USAGE}`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { ...QUEUE_OPTIONS, wait: { type: 'boolean' } });

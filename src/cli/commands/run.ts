@@ -29,7 +29,7 @@ async function streamLogs(client: StasisClient, jobId: string, io: CliIO): Promi
 /** `stasis run`. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'Run one job, stream its output and exit with its status',
+  summary: 'run one job, stream its output and exit with its status',
   usage: `Usage: stasis run [options] -- COMMAND [ARG...]
 
 Submits one job, prints its output as it runs, a summary on stderr, and exits with the job's exit

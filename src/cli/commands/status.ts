@@ -7,7 +7,7 @@ import { formatStatus } from '../job-output.js';
 /** `stasis status`. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: "Show a job's state, attempts and outcome",
+  summary: "show a job's state, attempts and outcome",
   usage: `Usage: stasis status [options] JOB_ID\n\n${QUEUE_FLAGS_USAGE}\n      --json           print JSON`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, QUEUE_OPTIONS);

@@ -6,7 +6,7 @@ import { openJobClient } from '../job-client.js';
 /** `stasis submit`. */
 export const submitCommand: Command = {
   name: 'submit',
-  summary: 'Add a job to the queue and print its id',
+  summary: 'add a job to the queue and print its id',
   usage: `Usage: stasis submit [options] -- COMMAND [ARG...]\n\nAdds one job and prints its id (--json: {"jobId":…}).\n\n${JOB_FLAGS_USAGE}\n      --json              print JSON`,
   async run(args, io) {
     const req = parseJobRequest(args, io.env);

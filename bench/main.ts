@@ -2,7 +2,7 @@
  * `npm run bench`: raw runc against stasis jobs, side by side, in one run. A benchmark, not a test.
  * Flags: --runs N (sequential runs per latency figure, default 50), --quick (10 runs),
  * --runner child|inprocess (where the stasis runner node runs, default child), --out FILE.
- * Scenarios live one per file; add one by appending it to SCENARIOS.
+ * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -33,6 +33,8 @@ export interface RecoveryContext {
   redis: Redis;
   /** Adopted jobs post their results in the background; errors land here. */
   onError?: (e: unknown) => void;
+  /** Receives each adopted job's background work, so a graceful close can wait for it. */
+  track?: (p: Promise<void>) => void;
 }
 
 function orphanOf(t: ScannedTask): OrphanTask {
@@ -79,7 +81,8 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
     if (state === 'active') {
       const holder = await redis.get(`${config.prefix}:${config.queue}:${jobId}:lock`);
       if (holder !== null && holder === token && (await job.extendLock(token, config.lockDurationMs)) === 1) {
-        void adopt(ctx, job, token, t).catch(ctx.onError);
+        const p = adopt(ctx, job, token, t).catch((e) => ctx.onError?.(e));
+        ctx.track?.(p);
         report.adopted.push(t.taskId);
       } else if (holder === null) {
         consumer.orphans.set(t.taskId, orphanOf(t));

@@ -62,7 +62,12 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   });
   const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError });
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
-  const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError };
+  const adoptions = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    adoptions.add(p);
+    void p.finally(() => adoptions.delete(p));
+  };
+  const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError, track };
   let recovery: NodeRecoveryReport;
   try {
     recovery = await recoverNode(ctx);
@@ -89,6 +94,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     close(opts = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
+        if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
         await queue.close().catch(() => undefined);
         if (opts.force) await pool.destroy().catch(() => undefined);

@@ -69,6 +69,7 @@ export interface TaskHandle {
 /** The main thread's handle on the worker threads. */
 export class TaskPool {
   private readonly piscina: Piscina<PoolRequest, PoolResponse<unknown>>;
+  private destroyed = false;
   constructor(private readonly o: TaskPoolOptions) {
     this.piscina = new Piscina({
       filename: o.filename ?? workerFile(),
@@ -84,7 +85,11 @@ export class TaskPool {
 
   /** Starts a new task; `onEvent` sees started/log/stats events. */
   run(spec: RunSpec, options: LifecycleOptions, onEvent: (e: TaskEvent) => void): TaskHandle {
-    return this.owned((port) => ({ kind: 'run', requestId: randomUUID(), runtime: this.o.runtime, spec, options, port }), onEvent);
+    return this.owned(
+      (port) => ({ kind: 'run', requestId: randomUUID(), runtime: this.o.runtime, spec, options, port }),
+      onEvent,
+      { taskId: spec.taskId, namespace: spec.namespace },
+    );
   }
 
   /** Takes over an existing task after a restart. */
@@ -93,7 +98,7 @@ export class TaskPool {
     options: LifecycleOptions,
     onEvent: (e: TaskEvent) => void,
   ): TaskHandle {
-    return this.owned((port) => ({ kind: 'attach', requestId: randomUUID(), runtime: this.o.runtime, ...a, options, port }), onEvent);
+    return this.owned((port) => ({ kind: 'attach', requestId: randomUUID(), runtime: this.o.runtime, ...a, options, port }), onEvent, a);
   }
 
   /** Recovers the state dir and lists every task. */
@@ -113,16 +118,28 @@ export class TaskPool {
 
   /** Stops the threads now (tasks keep running under their monitors; a restart re-attaches). */
   async destroy(): Promise<void> {
+    this.destroyed = true;
     await this.piscina.destroy();
   }
 
-  private async call<T>(req: PoolRequest, transferList?: MessagePort[]): Promise<T> {
-    const res = (await this.piscina.run(req, transferList ? { transferList } : {})) as PoolResponse<T>;
+  private async call<T>(req: PoolRequest, transferList?: MessagePort[], onThreadFailure?: () => Promise<void>): Promise<T> {
+    let res: PoolResponse<T>;
+    try {
+      res = (await this.piscina.run(req, transferList ? { transferList } : {})) as PoolResponse<T>;
+    } catch (e) {
+      // Handlers answer errors as data; a rejection here means the thread itself failed.
+      if (onThreadFailure && !this.destroyed) await onThreadFailure();
+      throw errors.internal(`task worker thread failed: ${e instanceof Error ? e.message : String(e)}`, { kind: req.kind });
+    }
     if (!res.ok) throw fromErrorData(res.error);
     return res.value;
   }
 
-  private owned(make: (port: MessagePort) => PoolRequest, onEvent: (e: TaskEvent) => void): TaskHandle {
+  private owned(
+    make: (port: MessagePort) => PoolRequest,
+    onEvent: (e: TaskEvent) => void,
+    task: { taskId: string; namespace: string },
+  ): TaskHandle {
     const { port1, port2 } = new MessageChannel();
     let early: ((o: TaskOutcome) => void) | undefined;
     const outcomeSeen = new Promise<TaskOutcome>((resolve) => (early = resolve));
@@ -130,7 +147,11 @@ export class TaskPool {
       if (e.type === 'outcome') early?.(e.outcome);
       else onEvent(e);
     });
-    const done = this.call<TaskOutcome>(make(port2), [port2]).finally(() => port1.close());
+    const done = this.call<TaskOutcome>(make(port2), [port2], async () => {
+      // The owning thread died: nobody supervises the container any more. Kill it, so a retry of
+      // the job can never run next to it.
+      await this.discard(task.taskId, task.namespace).catch(() => undefined);
+    }).finally(() => port1.close());
     const outcome = Promise.race([outcomeSeen, done]);
     return {
       outcome,

@@ -27,6 +27,8 @@ export interface StasisClientOptions {
   queue?: string;
   /** BullMQ key prefix (default 'bull'). */
   prefix?: string;
+  /** Connection errors (Redis down, …); the client keeps retrying. Default: ignored. */
+  onError?: (e: Error) => void;
 }
 
 /** Options of StasisClient.connect: resolve the connection the way the CLI does. */
@@ -37,6 +39,7 @@ export interface ConnectOptions {
   stateDir?: string;
   queue?: string;
   prefix?: string;
+  onError?: (e: Error) => void;
 }
 
 /** BullMQ options of one submitted job. */
@@ -99,7 +102,8 @@ function iso(ms: number | undefined): string | null {
   return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
 }
 
-function asResult(v: unknown): JobResult | null {
+/** A job's return value (object, or JSON text as some BullMQ paths give it) as a JobResult, or null. */
+export function toJobResult(v: unknown): JobResult | null {
   let x = v;
   if (typeof x === 'string') {
     try {
@@ -121,12 +125,16 @@ export class StasisClient {
   private events: Promise<QueueEvents> | null = null;
   private redis: Redis | null = null;
   private onClose: (() => Promise<void>) | null = null;
+  private readonly onError: (e: Error) => void;
 
   constructor(o: StasisClientOptions) {
     this.connection = { ...o.connection, ...BASE_REDIS_OPTIONS };
     this.queueName = o.queue ?? DEFAULT_QUEUE;
     this.ref = { queue: this.queueName, prefix: o.prefix ?? DEFAULT_PREFIX };
+    this.onError = o.onError ?? (() => undefined);
     this.queue = new Queue(this.queueName, { connection: this.connection, prefix: this.ref.prefix });
+    // Without a listener an 'error' event (Redis went away) would crash the producer's process.
+    this.queue.on('error', this.onError);
   }
 
   /** Connects like the CLI: `redis` URL, then REDIS_URL, then the embedded Redis under `stateDir`. */
@@ -137,7 +145,12 @@ export class StasisClient {
       env,
       stateDir: o.stateDir ?? env.STASIS_STATE_DIR ?? '/var/lib/stasis',
     });
-    const client = new StasisClient({ connection: conn.options, queue: queueNameFrom(o.queue, env), ...(o.prefix ? { prefix: o.prefix } : {}) });
+    const client = new StasisClient({
+      connection: conn.options,
+      queue: queueNameFrom(o.queue, env),
+      ...(o.prefix ? { prefix: o.prefix } : {}),
+      ...(o.onError ? { onError: o.onError } : {}),
+    });
     client.onClose = () => conn.release();
     return client;
   }
@@ -204,7 +217,7 @@ export class StasisClient {
       createdAt: iso(job.timestamp),
       processedAt: iso(job.processedOn),
       finishedAt: iso(job.finishedOn),
-      result: state === 'completed' ? asResult(job.returnvalue) : null,
+      result: state === 'completed' ? toJobResult(job.returnvalue) : null,
       cancelRequested: cancel !== null,
     };
   }
@@ -284,7 +297,7 @@ export class StasisClient {
   }
 
   private envelope(jobId: string, v: unknown): JobResult {
-    const r = asResult(v);
+    const r = toJobResult(v);
     if (!r) throw errors.internal(`job ${jobId} completed without a stasis result envelope`, { jobId, returnvalue: v });
     return r;
   }
@@ -292,13 +305,17 @@ export class StasisClient {
   private queueEvents(): Promise<QueueEvents> {
     if (!this.events) {
       const ev = new QueueEvents(this.queueName, { connection: this.connection, prefix: this.ref.prefix });
+      ev.on('error', this.onError);
       this.events = ev.waitUntilReady().then(() => ev);
     }
     return this.events;
   }
 
   private async conn(): Promise<Redis> {
-    if (!this.redis) this.redis = new Redis(this.connection);
+    if (!this.redis) {
+      this.redis = new Redis(this.connection);
+      this.redis.on('error', this.onError);
+    }
     return this.redis;
   }
 }

@@ -53,7 +53,8 @@ export function taskJson(s: TaskSummary): TaskJson {
 export function formatTaskList(tasks: TaskSummary[]): string {
   const rows = tasks.map((t) => {
     const j = taskJson(t);
-    return [j.id, j.status, j.pid ? String(j.pid) : '-', exitText(j), j.createdAt];
+    const pid = j.pid && j.status !== 'stopped' ? String(j.pid) : '-';
+    return [j.id, j.status, pid, exitText(j), j.createdAt];
   });
   return formatTable(['ID', 'STATUS', 'PID', 'EXIT', 'CREATED'], rows);
 }

@@ -78,4 +78,26 @@ describeWithHost(['redis-server'], 'embedded Redis', () => {
     await conn.release();
     expect(await pingSocket(embeddedRedisPaths(stateDir).socket)).toBe(false);
   });
+
+  it('--redis / REDIS_URL win over the embedded Redis and start nothing', async () => {
+    const a = await ensureEmbeddedRedis({ stateDir });
+    const other = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-er-other-'));
+    try {
+      const viaFlag = await resolveConnection({ redis: `unix://${a.socket}`, env: { REDIS_URL: 'redis://nowhere:1' }, stateDir: other });
+      expect(viaFlag.source).toBe('flag');
+      const viaEnv = await resolveConnection({ env: { REDIS_URL: `redis+unix://${a.socket}` }, stateDir: other });
+      expect(viaEnv.source).toBe('env');
+      for (const c of [viaFlag, viaEnv]) {
+        const r = new Redis(c.options);
+        expect(await r.ping()).toBe('PONG');
+        await r.quit();
+        await c.release();
+      }
+      expect(await pingSocket(embeddedRedisPaths(other).socket)).toBe(false);
+      expect(await pingSocket(a.socket)).toBe(true);
+    } finally {
+      await a.release();
+      await fs.rm(other, { recursive: true, force: true });
+    }
+  });
 });

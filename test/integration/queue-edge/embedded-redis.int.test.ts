@@ -79,6 +79,14 @@ describeWithHost(['redis-server'], 'embedded Redis', () => {
     expect(await pingSocket(embeddedRedisPaths(stateDir).socket)).toBe(false);
   });
 
+  it('two starts at once share one server (the start is under a lock)', async () => {
+    const [a, b] = await Promise.all([ensureEmbeddedRedis({ stateDir }), ensureEmbeddedRedis({ stateDir })]);
+    expect([a.started, b.started].sort()).toEqual([false, true]);
+    expect(a.pid).toBe(b.pid);
+    await a.release();
+    expect(await b.release()).toBe(true);
+  });
+
   it('--redis / REDIS_URL win over the embedded Redis and start nothing', async () => {
     const a = await ensureEmbeddedRedis({ stateDir });
     const other = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-er-other-'));

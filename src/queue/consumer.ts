@@ -43,6 +43,8 @@ export class JobConsumer {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly active = new Map<string, ActiveJob>();
+  /** Cancel requests heard for jobs not (yet) registered here, by job id → when heard. */
+  private readonly heardCancels = new Map<string, number>();
   /** Jobs whose processor is running here (from its first line, before any await). */
   private readonly taking = new Set<string>();
   /** Tasks found at start whose jobs were back in the queue: attach instead of starting anew. */
@@ -82,7 +84,13 @@ export class JobConsumer {
 
   /** Starts listening for cancel requests and taking jobs. */
   async start(): Promise<void> {
-    this.unwatch = await watchCancelRequests(this.subscriber, this.ref, (req) => this.stop(req.jobId, 'cancelled'));
+    this.unwatch = await watchCancelRequests(this.subscriber, this.ref, (req) => {
+      if (this.stop(req.jobId, 'cancelled')) return;
+      // Not running here yet: remember it briefly, a job being taken right now registers soon.
+      const now = Date.now();
+      for (const [id, at] of this.heardCancels) if (now - at > 60_000) this.heardCancels.delete(id);
+      this.heardCancels.set(req.jobId, now);
+    });
     void this.worker.run().catch(() => undefined);
     await this.worker.waitUntilReady();
   }
@@ -130,6 +138,11 @@ export class JobConsumer {
       const onAbort = () => a.stop('cancelled');
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
+      if (this.heardCancels.delete(meta.jobId)) a.stop('cancelled');
+      // A re-attached job may have been cancelled while no node listened: the request key says so.
+      if (source.kind === 'attach') {
+        void readCancelRequest(this.redis, this.ref, meta.jobId).then((c) => c && a.stop('cancelled'), () => undefined);
+      }
       return () => {
         signal?.removeEventListener('abort', onAbort);
         if (this.active.get(meta.jobId) === a) this.active.delete(meta.jobId);
@@ -176,6 +189,7 @@ export class JobConsumer {
     };
     const cancel = await readCancelRequest(this.redis, this.ref, jobId);
     if (cancel) {
+      this.heardCancels.delete(jobId);
       void clearCancelRequest(this.redis, this.ref, jobId).catch(() => undefined);
       return buildNotStartedResult(meta, { name: 'StasisError', code: 'ERR_UNAVAILABLE', message: `cancelled before start: ${cancel.reason}` }, 'cancelled');
     }

@@ -94,6 +94,23 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }
   });
 
+  it('runs a job on a terminal when tty is set', async () => {
+    const queue = queueName();
+    const runner = await start(queue, 'n-tty');
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('tty', { command: ['sh', '-c', 'tty; echo hi'], tty: true });
+      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+      expect(r.exitStatus).toBe(0);
+      expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.stdout).toContain('hi');
+      await runner.close();
+      expect(await leftoverTasks(dir)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   it('passes stdin, env and cwd to the command', async () => {
     const queue = queueName();
     const runner = await start(queue, 'n-stdin');

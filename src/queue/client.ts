@@ -6,7 +6,7 @@
 import { Job, Queue, QueueEvents, type JobsOptions, type JobState } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errors } from '../errors.js';
+import { ErrorCode, StasisError, errors } from '../errors.js';
 import { JobPayloadSchema, formatIssues, type JobPayloadInput } from './job-schema.js';
 import { isJobResult, type JobResult } from './result.js';
 import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
@@ -102,6 +102,21 @@ function iso(ms: number | undefined): string | null {
   return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
 }
 
+/**
+ * The error of a failed job. Runner nodes write `failedReason` as `<code>: <message>` (failure.ts), so
+ * the error keeps the runner's category (ERR_INVALID_ARGUMENT for a bad payload); ERR_RUNTIME otherwise.
+ * `details.failedReason` is always set.
+ */
+export function failedJobError(jobId: string, failedReason: string, attemptsMade: number): StasisError {
+  const m = /^(ERR_[A-Z_]+): /.exec(failedReason);
+  const code = m ? ErrorCode.safeParse(m[1]) : null;
+  return new StasisError(code?.success ? code.data : 'ERR_RUNTIME', `job ${jobId} failed: ${failedReason || 'no reason recorded'}`, {
+    jobId,
+    failedReason,
+    attemptsMade,
+  });
+}
+
 /** A job's return value (object, or JSON text as some BullMQ paths give it) as a JobResult, or null. */
 export function toJobResult(v: unknown): JobResult | null {
   let x = v;
@@ -173,8 +188,8 @@ export class StasisClient {
 
   /**
    * Waits until the job finishes and resolves to its result envelope. Rejects with ERR_NOT_FOUND for
-   * an unknown id, ERR_RUNTIME when the job failed (details.failedReason), and ERR_UNAVAILABLE when
-   * `timeoutMs` passes first (the job keeps running).
+   * an unknown id, failedJobError() when the job failed (details.failedReason), and ERR_UNAVAILABLE
+   * when `timeoutMs` passes first (the job keeps running).
    */
   async wait(jobId: string, o: { timeoutMs?: number } = {}): Promise<JobResult> {
     const job = await this.job(jobId);
@@ -287,13 +302,9 @@ export class StasisClient {
     return job;
   }
 
-  private async failure(jobId: string) {
+  private async failure(jobId: string): Promise<StasisError> {
     const job = await this.job(jobId);
-    return errors.runtime(`job ${jobId} failed: ${job.failedReason || 'no reason recorded'}`, {
-      jobId,
-      failedReason: job.failedReason,
-      attemptsMade: job.attemptsMade,
-    });
+    return failedJobError(jobId, job.failedReason ?? '', job.attemptsMade);
   }
 
   private envelope(jobId: string, v: unknown): JobResult {

@@ -76,7 +76,8 @@ ${JOB_FLAGS_USAGE}
         result = await client.wait(jobId);
       } catch (e) {
         await logs.catch(() => undefined);
-        if (!hasCode(e, 'ERR_RUNTIME')) throw e;
+        // A failed job (failed-to-start after its attempts, --fail-on-non-zero, …) exits 125.
+        if (!hasCode(e) || typeof (e as { details?: { failedReason?: unknown } }).details?.failedReason !== 'string') throw e;
         const d = toErrorData(e);
         io.stderr.write(formatError(d.message, d.details));
         return EXIT_NO_STATUS;

@@ -64,6 +64,12 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'stasis 
     expect(env).toMatchObject({ exitStatus: 0, stdout: 'hey\n', reason: 'exited' });
   });
 
+  it('`stasis run --fail-on-non-zero` of a failing command reports the failed job and exits 125', async () => {
+    const r = await stasis(['run', '--fail-on-non-zero', '--', 'sh', '-c', 'exit 4']);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toMatch(/failed: .*status 4/);
+  });
+
   it('`stasis run` with a bad flag value fails with the field named and exit 2, submitting nothing', async () => {
     const r = await stasis(['run', '--memory=-1', '--', 'true']);
     expect(r.exitCode).toBe(2);

@@ -102,6 +102,14 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'StasisC
     expect(await client.queue.count()).toBe(before);
   });
 
+  it('wait() on a job a plain producer added with a bad payload rejects with ERR_INVALID_ARGUMENT naming the field', async () => {
+    const job = await client.queue.add('raw', { command: ['true'], limits: { memory: 'lots' } });
+    const err = await client.wait(job.id!, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    expect((err as Error).message).toMatch(/limits\.memory/);
+    await expect(client.result(job.id!)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+  });
+
   it('wait() gives ERR_UNAVAILABLE on timeout and ERR_NOT_FOUND for an unknown id', async () => {
     const id = await client.submit({ command: ['sleep', '2'] });
     await expect(client.wait(id, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });

@@ -8,7 +8,8 @@ const UNRECOVERABLE = new Set(['ERR_INVALID_ARGUMENT', 'ERR_FAILED_PRECONDITION'
 /** The message a failed job shows: code, message, and the runtime's own error line when there is one. */
 export function failureMessage(e: unknown): string {
   const d = toErrorData(e);
-  const rt = typeof d.details?.runtimeError === 'string' ? ` (runtime: ${d.details.runtimeError})` : '';
+  const line = d.details?.runtimeError;
+  const rt = typeof line === 'string' && !d.message.includes(line) ? ` (runtime: ${line})` : '';
   return `${d.code}: ${d.message}${rt}`;
 }
 

@@ -70,6 +70,37 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     expect((await Job.fromId(queue, job.id!))?.finishedOn).toBeTruthy();
   });
 
+  it('reports CPU time from the container cgroup', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('busy', { command: ['sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'] });
+    const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+    expect(r.exitStatus).toBe(0);
+    expect(r.cpuMs).toBeGreaterThan(50);
+    expect(r.peakMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('fails the job on a non-zero exit when failOnNonZero is set', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('strict', { command: ['sh', '-c', 'exit 3'], failOnNonZero: true });
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/status 3/);
+  });
+
+  it('fails a job whose rootfs does not exist at once, without retries', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('norootfs', { command: ['true'], rootfs: '/nonexistent/rootfs' }, { attempts: 2 });
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/ERR_INVALID_ARGUMENT.*rootfs/);
+    expect((await Job.fromId(queue, job.id!))!.attemptsMade).toBe(1);
+  });
+
+  it('fails a job whose container cannot start with the runtime error, and retries it', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('nobinary', { command: ['/no/such/binary'] }, { attempts: 2 });
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/ERR_RUNTIME/);
+    const j = (await Job.fromId(queue, job.id!))!;
+    expect(j.attemptsMade).toBe(2);
+    expect(j.failedReason).toContain('/no/such/binary');
+  });
+
   it('fails bad payloads at once, without retries, naming each field, before runc', async () => {
     const { queue, events } = await setup();
     const job = await queue.add('bad', { command: [], limits: { memory: -1 }, image: 'x' }, { attempts: 3 });

@@ -9,6 +9,8 @@ import { buildJobResult, type JobReason, type JobResult, type JobResultMeta } fr
 
 /** Prefix of stderr lines in job.log (stdout lines have none). */
 export const STDERR_LOG_PREFIX = '[stderr] ';
+/** At most this many lines of a job attempt are streamed into job.log; the full log stays on the node. */
+export const MAX_JOB_LOG_LINES = 10_000;
 
 /** How the attempt gets its task. */
 export type JobTaskSource =
@@ -42,13 +44,22 @@ class JobLogWriter {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<unknown> = Promise.resolve();
+  private rows = 0;
   constructor(
     private readonly job: Job,
     private readonly everyMs: number,
   ) {}
 
   add(lines: { stream: 'stdout' | 'stderr'; data: string }[]): void {
-    for (const l of lines) this.pending.push(l.stream === 'stderr' ? `${STDERR_LOG_PREFIX}${l.data}` : l.data);
+    for (const l of lines) {
+      this.rows++;
+      if (this.rows > MAX_JOB_LOG_LINES + 1) break;
+      if (this.rows === MAX_JOB_LOG_LINES + 1) {
+        this.pending.push(`[stasis] more than ${MAX_JOB_LOG_LINES} lines; the rest is in the result's logPath on the node`);
+        break;
+      }
+      this.pending.push(l.stream === 'stderr' ? `${STDERR_LOG_PREFIX}${l.data}` : l.data);
+    }
     this.timer ??= setTimeout(() => void this.flush(), this.everyMs);
   }
 

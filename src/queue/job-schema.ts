@@ -35,8 +35,8 @@ export const JobLimitsSchema = z
     cpus: cpus.optional(),
     /** Maximum number of processes/threads. */
     pids: z.number().int().positive().optional(),
-    /** Wall-clock timeout in seconds (TERM, grace period, KILL). */
-    timeout: z.number().positive().max(31 * 24 * 3600).optional(),
+    /** Wall-clock timeout in seconds (TERM, grace period, KILL); at most 24 days (a Node timer's range). */
+    timeout: z.number().positive().max(24 * 24 * 3600, 'Expected `limits.timeout` to be at most 2073600 seconds (24 days)').optional(),
     /** Cap of stdout and of stderr each in the result envelope (default 1 MiB). */
     outputBytes: byteSize.optional(),
   })

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { Exit, LogEntry, Task } from '../../runtime/task.js';
 import { readLog } from '../../monitor/log.js';
+import { assertNever } from '../../errors.js';
 import type { LifecycleOptions, StopCause, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
 import { OutputCollector } from './output.js';
 import { maxUsage, readCgroupUsage, type CgroupUsage } from './cgroup-usage.js';
@@ -62,7 +63,7 @@ function causeOf(exit: Exit, stopped: StopReason | 'timeout' | null): StopCause 
     case 'checkpointed':
       return 'exited';
     default:
-      return 'exited';
+      return assertNever(exit.reason);
   }
 }
 
@@ -77,7 +78,8 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
 
   const kill = (signal: string) => task.kill(signal, { all: true }).catch(() => undefined);
   const stop = (why: StopReason | 'timeout', graceMs: number) => {
-    if (stopped) return;
+    // A lost lock escalates any stop in progress to an immediate KILL (and suppresses the result).
+    if (stopped && !(why === 'lock-lost' && stopped !== 'lock-lost')) return;
     stopped = why;
     if (graceMs <= 0 || why === 'lock-lost') return void kill('SIGKILL');
     void kill('SIGTERM');

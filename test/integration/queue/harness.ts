@@ -61,6 +61,7 @@ export function stateDir(): string {
 /** A producer side: Queue + QueueEvents of one queue. */
 export async function producer(redis: TestRedis, name: string): Promise<{ queue: Queue; events: QueueEvents; close(): Promise<void> }> {
   const queue = new Queue(name, { connection: redis.options });
+  queue.setMaxListeners(200); // each job.waitUntilFinished adds a 'closing' listener to its queue
   const events = new QueueEvents(name, { connection: redis.options });
   await events.waitUntilReady();
   return {

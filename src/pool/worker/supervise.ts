@@ -75,6 +75,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   const timers: NodeJS.Timeout[] = [];
   let stopped: StopReason | 'timeout' | null = null;
   let usage: CgroupUsage | null = null;
+  let exited = false;
 
   const kill = (signal: string) => task.kill(signal, { all: true }).catch(() => undefined);
   const stop = (why: StopReason | 'timeout', graceMs: number) => {
@@ -96,8 +97,14 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
 
   // Usage samples: cheap cgroupfs reads; the last one before delete is kept.
   const sample = async () => {
-    if (!cgroupsPath) return;
-    const u = await readCgroupUsage(cgroupsPath);
+    let u = cgroupsPath ? await readCgroupUsage(cgroupsPath) : null;
+    if (!u && !exited) {
+      // No readable cgroup here: ask the runtime (runc events --stats; fails once the task exited).
+      u = await task.stats().then(
+        (st) => ({ cpuMs: st.cpu.usageNs / 1e6, peakMemoryBytes: st.memory.maxUsageBytes, memoryBytes: st.memory.usageBytes }),
+        () => null,
+      );
+    }
     usage = maxUsage(usage, u);
     if (u) send(port, { type: 'stats', cpuMs: u.cpuMs, peakMemoryBytes: u.peakMemoryBytes, memoryBytes: u.memoryBytes });
   };
@@ -108,7 +115,6 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   // It is aborted as soon as the exit is known and the tail is read once from its last offset, so
   // no poll interval sits on the critical path.
   const follow = new AbortController();
-  let exited = false;
   let offset = 0;
   let batch: { stream: 'stdout' | 'stderr'; data: string }[] = [];
   let batchTimer: NodeJS.Timeout | null = null;
@@ -151,9 +157,8 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     for (const t of timers) clearTimeout(t);
     port.off('message', onControl);
   }
-  await sample();
-
   exited = true;
+  await sample();
   follow.abort();
   await follower;
   for await (const e of readLog(s.logFile, { fromOffset: offset })) take(e);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { readLog } from '../monitor/log.js';
-import { waitExit } from '../monitor/exit-file.js';
+import { readExit, waitExit, type MonitorExit } from '../monitor/exit-file.js';
 import { errors, hasCode } from '../errors.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { openExec } from './exec-process.js';
@@ -15,7 +15,8 @@ import { initState, type InitState } from './init-state.js';
 import type { TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { readTaskRecord, type TaskRecord } from './records.js';
-import { observeTask, type TaskObservation } from './task-facts.js';
+import { exitFrom, SIGKILL_STATUS } from './observe.js';
+import { checkpointImagePresent, observeTask, type TaskObservation } from './task-facts.js';
 import type {
   CheckpointOptions,
   CheckpointResult,
@@ -146,21 +147,33 @@ export class TaskProcess implements Task {
     return openExec(this.ctx, this.rec, this.p, id);
   }
 
-  /** Resolves with the exit once the task stops; works in any process, also after the fact. */
+  /**
+   * Resolves with the exit once the task stops; works in any process, also after the fact. Once the
+   * monitor's exit file exists the Exit is built from it directly (no `runc state` on that path).
+   */
   async wait(signal?: AbortSignal): Promise<Exit> {
     for (;;) {
       if (signal?.aborted) throw errors.unavailable(`wait for task ${this.id} was aborted`, { aborted: true });
-      const o = await this.observe();
-      if (!o) throw errors.notFound(`task ${this.id} was deleted while waiting for it`);
+      const rec = await this.reload();
+      if (!rec) throw errors.notFound(`task ${this.id} was deleted while waiting for it`);
+      const recorded = await readExit(this.p.runDir);
+      if (recorded) return this.exitOf(recorded);
+      const o = await observeTask(this.ctx, rec, this.p);
       if (o.status === 'stopped' && o.exit) return o.exit;
       try {
-        await waitExit(this.p.runDir, signal);
+        return this.exitOf(await waitExit(this.p.runDir, signal));
       } catch (e) {
         if (hasCode(e) && (e as { details?: { monitorLost?: boolean } }).details?.monitorLost) continue;
         if (signal?.aborted) throw errors.unavailable(`wait for task ${this.id} was aborted`, { aborted: true });
         throw e;
       }
     }
+  }
+
+  /** The Exit of a recorded exit (reason 'checkpointed' for a SIGKILL after a checkpoint dump). */
+  private async exitOf(x: MonitorExit): Promise<Exit> {
+    const checkpointed = x.status === SIGKILL_STATUS && (await checkpointImagePresent(this.p));
+    return exitFrom(x, this.rec.pid ?? 0, checkpointed);
   }
 
   /** The task's log (k8s-file); with `follow`, keeps reading until the task stops. */

@@ -5,7 +5,7 @@ import type { RuncState } from '../runc/runc.js';
 import { CHECKPOINT_LAYOUT } from './task.js';
 import type { RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
-import { deriveStatus, type Derived } from './observe.js';
+import { deriveStatus, type Derived, type ExitFacts } from './observe.js';
 import { exists, readMarker, writeMarker, type TaskRecord } from './records.js';
 
 /** Derived status plus the runc state it came from. */
@@ -16,22 +16,41 @@ export interface TaskObservation extends Derived {
 }
 
 /** True when a checkpoint marker names an image that has CRIU's inventory.img. */
-async function checkpointImagePresent(p: TaskPaths): Promise<boolean> {
+export async function checkpointImagePresent(p: TaskPaths): Promise<boolean> {
   const m = (await readMarker(p.markersDir, 'checkpointed')) ?? (await readMarker(p.markersDir, 'checkpointing'));
   if (!m?.path || m.leaveRunning) return false;
   return exists(path.join(m.path, CHECKPOINT_LAYOUT.images, 'inventory.img'));
 }
 
+/** The reads observeTask makes (injectable so the order of the racy ones is unit-tested). */
+export interface ObserveProbes {
+  runcState(containerId: string): Promise<RuncState | null>;
+  monitorAlive(runDir: string): Promise<boolean>;
+  readExit(runDir: string): Promise<ExitFacts | null>;
+}
+
+/** The probes over runc and conmon's files. */
+export function defaultProbes(ctx: RuntimeContext): ObserveProbes {
+  return { runcState: (id) => ctx.runc.state(id), monitorAlive, readExit };
+}
+
 /**
- * Observes a task. Order matters: runc state first, then the exit file, so an exit between the two
- * reads is seen as stopped rather than as a vanished container. A lost monitor is recorded once in a
- * 'lost' marker so every later observer reports the same ExitedAt.
+ * Observes a task. Order matters: runc state first, then whether the monitor is alive, then the exit
+ * file. conmon writes the exit file before it exits, so an exit file read AFTER the monitor was seen
+ * dead is final: a monitor that exits between the reads cannot make a finished task look lost, and
+ * a container that exits after runc state is seen as stopped rather than as vanished. A lost monitor
+ * is recorded once in a 'lost' marker so every later observer reports the same ExitedAt.
  */
-export async function observeTask(ctx: RuntimeContext, rec: TaskRecord, p: TaskPaths): Promise<TaskObservation> {
-  const runcState = await ctx.runc.state(rec.info.containerId);
-  const [exit, alive, pausing, checkpointImage, lost] = await Promise.all([
-    readExit(p.runDir),
-    monitorAlive(p.runDir),
+export async function observeTask(
+  ctx: RuntimeContext,
+  rec: TaskRecord,
+  p: TaskPaths,
+  probes: ObserveProbes = defaultProbes(ctx),
+): Promise<TaskObservation> {
+  const runcState = await probes.runcState(rec.info.containerId);
+  const alive = await probes.monitorAlive(p.runDir);
+  const [exit, pausing, checkpointImage, lost] = await Promise.all([
+    probes.readExit(p.runDir),
     readMarker(p.markersDir, 'pausing'),
     checkpointImagePresent(p),
     readMarker(p.markersDir, 'lost'),

@@ -75,7 +75,7 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
     consoleSize: proc.consoleSize,
     limits: o.limits,
     network: o.network,
-    cgroupsPath: cgroupsPathFor(namespace, id),
+    cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
     annotations: o.annotations,
   });
   return withLock(taskLockFile(ctx, namespace, id), async () => {

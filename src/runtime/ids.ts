@@ -1,4 +1,6 @@
 /** Validation of task, exec and namespace ids, and the names derived from them. */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { errors } from '../errors.js';
 
 /** What a namespace, task id or exec id must look like. */
@@ -23,9 +25,17 @@ export function containerIdFor(namespace: string, id: string): string {
   return `${namespace}+${id}`;
 }
 
-/** The explicit cgroup path of a task. */
-export function cgroupsPathFor(namespace: string, id: string): string {
-  return `/stasis/${namespace}/${id}`;
+/**
+ * A short stable name of a state directory (8 hex digits of sha256 of its absolute path), so two
+ * stasis instances on one host (different state dirs, same ids) never share a cgroup.
+ */
+export function stateDirTag(stateDir: string): string {
+  return createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 8);
+}
+
+/** The explicit cgroup path of a task: /stasis/<state dir tag>/<namespace>/<id>. */
+export function cgroupsPathFor(stateDir: string, namespace: string, id: string): string {
+  return `/stasis/${stateDirTag(stateDir)}/${namespace}/${id}`;
 }
 
 /** A valid hostname derived from a task id ('_' and '.' runs become '-'). */

@@ -11,6 +11,7 @@
 import fs from 'node:fs/promises';
 import { errors } from '../errors.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
+import { removeEmptyCgroupParents } from './cgroups.js';
 import { undoLaunch } from './create.js';
 import { containerIdFor, ID_PATTERN } from './ids.js';
 import { taskPaths } from './layout.js';
@@ -37,6 +38,7 @@ export async function recoverTasks(ctx: RuntimeContext): Promise<RecoveryReport>
       if (outcome) report[outcome].push(name);
     }
   }
+  await removeEmptyCgroupParents(ctx.paths.stateDir);
   return report;
 }
 

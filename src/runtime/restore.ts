@@ -97,7 +97,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
   const spec: OciSpec = {
     ...imageSpec,
     root: { ...imageSpec.root, path: 'rootfs' },
-    linux: { ...(imageSpec.linux ?? {}), cgroupsPath: cgroupsPathFor(namespace, id) },
+    linux: { ...(imageSpec.linux ?? {}), cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id) },
     annotations: { ...(imageSpec.annotations ?? {}), ...annotations },
   };
   return withLock(taskLockFile(ctx, namespace, id), async () => {

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Task } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
+import { cgroupsPathFor } from '../../../src/runtime/ids.js';
 import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, until, type Harness } from './harness.js';
 
 const COUNTER = 'i=0; while true; do echo count $i; i=$((i+1)); sleep 0.2; done';
@@ -75,7 +76,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
     const id = uid('mig');
     const r = await h.tm.restore({ id, namespace: 'other', from: dir, annotations: { migrated: 'yes' } });
     expect(r.info).toMatchObject({ id, namespace: 'other', containerId: `other+${id}`, annotations: { migrated: 'yes' } });
-    expect((r.info.spec.linux as { cgroupsPath: string }).cgroupsPath).toBe(`/stasis/other/${id}`);
+    expect((r.info.spec.linux as { cgroupsPath: string }).cgroupsPath).toBe(cgroupsPathFor(h.stateDir, 'other', id));
     await until(async () => (await lastCount(r)) >= before + 3, 10_000, 'restored count');
     expect(await firstCount(r)).toBe(before + 1);
     expect((await t.state()).exit?.reason).toBe('checkpointed');

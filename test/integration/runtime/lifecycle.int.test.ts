@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
+import { cgroupsPathFor } from '../../../src/runtime/ids.js';
 import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, until, type Harness } from './harness.js';
 
 describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task lifecycle', () => {
@@ -18,7 +19,7 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task lifecycle', () => 
     expect(created.pid).toBeGreaterThan(0);
     expect(t.namespace()).toBe('default');
     expect(t.info.containerId).toBe(`default+${id}`);
-    expect((t.info.spec.linux as { cgroupsPath: string }).cgroupsPath).toBe(`/stasis/default/${id}`);
+    expect((t.info.spec.linux as { cgroupsPath: string }).cgroupsPath).toBe(cgroupsPathFor(h.stateDir, 'default', id));
     const before = Date.now();
     await t.start();
     const exit = await t.wait();
@@ -40,6 +41,13 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task lifecycle', () => 
     expect(await again.pid()).toBe(await t.pid());
     expect((await again.wait()).status).toBe(3);
     expect((await h.tm.list()).map((s) => s.info.id)).toContain(t.id);
+  });
+
+  it('wait() on an exited task builds the exit from the exit file alone (no runc call)', async () => {
+    const t = await runSh(h, 'exit 7');
+    await t.wait();
+    const noRunc = await (await import('../../../src/runtime/task-manager.js')).openTaskManager({ stateDir: h.stateDir, runc: '/bin/false' });
+    expect(await (await noRunc.get(t.id)).wait()).toMatchObject({ status: 7, reason: 'exited' });
   });
 
   it('kill(SIGKILL) ends a task with 137 and signal SIGKILL', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cgroupsPathFor, containerIdFor, hostnameFor, validateId } from '../../../src/runtime/ids.js';
+import { cgroupsPathFor, containerIdFor, hostnameFor, stateDirTag, validateId } from '../../../src/runtime/ids.js';
 
 describe('ids', () => {
   it('accepts letters, digits, _ . - up to 64 characters', () => {
@@ -17,8 +17,15 @@ describe('ids', () => {
     expect(containerIdFor('default', 'job-1')).toBe('default+job-1');
   });
 
-  it('gives each task an explicit cgroup path', () => {
-    expect(cgroupsPathFor('tenant', 'job.1')).toBe('/stasis/tenant/job.1');
+  it('gives each task an explicit cgroup path under a tag of its state dir', () => {
+    const tag = stateDirTag('/var/lib/stasis');
+    expect(tag).toMatch(/^[0-9a-f]{8}$/);
+    expect(cgroupsPathFor('/var/lib/stasis', 'tenant', 'job.1')).toBe(`/stasis/${tag}/tenant/job.1`);
+  });
+
+  it('keeps the cgroups of two state dirs apart for the same namespace and id', () => {
+    expect(cgroupsPathFor('/srv/a', 'default', '1')).not.toBe(cgroupsPathFor('/srv/b', 'default', '1'));
+    expect(stateDirTag('/srv/a/')).toBe(stateDirTag('/srv/a'));
   });
 
   it('derives a valid hostname from ids with _ and .', () => {

@@ -91,6 +91,8 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     stdin: spec.stdin !== undefined,
     ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
   });
+  // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
+  const startedAt = new Date().toISOString();
   try {
     await task.start();
   } catch (e) {
@@ -98,7 +100,6 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     early.done();
     throw e;
   }
-  const startedAt = new Date().toISOString();
   // The pid is for progress only: do not hold the task's supervision for it.
   void readPid(taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).pidfile)
     .catch(() => 0)

@@ -7,7 +7,7 @@ import { Job, Queue, QueueEvents, type JobsOptions, type JobState } from 'bullmq
 import { Redis, type RedisOptions } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, StasisError, errors } from '../errors.js';
-import { JobPayloadSchema, formatIssues, type JobPayloadInput } from './job-schema.js';
+import { FAILED_RESULT_KEY, JobPayloadSchema, formatIssues, type JobPayloadInput } from './job-schema.js';
 import { isJobResult, type JobResult } from './result.js';
 import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
 import { BASE_REDIS_OPTIONS, resolveConnection, type ResolvedConnection } from './connection.js';
@@ -107,13 +107,15 @@ function iso(ms: number | undefined): string | null {
  * the error keeps the runner's category (ERR_INVALID_ARGUMENT for a bad payload); ERR_RUNTIME otherwise.
  * `details.failedReason` is always set.
  */
-export function failedJobError(jobId: string, failedReason: string, attemptsMade: number): StasisError {
+export function failedJobError(jobId: string, failedReason: string, attemptsMade: number, result?: JobResult | null): StasisError {
   const m = /^(ERR_[A-Z_]+): /.exec(failedReason);
   const code = m ? ErrorCode.safeParse(m[1]) : null;
   return new StasisError(code?.success ? code.data : 'ERR_RUNTIME', `job ${jobId} failed: ${failedReason || 'no reason recorded'}`, {
     jobId,
     failedReason,
     attemptsMade,
+    // A job failed by failOnNonZero ran: its envelope (job.data.stasisResult).
+    ...(result ? { result } : {}),
   });
 }
 
@@ -304,7 +306,8 @@ export class StasisClient {
 
   private async failure(jobId: string): Promise<StasisError> {
     const job = await this.job(jobId);
-    return failedJobError(jobId, job.failedReason ?? '', job.attemptsMade);
+    const kept = (job.data as Record<string, unknown> | undefined)?.[FAILED_RESULT_KEY];
+    return failedJobError(jobId, job.failedReason ?? '', job.attemptsMade, kept === undefined ? null : toJobResult(kept));
   }
 
   private envelope(jobId: string, v: unknown): JobResult {

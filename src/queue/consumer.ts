@@ -13,7 +13,7 @@ import type { TaskPool } from '../pool/pool.js';
 import type { LifecycleOptions, StopReason } from '../pool/protocol.js';
 import { clearCancelRequest, readCancelRequest, watchCancelRequests, type QueueRef } from './cancel.js';
 import { failureMessage, toJobError } from './failure.js';
-import { parseJobPayload, DEFAULT_OUTPUT_BYTES, type JobPayload } from './job-schema.js';
+import { parseJobPayload, DEFAULT_OUTPUT_BYTES, FAILED_RESULT_KEY, type JobPayload } from './job-schema.js';
 import { runJobTask, type ActiveJob, type JobRunContext, type JobTaskSource } from './job-run.js';
 import { buildNotStartedResult, type JobResult, type JobResultMeta } from './result.js';
 import { DEFAULT_JOB_NAMESPACE, runSpecFor, taskIdFor } from './run-spec.js';
@@ -152,6 +152,8 @@ export class JobConsumer {
     if (outcome.lockLost) throw new Error(`lost the lock of job ${meta.jobId}; its container was killed and no result is posted`);
     if (result.reason === 'cancelled') void clearCancelRequest(this.redis, this.ref, meta.jobId).catch(() => undefined);
     if (payload.failOnNonZero && result.exitStatus !== 0 && result.reason !== 'cancelled') {
+      // The envelope stays reachable on the failed job: job.data.stasisResult (docs/queue.md).
+      await job.updateData({ ...(job.data as object), [FAILED_RESULT_KEY]: result }).catch(() => undefined);
       throw new Error(`command exited with status ${result.exitStatus} (reason ${result.reason}); failOnNonZero is set`);
     }
     return result;

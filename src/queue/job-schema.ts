@@ -73,6 +73,9 @@ export type JobPayload = z.output<typeof JobPayloadSchema>;
 /** What a producer may send (byte sizes may be strings like `'256m'`). */
 export type JobPayloadInput = z.input<typeof JobPayloadSchema>;
 
+/** Job data key holding the result envelope of a job failed by `failOnNonZero` (set by the runner). */
+export const FAILED_RESULT_KEY = 'stasisResult';
+
 /** Default cap of stdout/stderr each in the result envelope. */
 export const DEFAULT_OUTPUT_BYTES = 1024 * 1024;
 
@@ -107,7 +110,9 @@ export function parseJobPayload(data: unknown): JobPayload {
       field: '(payload)',
     });
   }
-  const r = JobPayloadSchema.safeParse(data);
+  // A previous attempt failed by failOnNonZero left its envelope in the data; it is not payload.
+  const { [FAILED_RESULT_KEY]: _previous, ...payload } = data as Record<string, unknown>;
+  const r = JobPayloadSchema.safeParse(payload);
   if (r.success) return r.data;
   const lines = formatIssues(r.error.issues);
   const fields = r.error.issues.map((i) => i.path.join('.') || '(payload)');

@@ -10,6 +10,7 @@ import { EXIT_NO_STATUS, formatRunSummary, runExitCode, splitLogEntry } from '..
 import { formatError } from '../output.js';
 import { hasCode, toErrorData } from '../../errors.js';
 import { StasisClient, queueNameFrom } from '../../queue/client.js';
+import type { JobResult } from '../../queue/result.js';
 import { resolveConnection } from '../../queue/connection.js';
 import { startRunner, type Runner } from '../../node/runner.js';
 
@@ -78,8 +79,11 @@ ${JOB_FLAGS_USAGE}
         await logs.catch(() => undefined);
         // A failed job (failed-to-start after its attempts, --fail-on-non-zero, …) exits 125.
         if (!hasCode(e) || typeof (e as { details?: { failedReason?: unknown } }).details?.failedReason !== 'string') throw e;
-        const d = toErrorData(e);
-        io.stderr.write(formatError(d.message, d.details));
+        const { result: ran, ...details } = (toErrorData(e).details ?? {}) as { result?: JobResult };
+        // --fail-on-non-zero: the job ran; its envelope is kept on the failed job. Show it too.
+        if (ran && req.json) io.stdout.write(`${JSON.stringify(ran)}\n`);
+        if (ran) io.stderr.write(formatRunSummary(ran));
+        io.stderr.write(formatError(toErrorData(e).message, details));
         return EXIT_NO_STATUS;
       }
       await logs;

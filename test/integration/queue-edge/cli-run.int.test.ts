@@ -68,6 +68,9 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'stasis 
     const r = await stasis(['run', '--fail-on-non-zero', '--', 'sh', '-c', 'exit 4']);
     expect(r.exitCode).toBe(125);
     expect(r.stderr).toMatch(/failed: .*status 4/);
+    const j = await stasis(['run', '--json', '--fail-on-non-zero', '--', 'sh', '-c', 'echo out; exit 5']);
+    expect(j.exitCode).toBe(125);
+    expect(JSON.parse(j.stdout)).toMatchObject({ exitStatus: 5, stdout: 'out\n' });
   });
 
   it('`stasis run` with a bad flag value fails with the field named and exit 2, submitting nothing', async () => {

@@ -81,8 +81,11 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
 
   it('fails the job on a non-zero exit when failOnNonZero is set', async () => {
     const { queue, events } = await setup();
-    const job = await queue.add('strict', { command: ['sh', '-c', 'exit 3'], failOnNonZero: true });
+    const job = await queue.add('strict', { command: ['sh', '-c', 'echo kept; exit 3'], failOnNonZero: true });
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/status 3/);
+    // The envelope of the run stays reachable on the failed job.
+    const failed = (await Job.fromId(queue, job.id!))!;
+    expect(failed.data.stasisResult).toMatchObject({ exitStatus: 3, reason: 'exited', stdout: 'kept\n' });
   });
 
   it('fails a job whose rootfs does not exist at once, without retries', async () => {

@@ -13,6 +13,11 @@ function failure(data: unknown): StasisError {
 }
 
 describe('parseJobPayload', () => {
+  it('ignores the envelope a failOnNonZero failure left in the data (a retry re-parses it)', () => {
+    const p = parseJobPayload({ command: ['false'], failOnNonZero: true, stasisResult: { exitStatus: 1 } });
+    expect(p).toEqual({ command: ['false'], failOnNonZero: true });
+  });
+
   it('accepts a minimal payload and parses byte sizes and cpus', () => {
     const p = parseJobPayload({ command: ['true'], limits: { memory: '256m', cpus: '0.5', outputBytes: 1024 } });
     expect(p.command).toEqual(['true']);

@@ -86,8 +86,9 @@ fi
 # --- npm ---------------------------------------------------------------------------------------
 if [ "$DO_NPM" = 1 ]; then
   cd "$(dirname "$0")/.."
-  if [ -f package-lock.json ]; then say "npm ci"; npm ci --no-audit --no-fund --loglevel=error
-  else say "npm install"; npm install --no-audit --no-fund --loglevel=error; fi
+  # `npm install` (not `npm ci`): it honours the lock file, and unlike `npm ci` it accepts the
+  # optional per-platform packages of node-unix-socket that the registry does not publish.
+  say "npm install"; npm install --no-audit --no-fund --loglevel=error
   say "npm run build"; npm run build --silent
 fi
 say "done. Check the host with: npx stasis doctor"

@@ -16,3 +16,18 @@ export interface CliIO {
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
+
+/** A command as the dispatcher lists it: loaded (a Command) or loaded on demand (`load`). */
+export type CommandEntry = Command | LazyCommand;
+
+/** A command whose module is imported only when it runs; name and summary are for matching and help. */
+export interface LazyCommand {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+/** The Command of an entry (imports its module if it is lazy). */
+export async function loadCommand(e: CommandEntry): Promise<Command> {
+  return 'load' in e ? e.load() : e;
+}

@@ -1,12 +1,12 @@
 /** Command dispatch of the CLI: longest matching name, help, usage errors and error printing. */
-import type { CliIO, Command } from './command.js';
+import { loadCommand, type CliIO, type Command, type CommandEntry } from './command.js';
 import { isUsageError, takeLeadingGlobals, wantsHelp } from './args.js';
 import { formatError } from './output.js';
 import { hasCode, toErrorData } from '../errors.js';
 
 /** The command whose (space-separated) name is the longest prefix of `argv`, and the args after it. */
-export function findCommand(commands: Command[], argv: string[]): { command: Command; args: string[] } | null {
-  let best: { command: Command; args: string[] } | null = null;
+export function findCommand<C extends { name: string }>(commands: C[], argv: string[]): { command: C; args: string[] } | null {
+  let best: { command: C; args: string[] } | null = null;
   let bestLen = 0;
   for (const command of commands) {
     const words = command.name.split(' ');
@@ -20,7 +20,7 @@ export function findCommand(commands: Command[], argv: string[]): { command: Com
 }
 
 /** `stasis --help`: every command with its summary; `group` limits the list to one group ('task'). */
-export function formatHelp(commands: Command[], group?: string): string {
+export function formatHelp(commands: { name: string; summary: string }[], group?: string): string {
   const shown = group ? commands.filter((c) => c.name.startsWith(`${group} `)) : commands;
   const w = Math.max(0, ...shown.map((c) => c.name.length));
   const lines = shown.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
@@ -37,8 +37,11 @@ export function formatHelp(commands: Command[], group?: string): string {
   ].join('\n');
 }
 
-/** Runs the CLI over `argv` (without node and the script) and resolves to the process exit code. */
-export async function runCli(commands: Command[], rawArgv: string[], io: CliIO, version = '0.0.0'): Promise<number> {
+/**
+ * Runs the CLI over `argv` (without node and the script) and resolves to the process exit code.
+ * Only the chosen command's module is loaded (help lists names and summaries without loading any).
+ */
+export async function runCli(commands: CommandEntry[], rawArgv: string[], io: CliIO, version = '0.0.0'): Promise<number> {
   let argv: string[];
   let env: NodeJS.ProcessEnv;
   try {
@@ -75,7 +78,8 @@ export async function runCli(commands: Command[], rawArgv: string[], io: CliIO, 
     io.stderr.write(formatHelp(commands, isGroup ? first : undefined));
     return 2;
   }
-  const { command, args } = found;
+  const { args } = found;
+  const command = await loadCommand(found.command);
   if (wantsHelp(args)) {
     io.stdout.write(withNewline(command.usage));
     return 0;

@@ -1,26 +1,36 @@
-import type { Command } from '../command.js';
-import { doctor } from './doctor.js';
-import { taskCommands } from './task.js';
-import { runCommand } from './run.js';
-import { submitCommand } from './submit.js';
-import { statusCommand } from './status.js';
-import { logsCommand } from './logs.js';
-import { resultCommand } from './result.js';
-import { cancelCommand } from './cancel.js';
-import { serveCommand } from './serve.js';
+import type { CommandEntry } from '../command.js';
 
 /**
- * Every command of the CLI, in the order `stasis --help` lists them. Add a command by importing
- * it here; main.ts dispatches on the longest matching name ('task create' before 'task').
+ * Every command of the CLI, in the order `stasis --help` lists them: name and summary here, the
+ * module loaded only when its command runs (importing every command eagerly pulled in bullmq,
+ * ioredis, … and cost ~0.8 s per CLI call). Add a command with one line here; name and summary must
+ * match the module's (test/unit/cli/commands.test.ts checks). main.ts dispatches on the longest
+ * matching name ('task create' before 'task').
  */
-export const commands: Command[] = [
-  ...taskCommands,
-  doctor,
-  runCommand,
-  submitCommand,
-  statusCommand,
-  logsCommand,
-  resultCommand,
-  cancelCommand,
-  serveCommand,
+export const commands: CommandEntry[] = [
+  { name: 'task create', summary: 'create a task from a rootfs and a command (start it with task start)', load: async () => (await import('./task-create.js')).taskCreate },
+  { name: 'task start', summary: 'start a created task', load: async () => (await import('./task-start.js')).taskStart },
+  { name: 'task state', summary: 'show the status, pid and exit of a task', load: async () => (await import('./task-state.js')).taskState },
+  { name: 'task list', summary: 'list the tasks of a namespace', load: async () => (await import('./task-list.js')).taskList },
+  { name: 'task logs', summary: "print a task's output (--follow to stream it)", load: async () => (await import('./task-logs.js')).taskLogs },
+  { name: 'task kill', summary: 'send a signal to a task', load: async () => (await import('./task-kill.js')).taskKill },
+  { name: 'task pause', summary: 'freeze a running task', load: async () => (await import('./task-pause.js')).taskPause },
+  { name: 'task resume', summary: 'thaw a paused task', load: async () => (await import('./task-resume.js')).taskResume },
+  { name: 'task exec', summary: 'run another process inside a running task', load: async () => (await import('./task-exec.js')).taskExec },
+  { name: 'task ps', summary: 'list the processes of a task', load: async () => (await import('./task-ps.js')).taskPs },
+  { name: 'task stats', summary: 'show CPU, memory and pids usage of a task', load: async () => (await import('./task-stats.js')).taskStats },
+  { name: 'task update', summary: 'change the memory, cpu or pids limits of a task', load: async () => (await import('./task-update.js')).taskUpdate },
+  { name: 'task checkpoint', summary: 'checkpoint a running task into a directory (CRIU)', load: async () => (await import('./task-checkpoint.js')).taskCheckpoint },
+  { name: 'task restore', summary: 'restore a task from a checkpoint directory', load: async () => (await import('./task-restore.js')).taskRestore },
+  { name: 'task wait', summary: 'wait for a task to stop; exit with its status', load: async () => (await import('./task-wait.js')).taskWait },
+  { name: 'task delete', summary: 'delete a stopped task (--force kills it first)', load: async () => (await import('./task-delete.js')).taskDelete },
+  { name: 'task resize', summary: "resize a tty task's terminal", load: async () => (await import('./task-resize.js')).taskResize },
+  { name: 'doctor', summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, root', load: async () => (await import('./doctor.js')).doctor },
+  { name: 'run', summary: 'run one job, stream its output and exit with its status', load: async () => (await import('./run.js')).runCommand },
+  { name: 'submit', summary: 'add a job to the queue and print its id', load: async () => (await import('./submit.js')).submitCommand },
+  { name: 'status', summary: "show a job's state, attempts and outcome", load: async () => (await import('./status.js')).statusCommand },
+  { name: 'logs', summary: "print a job's output (-f: follow until it finishes)", load: async () => (await import('./logs.js')).logsCommand },
+  { name: 'result', summary: 'print the result envelope of a finished job (--wait to wait for it)', load: async () => (await import('./result.js')).resultCommand },
+  { name: 'cancel', summary: 'cancel a job (its container is stopped; the result says cancelled)', load: async () => (await import('./cancel.js')).cancelCommand },
+  { name: 'serve', summary: 'Run a runner node: take jobs from the queue and run them in containers', load: async () => (await import('./serve.js')).serveCommand },
 ];

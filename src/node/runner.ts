@@ -10,6 +10,7 @@ import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import { TaskPool } from '../pool/pool.js';
 import { JobConsumer } from '../queue/consumer.js';
+import { ControlServer } from '../queue/control-server.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
@@ -33,6 +34,8 @@ export interface Runner {
   readonly redisTarget: string;
   readonly recovery: NodeRecoveryReport;
   readonly consumer: JobConsumer;
+  /** Answers control requests for this node's jobs (pause, exec, checkpoint, …); register more verbs on it. */
+  readonly control: ControlServer;
   /** Graceful: stop taking jobs, wait for running ones. `force`: leave containers running for a restart. */
   close(opts?: { force?: boolean }): Promise<void>;
 }
@@ -61,6 +64,16 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
   });
   const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError });
+  const control = new ControlServer({
+    connection,
+    queue: { queue: config.queue, prefix: config.prefix },
+    nodeId: config.nodeId,
+    jobs: (jobId) => consumer.activeJob(jobId),
+    checkpointDir: path.join(runtime.stateDir, 'checkpoints'),
+    runc: runtime.runc,
+    criu: runtime.criu,
+    onError,
+  });
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -71,9 +84,11 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   let recovery: NodeRecoveryReport;
   try {
     recovery = await recoverNode(ctx);
+    await control.start();
     await consumer.start();
   } catch (e) {
     await consumer.close(true).catch(() => undefined);
+    await control.close(0).catch(() => undefined);
     await queue.close().catch(() => undefined);
     await pool.destroy().catch(() => undefined);
     await resolved?.release().catch(() => undefined);
@@ -91,11 +106,13 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     redisTarget,
     recovery,
     consumer,
+    control,
     close(opts = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
         if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
+        await control.close(opts.force ? 0 : undefined).catch(() => undefined);
         await queue.close().catch(() => undefined);
         if (opts.force) await pool.destroy().catch(() => undefined);
         else await pool.close().catch(() => undefined);

@@ -21,6 +21,8 @@ import type {
   TaskEvent,
   TaskOutcome,
 } from './protocol.js';
+import type { TaskCall } from './control-verbs.js';
+import { ControlCalls } from './control-calls.js';
 
 /** Walks up from this module to the directory whose package.json is stasis'. */
 export function repoRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -64,6 +66,12 @@ export interface TaskHandle {
   outcome: Promise<TaskOutcome>;
   /** Resolves with the outcome once the task stopped and was deleted; rejects with a StasisError. */
   done: Promise<TaskOutcome>;
+  /**
+   * Sends a control call to the owning thread and resolves to its answer (TaskCallResults[verb]).
+   * ERR_FAILED_PRECONDITION before the task started or after it ended; ERR_UNAVAILABLE when the
+   * thread does not answer within `timeoutMs`.
+   */
+  control(call: TaskCall, timeoutMs: number): Promise<unknown>;
 }
 
 /** The main thread's handle on the worker threads. */
@@ -143,15 +151,20 @@ export class TaskPool {
     const { port1, port2 } = new MessageChannel();
     let early: ((o: TaskOutcome) => void) | undefined;
     const outcomeSeen = new Promise<TaskOutcome>((resolve) => (early = resolve));
+    const calls = new ControlCalls(port1, task.taskId);
     port1.on('message', (e: TaskEvent) => {
       if (e.type === 'outcome') early?.(e.outcome);
-      else onEvent(e);
+      else if (e.type === 'control-result') calls.answer(e.requestId, e.response);
+      else {
+        if (e.type === 'started') calls.started();
+        onEvent(e);
+      }
     });
     const done = this.call<TaskOutcome>(make(port2), [port2], async () => {
       // The owning thread died: nobody supervises the container any more. Kill it, so a retry of
       // the job can never run next to it.
       await this.discard(task.taskId, task.namespace).catch(() => undefined);
-    }).finally(() => port1.close());
+    }).finally(() => calls.end(() => port1.close()));
     const outcome = Promise.race([outcomeSeen, done]);
     return {
       outcome,
@@ -163,6 +176,7 @@ export class TaskPool {
         }
       },
       done,
+      control: (call, timeoutMs) => calls.call(call, timeoutMs),
     };
   }
 }

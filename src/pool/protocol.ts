@@ -12,6 +12,7 @@ import type { ErrorData } from '../errors.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import type { Exit } from '../runtime/task.js';
 import type { NetworkMode } from '../sandbox/types.js';
+import type { TaskCall } from './control-verbs.js';
 
 /** What to run: a task spec the worker turns into CreateTaskOptions. */
 export interface RunSpec {
@@ -141,13 +142,19 @@ export type TaskEvent =
   | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number }
   /** Sent once the outcome is known, BEFORE the task is deleted, so the result can be posted early;
    *  the request itself resolves (with the same outcome) after the delete. */
-  | { type: 'outcome'; outcome: TaskOutcome };
+  | { type: 'outcome'; outcome: TaskOutcome }
+  /** The answer to a `control` request with the same requestId (src/pool/worker/control.ts). */
+  | { type: 'control-result'; requestId: string; response: PoolResponse<unknown> };
 
 /** Why the main thread stops a task. */
 export type StopReason = 'cancelled' | 'lock-lost' | 'shutdown';
 
 /** Requests from the main thread on a task's port. */
-export type TaskControl = { type: 'stop'; reason: StopReason; graceMs: number };
+export type TaskControl =
+  | { type: 'stop'; reason: StopReason; graceMs: number }
+  /** A control call (pause, exec, checkpoint, …; control-verbs.ts); answered by a `control-result`
+   *  event with the same requestId. Only sent once the task's `started` event was seen. */
+  | { type: 'control'; requestId: string; call: TaskCall };
 
 /** Annotation keys stasis writes on a job's task. */
 export const JOB_ANNOTATIONS = {

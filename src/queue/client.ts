@@ -11,6 +11,7 @@ import { FAILED_RESULT_KEY, JobPayloadSchema, formatIssues, type JobPayloadInput
 import { isJobResult, type JobResult } from './result.js';
 import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
 import { BASE_REDIS_OPTIONS, resolveConnection, type ResolvedConnection } from './connection.js';
+import { JobControl } from './job-control.js';
 
 /** The queue name used when none is given (env STASIS_QUEUE overrides it). */
 export const DEFAULT_QUEUE = 'stasis';
@@ -137,6 +138,8 @@ export class StasisClient {
   /** The BullMQ queue (for anything the client does not wrap). */
   readonly queue: Queue;
   readonly queueName: string;
+  /** Control of running jobs: pause, resume, kill, exec, ps, stats, update, resize, checkpoint (job-control.ts). */
+  readonly control: JobControl;
   private readonly ref: QueueRef;
   private readonly connection: RedisOptions;
   private events: Promise<QueueEvents> | null = null;
@@ -152,6 +155,7 @@ export class StasisClient {
     this.queue = new Queue(this.queueName, { connection: this.connection, prefix: this.ref.prefix });
     // Without a listener an 'error' event (Redis went away) would crash the producer's process.
     this.queue.on('error', this.onError);
+    this.control = new JobControl(this.queue, this.ref, () => this.conn());
   }
 
   /** Connects like the CLI: `redis` URL, then REDIS_URL, then the embedded Redis under `stateDir`. */

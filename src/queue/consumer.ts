@@ -103,6 +103,11 @@ export class JobConsumer {
     return true;
   }
 
+  /** The attempt of `jobId` running on this node, if any (control requests go through it). */
+  activeJob(jobId: string): ActiveJob | undefined {
+    return this.active.get(jobId);
+  }
+
   /** Job ids running on this node now. */
   activeJobs(): string[] {
     return [...new Set([...this.active.keys(), ...this.taking])];

@@ -5,6 +5,7 @@
 import type { Job } from 'bullmq';
 import type { TaskHandle, TaskPool } from '../pool/pool.js';
 import type { LifecycleOptions, RunSpec, StopReason, TaskEvent, TaskOutcome } from '../pool/protocol.js';
+import type { TaskCall } from '../pool/control-verbs.js';
 import { buildJobResult, type JobReason, type JobResult, type JobResultMeta } from './result.js';
 
 /** Prefix of stderr lines in job.log (stdout lines have none). */
@@ -20,7 +21,11 @@ export type JobTaskSource =
 /** A job attempt in flight on this node. */
 export interface ActiveJob {
   jobId: string;
+  taskId: string;
+  namespace: string;
   stop(reason: StopReason): void;
+  /** A control call to the thread owning the task (pool.ts TaskHandle.control). */
+  control(call: TaskCall, timeoutMs: number): Promise<unknown>;
 }
 
 /** Everything a job attempt needs from its node. */
@@ -130,7 +135,10 @@ export async function runJobTask(
         );
   const unregister = register({
     jobId: meta.jobId,
+    taskId: meta.taskId,
+    namespace: meta.namespace,
     stop: (reason) => handle.stop(reason, reason === 'lock-lost' ? 0 : ctx.killGraceMs),
+    control: (call, timeoutMs) => handle.control(call, timeoutMs),
   });
   try {
     const outcome = await handle.outcome;

@@ -21,6 +21,7 @@ import type {
   TaskOutcome,
 } from '../protocol.js';
 import { supervise } from './supervise.js';
+import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
 import { taskPaths } from '../../runtime/layout.js';
 import { readPid } from '../../monitor/launch.js';
@@ -100,6 +101,8 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     early.done();
     throw e;
   }
+  // Control calls are served from before 'started' goes out (callers wait for it) until supervision ends.
+  const unserve = serveControl(req.port, task);
   // The pid is for progress only: do not hold the task's supervision for it.
   void readPid(taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).pidfile)
     .catch(() => 0)
@@ -115,7 +118,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     ...(spec.timeoutSeconds !== undefined ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
     ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
-  });
+  }).finally(unserve);
 }
 
 async function attach(req: AttachRequest): Promise<TaskOutcome> {
@@ -125,6 +128,7 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
   const state = await task.state();
   if (state.status === 'created') await task.start();
   const startedAt = req.startedAt ?? task.info.createdAt;
+  const unserve = serveControl(req.port, task);
   send(req, { type: 'started', pid: state.pid, startedAt, attached: true });
   early.done();
   const left =
@@ -139,7 +143,7 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
     streamSince: new Date().toISOString(),
     ...(left !== undefined ? { timeoutSeconds: Math.max(0, left) } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
-  });
+  }).finally(unserve);
 }
 
 async function scan(req: ScanRequest): Promise<ScanResult> {

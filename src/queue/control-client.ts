@@ -1,0 +1,100 @@
+/**
+ * The caller side of the control protocol (control.ts): publish a request on the owning node's
+ * channel, then BLPOP its reply list, on a connection of its own, for the ack and then the result.
+ * Every path ends: the node is not subscribed (PUBLISH reached nobody) → ERR_UNAVAILABLE at once; no
+ * ack within `ackTimeoutMs` → ERR_UNAVAILABLE; no result within `timeoutMs` → ERR_UNAVAILABLE; the
+ * node's error → that StasisError (code and details kept).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { errors, fromErrorData } from '../errors.js';
+import type { QueueRef } from './cancel.js';
+import { CONTROL_PROTOCOL_VERSION, controlChannel, controlReplyKey, parseControlReply, type ControlRequest } from './control.js';
+
+/** Default time a node has to acknowledge a request, ms. */
+export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+/** Default time a node has to answer a request, ms. */
+export const DEFAULT_CONTROL_TIMEOUT_MS = 60_000;
+
+/** Timeouts of one control request. */
+export interface ControlTimeouts {
+  /** How long the node has to acknowledge (default 5 s): a node that is down or hung is found out here. */
+  ackTimeoutMs?: number;
+  /** How long the whole request may take (default 60 s; exec: its timeout + 15 s; checkpoint: 10 min). */
+  timeoutMs?: number;
+}
+
+/** A request to send: which node, which job, what to do. */
+export interface ControlSend {
+  nodeId: string;
+  jobId: string;
+  verb: string;
+  args?: Record<string, unknown>;
+}
+
+/**
+ * Sends one control request and resolves to the node's answer. `redis` is used for PUBLISH; a
+ * duplicate of it blocks on the reply list and is closed afterwards.
+ */
+export async function sendControl(redis: Redis, q: QueueRef, s: ControlSend, t: ControlTimeouts = {}): Promise<unknown> {
+  const ackTimeoutMs = t.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  const timeoutMs = t.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
+  const requestId = randomUUID();
+  const replyTo = controlReplyKey(q, requestId);
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  const req: ControlRequest = {
+    v: CONTROL_PROTOCOL_VERSION,
+    requestId,
+    jobId: s.jobId,
+    verb: s.verb,
+    args: s.args ?? {},
+    replyTo,
+    sentAt: new Date(start).toISOString(),
+    deadline,
+  };
+  const where = { jobId: s.jobId, nodeId: s.nodeId, verb: s.verb };
+  const blocking = redis.duplicate();
+  blocking.on('error', () => undefined);
+  // A Redis that stops answering must not hang the caller either: this ends the wait regardless.
+  let guard: NodeJS.Timeout | undefined;
+  const hardStop = new Promise<never>((_, reject) => {
+    guard = setTimeout(() => {
+      blocking.disconnect();
+      reject(errors.unavailable(`no answer from node ${s.nodeId} to '${s.verb}' for job ${s.jobId} within ${timeoutMs} ms (Redis unreachable?)`, where));
+    }, timeoutMs + 2_000);
+  });
+  const exchange = async (): Promise<unknown> => {
+    const reached = await redis.publish(controlChannel(q, s.nodeId), JSON.stringify(req));
+    if (reached === 0) {
+      throw errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, is not listening for control requests (is it down?)`, where);
+    }
+    let acked = false;
+    for (;;) {
+      const until = acked ? deadline : Math.min(start + ackTimeoutMs, deadline);
+      const left = until - Date.now();
+      if (left <= 0) {
+        throw acked
+          ? errors.unavailable(`node ${s.nodeId} accepted '${s.verb}' for job ${s.jobId} but did not answer within ${timeoutMs} ms`, { ...where, timeoutMs })
+          : errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, did not answer within ${Math.min(ackTimeoutMs, timeoutMs)} ms (is it down or overloaded?)`, { ...where, ackTimeoutMs });
+      }
+      const popped = await blocking.blpop(replyTo, Math.max(0.01, left / 1000));
+      if (!popped) continue;
+      const reply = parseControlReply(popped[1]);
+      if (!reply || reply.requestId !== requestId) continue;
+      if (reply.kind === 'ack') {
+        acked = true;
+        continue;
+      }
+      if (reply.ok) return reply.value;
+      throw fromErrorData(reply.error);
+    }
+  };
+  try {
+    return await Promise.race([exchange(), hardStop]);
+  } finally {
+    clearTimeout(guard);
+    blocking.disconnect();
+    void redis.del(replyTo).catch(() => undefined);
+  }
+}

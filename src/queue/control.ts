@@ -62,7 +62,7 @@ const ErrorDataSchema = z.object({
 });
 
 /** One answer pushed onto a request's reply list. */
-export const ControlReplySchema = z.discriminatedUnion('kind', [
+export const ControlReplySchema = z.union([
   z.object({ kind: z.literal('ack'), requestId: z.string(), nodeId: z.string() }),
   z.object({ kind: z.literal('result'), requestId: z.string(), nodeId: z.string(), ok: z.literal(true), value: z.unknown() }),
   z.object({ kind: z.literal('result'), requestId: z.string(), nodeId: z.string(), ok: z.literal(false), error: ErrorDataSchema }),

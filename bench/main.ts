@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: raw runc against stasis jobs, side by side, in one run. A benchmark, not a test.
  * Flags: --runs N (sequential runs per latency figure, default 50), --quick (10 runs),
- * --runner child|inprocess (where the stasis runner node runs, default child), --out FILE.
+ * --runner child|inprocess (where the stasis runner node runs, default child), --out FILE,
+ * --only TEXT (run only the scenarios whose name contains TEXT, e.g. `checkpoint`, `migration`).
  * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
 import fs from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { Progress, formatComparison, writeReport, type ScenarioResult } from './
 import type { BenchContext, Scenario } from './scenario.js';
 import { rawRunc } from './raw-runc.js';
 import { stasisJobs, type RunnerMode } from './stasis-jobs.js';
+import { checkpointRestore } from './checkpoint.js';
+import { migration } from './migration.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -23,12 +26,13 @@ async function main(): Promise<number> {
       quick: { type: 'boolean' },
       runner: { type: 'string' },
       out: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--runs N] [--quick] [--runner child|inprocess] [--out FILE]\n');
+    process.stdout.write('Usage: npm run bench -- [--runs N] [--quick] [--runner child|inprocess] [--out FILE] [--only TEXT]\n');
     return 0;
   }
   const runs = values.runs !== undefined ? Number(values.runs) : values.quick ? 10 : 50;
@@ -65,14 +69,16 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode)];
+  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick })].filter(
+    (s) => values.only === undefined || s.name.includes(values.only),
+  );
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();
   progress.note(`stasis bench: ${runs} sequential runs and ${ctx.throughputRuns} at ${ctx.parallel} in parallel per scenario`);
   try {
     for (const s of scenarios) {
       progress.note(`> ${s.name}`);
-      results.push(await s.run(ctx));
+      results.push(...[await s.run(ctx)].flat());
       await cleanup();
     }
   } finally {

@@ -8,7 +8,7 @@ export interface Measurement {
   /** Stable id shared by the baseline and the stasis scenario of a group ('latency.p50'). */
   metric: string;
   label: string;
-  unit: 'ms' | '/s';
+  unit: 'ms' | '/s' | 'MiB';
   value: number;
   /** Whether lower (latency) or higher (throughput) is better. */
   better: 'lower' | 'higher';
@@ -70,7 +70,7 @@ export class Progress {
 
 function fmt(v: number | undefined, unit: string): string {
   if (v === undefined || !Number.isFinite(v)) return '-';
-  return unit === '/s' ? `${v.toFixed(1)} /s` : `${v.toFixed(1)} ms`;
+  return unit === 'ms' ? `${v.toFixed(1)} ms` : `${v.toFixed(1)} ${unit}`;
 }
 
 /** The side-by-side table: one row per metric of each group, baseline | stasis | stasis/baseline. */

@@ -24,5 +24,6 @@ export interface BenchContext {
 /** One bench scenario. */
 export interface Scenario {
   name: string;
-  run(ctx: BenchContext): Promise<ScenarioResult>;
+  /** One result, or several (a scenario measuring both sides of its groups). */
+  run(ctx: BenchContext): Promise<ScenarioResult | ScenarioResult[]>;
 }

@@ -1,0 +1,106 @@
+/**
+ * stasis side of the checkpoint/restore groups: the same memory holder as a stasis task
+ * (TaskManager.create + start: overlay, conmon, runc). Each repetition is Task.checkpoint (marker,
+ * `runc checkpoint`, config.json, rootfs-diff.tar, checkpoint.json, conmon's exit record) then
+ * TaskManager.restore under a new id (checks, fresh overlay with the diff applied, conmon running
+ * `runc restore`); the restored task is the next one checkpointed, the stopped one is deleted.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadRuntimeConfig, runtimePaths } from '../src/config/load.js';
+import { Runc } from '../src/runc/runc.js';
+import { isMounted, unmountOverlay } from '../src/sandbox/rootfs.js';
+import { openTaskManager } from '../src/runtime/task-manager.js';
+import type { Task, TaskManager } from '../src/runtime/task.js';
+import { criuLogMs, dirBytes, memoryHolderArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
+import type { CkptSample, CkptSide } from './raw-criu.js';
+import type { BenchContext } from './scenario.js';
+
+/** Force-removes whatever a stasis state dir of the bench still holds: containers, overlay mounts. */
+export async function sweepStateDir(stateDir: string, runcBinary: string): Promise<void> {
+  const runc = new Runc({ binary: runcBinary, root: runtimePaths({ stateDir }).runcRoot });
+  for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
+  const tasks = runtimePaths({ stateDir }).tasksDir;
+  for (const ns of await fs.readdir(tasks).catch(() => [] as string[])) {
+    for (const id of await fs.readdir(path.join(tasks, ns)).catch(() => [] as string[])) {
+      const rootfs = path.join(tasks, ns, id, 'bundle', 'rootfs');
+      if (await isMounted(rootfs)) await unmountOverlay(rootfs).catch(() => undefined);
+    }
+  }
+}
+
+/** The stasis side for `mib` MiB. */
+export class StasisCheckpointSide implements CkptSide {
+  private readonly stateDir: string;
+  private readonly images: string;
+  private readonly tag: string;
+  private tm: TaskManager | undefined;
+  private task: Task | undefined;
+
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly mib: number,
+  ) {
+    this.tag = `sc${mib}-${randomUUID().slice(0, 6)}`;
+    this.stateDir = path.join(ctx.workDir, 'stasis-ckpt', this.tag);
+    this.images = path.join(this.stateDir, 'images');
+  }
+
+  /** The CRIU binary stasis uses (the baseline must use the same one). */
+  static criu(): string {
+    return loadRuntimeConfig({}).criu;
+  }
+
+  async start(): Promise<void> {
+    this.ctx.defer(() => this.close());
+    this.tm = await openTaskManager({ stateDir: this.stateDir, runc: this.ctx.runc });
+    this.task = await this.tm.create({
+      id: `${this.tag}-0`,
+      rootfs: this.ctx.rootfs,
+      process: { args: memoryHolderArgs(this.mib) },
+      limits: memoryHolderLimits(this.mib),
+    });
+    await this.task.start();
+    await waitForAnon(() => this.pids(), this.mib);
+  }
+
+  private async pids(): Promise<number[]> {
+    return (await this.task!.pids()).map((p) => p.pid);
+  }
+
+  async rep(i: number): Promise<CkptSample> {
+    const old = this.task!;
+    const dir = path.join(this.images, String(i));
+    const t0 = performance.now();
+    const ck = await old.checkpoint(dir);
+    const checkpointMs = performance.now() - t0;
+    const t1 = performance.now();
+    this.task = await this.tm!.restore({ id: `${this.tag}-${i + 1}`, from: dir });
+    const restoreMs = performance.now() - t1;
+    const sample: CkptSample = {
+      checkpointMs,
+      restoreMs,
+      runcCheckpointMs: ck.dumpMs,
+      criuDumpMs: await criuLogMs(ck.criuLog),
+      criuRestoreMs: await criuLogMs(path.join(this.task.info.bundle, 'restore.log')),
+      imageBytes: await dirBytes(dir),
+    };
+    await waitForAnon(() => this.pids(), this.mib, 10_000);
+    await old.delete();
+    await fs.rm(dir, { recursive: true, force: true });
+    return sample;
+  }
+
+  async close(): Promise<void> {
+    const t = this.task;
+    this.task = undefined;
+    if (t) {
+      await t.kill('KILL', { all: true }).catch(() => undefined);
+      await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
+      await t.delete().catch(() => undefined);
+    }
+    await sweepStateDir(this.stateDir, this.ctx.runc);
+    await fs.rm(this.stateDir, { recursive: true, force: true });
+  }
+}

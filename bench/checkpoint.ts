@@ -26,8 +26,11 @@ function measurements(xs: CkptSample[], stasis: boolean): Measurement[] {
     ms('checkpoint', 'checkpoint (median)', (s) => s.checkpointMs),
     ms('checkpoint.runc', '  of which runc checkpoint', (s) => s.runcCheckpointMs),
     ms('checkpoint.criu', '  of which CRIU dump (its log)', (s) => s.criuDumpMs),
+    // The same CRIU work on both sides swings ±20-40 % on a loaded machine; what each side adds around it is steadier.
+    ms('checkpoint.outside', '  outside CRIU (per-rep difference)', (s) => s.checkpointMs - s.criuDumpMs),
     ms('restore', 'restore (median)', (s) => s.restoreMs),
     ms('restore.criu', '  of which CRIU restore (its log)', (s) => s.criuRestoreMs),
+    ms('restore.outside', '  outside CRIU (per-rep difference)', (s) => s.restoreMs - s.criuRestoreMs),
     {
       metric: 'image',
       label: stasis ? 'image size (CRIU + spec, diff, meta)' : 'image size',
@@ -50,8 +53,9 @@ export function checkpointRestore(o: CheckpointBenchOptions): Scenario {
     async run(ctx: BenchContext): Promise<ScenarioResult[]> {
       const criu = StasisCheckpointSide.criu();
       const out: ScenarioResult[] = [];
-      for (const mib of CKPT_SIZES_MIB.filter((m) => !o.quick || m < 1024)) {
-        const reps = o.quick ? 3 : mib >= 1024 ? 3 : 7;
+      const sizes = CKPT_SIZES_MIB.filter((m) => !o.quick || m < 1024);
+      for (const mib of sizes) {
+        const reps = o.quick ? 3 : mib >= 1024 ? 3 : 9;
         const raw = new RawCriuSide(ctx, mib, criu);
         const st = new StasisCheckpointSide(ctx, mib);
         const sides: [CkptSide, CkptSample[]][] = [
@@ -82,18 +86,20 @@ export function checkpointRestore(o: CheckpointBenchOptions): Scenario {
           measurements: measurements(rawXs, false),
           samples: samples(rawXs),
           notes: [
-            `${reps} repetitions after a warm-up; runc --criu ${criu} checkpoint / restore -d of the same bundle (spec from buildSpec, overlay over the busybox rootfs), no monitor, /dev/null stdio`,
+            `${mib} MiB: ${reps} repetitions after a warm-up, interleaved with stasis`,
+            ...(mib === sizes[0]
+              ? [`runc --criu ${criu} checkpoint / restore -d of the same bundle (spec from buildSpec, overlay over the busybox rootfs), no monitor, /dev/null stdio`]
+              : []),
           ],
         });
-        const extraCk = median(stXs.map((s) => s.checkpointMs - s.runcCheckpointMs));
         out.push({
           scenario: 'stasis Task.checkpoint / TaskManager.restore',
           group,
           kind: 'stasis',
           measurements: measurements(stXs, true),
           samples: samples(stXs),
-          notes: [
-            `${mib} MiB: checkpoint beyond runc checkpoint ${extraCk.toFixed(1)} ms (marker, config.json, rootfs-diff.tar, checkpoint.json, conmon's exit record); restore beyond CRIU ${median(stXs.map((s) => s.restoreMs - s.criuRestoreMs)).toFixed(1)} ms (raw: ${median(rawXs.map((s) => s.restoreMs - s.criuRestoreMs)).toFixed(1)} ms)`,
+          notes: mib !== sizes[0] ? [] : [
+            `Task.checkpoint (lock, status, marker, runc checkpoint, config.json, rootfs-diff.tar, checkpoint.json, conmon's exit record) and TaskManager.restore under a new id (checks, lock, task dir, fresh overlay + diff, conmon + runc restore, records)`,
           ],
         });
       }

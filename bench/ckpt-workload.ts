@@ -29,8 +29,17 @@ export function memoryHolderLimits(mib: number): Limits {
   return { memoryBytes: (mib + Math.ceil(mib / 8) + 64) * MiB, pids: 64 };
 }
 
-/** A counter printing one increasing number per line every ~5 ms (the migration workload). */
-export const COUNTER_ARGS = ['sh', '-c', 'i=0; while :; do echo $i; i=$((i+1)); usleep 5000; done'];
+const COUNT = 'i=0; while :; do echo $i; i=$((i+1)); usleep 5000; done';
+
+/**
+ * A counter printing one increasing number per line every ~5 ms (the migration workload); with
+ * `mib` > 0 the memory holder of memoryHolderArgs runs next to it in the same container.
+ */
+export function counterArgs(mib = 0): string[] {
+  if (mib <= 0) return ['sh', '-c', COUNT];
+  const n = mib * MiB;
+  return ['sh', '-c', `{ head -c ${n} /dev/zero | tr '\\000' a; exec sleep 2147483647; } | tail -c ${n} & ${COUNT}`];
+}
 
 /** Sum of RssAnon (bytes) of `pids` from /proc; processes that vanished count 0. */
 export async function anonBytes(pids: number[]): Promise<number> {

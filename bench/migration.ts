@@ -16,7 +16,7 @@ import { checkRestorable } from '../src/checkpoint/restorable.js';
 import type { HostInfo } from '../src/checkpoint/manifest.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import type { Task, TaskManager } from '../src/runtime/task.js';
-import { COUNTER_ARGS, median } from './ckpt-workload.js';
+import { counterArgs, median, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
 import { nowMs, parseLogTime, RawMigration, waitCountLines, type CountLine, type MigrationSample } from './raw-migration.js';
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
@@ -47,7 +47,10 @@ class StasisMigration {
   private task: Task | undefined;
   private at = 0;
 
-  constructor(private readonly ctx: BenchContext) {
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly mib: number,
+  ) {
     this.base = path.join(ctx.workDir, 'stasis-migration');
   }
 
@@ -62,9 +65,10 @@ class StasisMigration {
     }
     // A node reads its host facts once at start-up, not per restore.
     this.host = await readHostInfo({ criu, runc: this.ctx.runc });
-    this.task = await this.nodes[0]!.tm.create({ id: this.jobId, rootfs: this.ctx.rootfs, process: { args: COUNTER_ARGS }, limits: { memoryBytes: 64 << 20, pids: 64 } });
+    this.task = await this.nodes[0]!.tm.create({ id: this.jobId, rootfs: this.ctx.rootfs, process: { args: counterArgs(this.mib) }, limits: memoryHolderLimits(this.mib) });
     await this.task.start();
     await waitCountLines(() => countLines(this.task!), 20);
+    if (this.mib > 0) await waitForAnon(async () => (await this.task!.pids()).map((p) => p.pid), this.mib);
   }
 
   async migrate(): Promise<MigrationSample> {
@@ -114,13 +118,13 @@ class StasisMigration {
   }
 }
 
-function result(kind: 'baseline' | 'stasis', xs: MigrationSample[], notes: string[]): ScenarioResult {
+function result(kind: 'baseline' | 'stasis', group: string, xs: MigrationSample[], notes: string[]): ScenarioResult {
   const ms = (metric: string, label: string, v: number): Measurement => ({ metric, label, unit: 'ms', value: v, better: 'lower' });
   const stepNames = [...new Set(xs.flatMap((x) => Object.keys(x.steps)))];
   const gaps = xs.filter((x) => x.firstAfter !== x.lastBefore + 1);
   return {
     scenario: kind === 'baseline' ? 'raw runc migration by hand' : 'stasis migration (runtime level)',
-    group: 'migration (counter)',
+    group,
     kind,
     measurements: [
       ms('downtime', 'downtime: last line before → first after (median)', median(xs.map((x) => x.downtimeMs))),
@@ -147,39 +151,49 @@ export function migration(o: { quick: boolean }): Scenario {
   return {
     name: 'migration between two nodes, raw runc + CRIU and stasis',
     async run(ctx: BenchContext): Promise<ScenarioResult[]> {
-      const reps = o.quick ? 3 : 8;
-      const raw = new RawMigration(ctx);
-      const st = new StasisMigration(ctx);
-      const rawXs: MigrationSample[] = [];
-      const stXs: MigrationSample[] = [];
-      try {
-        await raw.start();
-        await st.start();
-        await raw.migrate(); // warm-up
-        await st.migrate();
-        for (let i = 1; i <= reps; i++) {
-          if (i % 2) {
-            rawXs.push(await raw.migrate());
-            stXs.push(await st.migrate());
-          } else {
-            stXs.push(await st.migrate());
-            rawXs.push(await raw.migrate());
-          }
-          ctx.progress.tick('migrations', i, reps);
-        }
-      } finally {
-        await st.close();
-        await raw.close();
+      const out: ScenarioResult[] = [];
+      for (const mib of o.quick ? [0] : [0, 256]) {
+        const reps = o.quick ? 3 : mib > 0 ? 5 : 8;
+        const group = mib > 0 ? `migration (counter + ${mib} MiB)` : 'migration (counter)';
+        out.push(...(await measure(ctx, mib, reps, group)));
       }
-      return [
-        result('baseline', rawXs, [
-          `${reps} moves after a warm-up, alternating between two runc roots: runc checkpoint, upper layer tar → fresh overlay, conmon + runc restore under a new id; lines timestamped by conmon`,
-        ]),
-        result('stasis', stXs, [
-          `${reps} moves after a warm-up, alternating A→B→A between two TaskManagers (own state dirs) sharing one checkpoint store: Task.checkpoint, store.commit, checkRestorable, TaskManager.restore; lines timestamped by conmon`,
-          'runtime level, not through the queue: `stasis job migrate` was not available when this was written',
-        ]),
-      ];
+      return out;
     },
   };
+}
+
+/** Moves one workload `reps` times on each side, interleaved; returns the baseline and stasis results of `group`. */
+async function measure(ctx: BenchContext, mib: number, reps: number, group: string): Promise<ScenarioResult[]> {
+  const raw = new RawMigration(ctx, mib);
+  const st = new StasisMigration(ctx, mib);
+  const rawXs: MigrationSample[] = [];
+  const stXs: MigrationSample[] = [];
+  try {
+    await raw.start();
+    await st.start();
+    await raw.migrate(); // warm-up
+    await st.migrate();
+    for (let i = 1; i <= reps; i++) {
+      if (i % 2) {
+        rawXs.push(await raw.migrate());
+        stXs.push(await st.migrate());
+      } else {
+        stXs.push(await st.migrate());
+        rawXs.push(await raw.migrate());
+      }
+      ctx.progress.tick(group, i, reps);
+    }
+  } finally {
+    await st.close();
+    await raw.close();
+  }
+  return [
+    result('baseline', group, rawXs, [
+      `${reps} moves after a warm-up, alternating between two runc roots: runc checkpoint, upper layer tar → fresh overlay, conmon + runc restore under a new id; lines timestamped by conmon`,
+    ]),
+    result('stasis', group, stXs, [
+      `${reps} moves after a warm-up, alternating A→B→A between two TaskManagers (own state dirs) sharing one checkpoint store: Task.checkpoint, store.commit, checkRestorable, TaskManager.restore; lines timestamped by conmon`,
+      'runtime level, not through the queue: `stasis job migrate` was not available when this was written',
+    ]),
+  ];
 }

@@ -17,7 +17,7 @@ import { readLog } from '../src/monitor/log.js';
 import { Runc } from '../src/runc/runc.js';
 import { applyRootfsDiff, mountOverlay, unmountOverlay, writeRootfsDiff } from '../src/sandbox/rootfs.js';
 import { buildSpec } from '../src/sandbox/spec.js';
-import { COUNTER_ARGS } from './ckpt-workload.js';
+import { counterArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
 /** One migration: when the last line before and the first line after were seen, and their counts. */
@@ -87,7 +87,10 @@ export class RawMigration {
   private cur: Gen | undefined;
   private gen = 0;
 
-  constructor(private readonly ctx: BenchContext) {
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly mib: number,
+  ) {
     this.base = path.join(ctx.workDir, 'raw-migration');
   }
 
@@ -102,7 +105,7 @@ export class RawMigration {
       id: `${this.tag}-${n}`,
     };
     for (const d of [g.bundle, g.runDir, g.root]) await fs.mkdir(d, { recursive: true });
-    const spec = buildSpec({ hostname: 'bench', args: COUNTER_ARGS, limits: { memoryBytes: 64 << 20, pids: 64 }, cgroupsPath: `/stasis-bench/${g.id}` });
+    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.mib), limits: memoryHolderLimits(this.mib), cgroupsPath: `/stasis-bench/${g.id}` });
     await fs.writeFile(path.join(g.bundle, 'config.json'), JSON.stringify(spec));
     return g;
   }
@@ -133,6 +136,7 @@ export class RawMigration {
     await execa(this.ctx.runc, ['--root', g.root, 'start', g.id]);
     this.cur = g;
     await waitCountLines(() => countLinesOf(path.join(g.runDir, 'ctr.log')), 20);
+    if (this.mib > 0) await waitForAnon(() => new Runc({ binary: this.ctx.runc, root: g.root }).ps(g.id), this.mib);
   }
 
   /** Moves the counter to the other runc root and bundle. */

@@ -41,6 +41,8 @@ export interface Runner {
 }
 
 /** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
+  /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
+  drain(): Drain;
 export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const env = o.env ?? process.env;
   const runtime = loadRuntimeConfig(o.runtime ?? {}, env);
@@ -63,13 +65,13 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     threads: config.threads,
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
   });
-  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError });
+  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError, binaries: { criu: runtime.criu, runc: runtime.runc } });
   const control = new ControlServer({
     connection,
     queue: { queue: config.queue, prefix: config.prefix },
     nodeId: config.nodeId,
     jobs: (jobId) => consumer.activeJob(jobId),
-    checkpointDir: path.join(runtime.stateDir, 'checkpoints'),
+    checkpointDir: config.checkpointDir ?? path.join(runtime.stateDir, 'checkpoints'),
     runc: runtime.runc,
     criu: runtime.criu,
     onError,
@@ -77,6 +79,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
+  control.register('migrate', migrateVerb(consumer));
     adoptions.add(p);
     void p.finally(() => adoptions.delete(p));
   };
@@ -100,7 +103,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   sweep.unref();
 
   let closing: Promise<void> | null = null;
-  return {
+  const runner: Runner = {
     config,
     runtime,
     redisTarget,
@@ -110,6 +113,14 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     close(opts = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
+    drain() {
+      const d = drainNode(consumer, { timeoutMs: config.drainTimeoutMs, onError });
+      const done = d.done.then(async (r) => {
+        await runner.close();
+        return r;
+      });
+      return { ...d, done };
+    },
         if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
         await control.close(opts.force ? 0 : undefined).catch(() => undefined);
@@ -122,3 +133,4 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     },
   };
 }
+  return runner;

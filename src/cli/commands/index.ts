@@ -33,4 +33,13 @@ export const commands: CommandEntry[] = [
   { name: 'result', summary: 'print the result envelope of a finished job (--wait to wait for it)', load: async () => (await import('./result.js')).resultCommand },
   { name: 'cancel', summary: 'cancel a job (its container is stopped; the result says cancelled)', load: async () => (await import('./cancel.js')).cancelCommand },
   { name: 'serve', summary: 'Run a runner node: take jobs from the queue and run them in containers', load: async () => (await import('./serve.js')).serveCommand },
+  { name: 'job pause', summary: "freeze a running job's processes", load: async () => (await import('./job-pause.js')).jobPause },
+  { name: 'job resume', summary: 'thaw a paused job', load: async () => (await import('./job-pause.js')).jobResume },
+  { name: 'job kill', summary: "send a signal to a running job's processes", load: async () => (await import('./job-kill.js')).jobKill },
+  { name: 'job exec', summary: "run a command inside a running job's container", load: async () => (await import('./job-exec.js')).jobExec },
+  { name: 'job ps', summary: "list a running job's processes", load: async () => (await import('./job-ps.js')).jobPs },
+  { name: 'job stats', summary: "show a running job's CPU, memory and pids usage and limits", load: async () => (await import('./job-ps.js')).jobStats },
+  { name: 'job update', summary: "change a running job's memory, cpu or pids limits", load: async () => (await import('./job-update.js')).jobUpdate },
+  { name: 'job resize', summary: "resize a running terminal job's pty", load: async () => (await import('./job-resize.js')).jobResize },
+  { name: 'job checkpoint', summary: 'checkpoint a running job (CRIU) and keep it running', load: async () => (await import('./job-checkpoint.js')).jobCheckpoint },
 ];

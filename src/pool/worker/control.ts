@@ -27,13 +27,23 @@ async function stats(task: Task): Promise<StatsResult> {
   return rest;
 }
 
+/** The task's environment with `extra` (`K=V`) added or replacing same-named entries (like `docker exec -e`). */
+export function mergeEnv(base: unknown, extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const kv of [...(Array.isArray(base) ? base.filter((x): x is string => typeof x === 'string') : []), ...extra]) {
+    const eq = kv.indexOf('=');
+    out.set(eq < 0 ? kv : kv.slice(0, eq), kv);
+  }
+  return [...out.values()];
+}
+
 /** Runs an exec process to its end and collects its output (capped), its exit and whether it timed out. */
 async function execCall(task: Task, a: TaskCallArgs<'exec'>): Promise<ExecCallResult> {
   const execId = `ctl-${randomUUID().slice(0, 8)}`;
   const p: ExecProcess = await task.exec(execId, {
     args: a.args,
     terminal: a.tty,
-    ...(a.env ? { env: a.env } : {}),
+    ...(a.env ? { env: mergeEnv(task.info.spec.process.env, a.env) } : {}),
     ...(a.cwd ? { cwd: a.cwd } : {}),
     ...(a.user ? { user: a.user } : {}),
     ...(a.stdin !== undefined ? { stdin: true } : {}),

@@ -22,6 +22,7 @@ import type {
 } from '../protocol.js';
 import { supervise } from './supervise.js';
 import { serveControl } from './control.js';
+import { restoreForRun } from './restore.js';
 import { runtimePaths } from '../../config/load.js';
 import { taskPaths } from '../../runtime/layout.js';
 import { readPid } from '../../monitor/launch.js';
@@ -71,7 +72,8 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   const mgr = await manager(req.runtime);
   const monitorTimeout =
     spec.timeoutSeconds !== undefined ? Math.ceil(spec.timeoutSeconds + options.killGraceMs / 1000 + 2) : undefined;
-  const task = await mgr.create({
+  const restoring = spec.restore !== undefined;
+  const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create({
     id: spec.taskId,
     namespace: spec.namespace,
     rootfs: spec.rootfs,
@@ -95,7 +97,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
   const startedAt = new Date().toISOString();
   try {
-    await task.start();
+    if (!restoring) await task.start();
   } catch (e) {
     await discardTask(task);
     early.done();
@@ -117,7 +119,8 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     logFile: logFile(req.runtime, spec.namespace, spec.taskId),
     ...(spec.timeoutSeconds !== undefined ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
-    ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+    ...(spec.stdin !== undefined && !restoring ? { stdin: spec.stdin } : {}),
+    runtime: req.runtime,
   }).finally(unserve);
 }
 
@@ -145,6 +148,7 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
     ...(early.first() ? { pendingStop: early.first()! } : {}),
   }).finally(unserve);
 }
+    runtime: req.runtime,
 
 async function scan(req: ScanRequest): Promise<ScanResult> {
   const mgr = await manager(req.runtime);

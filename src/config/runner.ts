@@ -29,6 +29,14 @@ export const RunnerConfigSchema = z.object({
   logFlushMs: z.number().int().min(10).default(100),
   /** Keep each finished task's non-empty log under <stateDir>/logs/<namespace>/<task>.log (logPath). */
   keepLogs: z.boolean().default(true),
+  /** Checkpoint store directory (shared between nodes to migrate); unset = no checkpoints, drain waits. */
+  checkpointDir: z.string().min(1).optional(),
+  /** Checkpoints kept per job in the store (older ones are pruned after each commit). */
+  checkpointKeep: z.number().int().positive().default(2),
+  /** How long a drain (SIGTERM) may take before the remaining jobs are killed, ms. */
+  drainTimeoutMs: z.number().int().positive().default(60_000),
+  /** Hand-backs of one job (wrong target node, incompatible host) before it fails as unplaceable. */
+  maxHandBacks: z.number().int().positive().default(20),
 });
 /** A runner node's settings. */
 export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
@@ -51,6 +59,7 @@ export function loadRunnerConfig(opts: RunnerConfigInput = {}, env: NodeJS.Proce
     concurrency: opts.concurrency ?? intEnv(env.STASIS_CONCURRENCY, 'STASIS_CONCURRENCY'),
     killGraceMs: opts.killGraceMs ?? intEnv(env.STASIS_KILL_GRACE_MS, 'STASIS_KILL_GRACE_MS'),
     lockDurationMs: opts.lockDurationMs ?? intEnv(env.STASIS_LOCK_DURATION_MS, 'STASIS_LOCK_DURATION_MS'),
+    checkpointDir: opts.checkpointDir ?? (env.STASIS_CHECKPOINT_DIR || undefined),
   };
   const parsed = RunnerConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -15,6 +15,7 @@ import type { JobConsumer, OrphanTask } from '../queue/consumer.js';
 import { toJobError } from '../queue/failure.js';
 import { parseJobPayload } from '../queue/job-schema.js';
 import type { JobTaskSource } from '../queue/job-run.js';
+import { readLineage } from '../queue/lineage.js';
 
 /** What recovery did with each task it found. */
 export interface NodeRecoveryReport {
@@ -41,7 +42,9 @@ function orphanOf(t: ScannedTask): OrphanTask {
   const a = t.annotations;
   const jobId = a[JOB_ANNOTATIONS.jobId] ?? '';
   const timeout = a[JOB_ANNOTATIONS.timeout];
+  const hop = a[JOB_ANNOTATIONS.hop];
   return {
+    ...(hop !== undefined && /^\d+$/.test(hop) ? { hop: Number(hop) } : {}),
     jobId,
     taskId: t.taskId,
     namespace: t.namespace,
@@ -78,6 +81,12 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
     }
     const state = await job.getState();
     const token = a[JOB_ANNOTATIONS.token] ?? '';
+    // The job moved on (restored elsewhere from a checkpoint, maybe handed back again): this copy is stale.
+    const hop = orphanOf(t).hop;
+    if (hop !== undefined && (await readLineage(redis, { queue: config.queue, prefix: config.prefix }, jobId)).hop !== hop) {
+      await discard();
+      continue;
+    }
     if (state === 'active') {
       const holder = await redis.get(`${config.prefix}:${config.queue}:${jobId}:lock`);
       if (holder !== null && holder === token && (await job.extendLock(token, config.lockDurationMs)) === 1) {
@@ -126,7 +135,8 @@ async function adopt(ctx: RecoveryContext, job: Job, token: string, t: ScannedTa
     );
   }, Math.max(500, Math.floor(config.lockDurationMs / 2)));
   try {
-    const result = await consumer.execute(job, payload, meta, attachSource(orphanOf(t)));
+    const lineage = await readLineage(ctx.redis, { queue: config.queue, prefix: config.prefix }, jobId);
+    const result = await consumer.execute(job, payload, meta, attachSource(orphanOf(t)), undefined, { lineage, token });
     await job.moveToCompleted(result, token, false);
   } catch (e) {
     await job.moveToFailed(toJobError(e), token, false).catch(() => undefined);

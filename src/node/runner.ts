@@ -13,6 +13,8 @@ import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
+import { migrateVerb } from '../queue/migration.js';
+import { drainNode, type Drain } from './drain.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
 
 /** Options of startRunner. */
@@ -38,11 +40,11 @@ export interface Runner {
   readonly control: ControlServer;
   /** Graceful: stop taking jobs, wait for running ones. `force`: leave containers running for a restart. */
   close(opts?: { force?: boolean }): Promise<void>;
+  /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
+  drain(): Drain;
 }
 
 /** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
-  /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
-  drain(): Drain;
 export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const env = o.env ?? process.env;
   const runtime = loadRuntimeConfig(o.runtime ?? {}, env);
@@ -76,10 +78,10 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     criu: runtime.criu,
     onError,
   });
+  control.register('migrate', migrateVerb(consumer));
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
-  control.register('migrate', migrateVerb(consumer));
     adoptions.add(p);
     void p.finally(() => adoptions.delete(p));
   };
@@ -110,9 +112,6 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     recovery,
     consumer,
     control,
-    close(opts = {}) {
-      closing ??= (async () => {
-        clearInterval(sweep);
     drain() {
       const d = drainNode(consumer, { timeoutMs: config.drainTimeoutMs, onError });
       const done = d.done.then(async (r) => {
@@ -121,6 +120,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
       });
       return { ...d, done };
     },
+    close(opts = {}) {
+      closing ??= (async () => {
+        clearInterval(sweep);
         if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
         await control.close(opts.force ? 0 : undefined).catch(() => undefined);
@@ -132,5 +134,5 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
       return closing;
     },
   };
-}
   return runner;
+}

@@ -72,6 +72,8 @@ export interface TaskHandle {
    * thread does not answer within `timeoutMs`.
    */
   control(call: TaskCall, timeoutMs: number): Promise<unknown>;
+  /** Asks the owning thread to checkpoint the task into the store and end it (migrate/drain). */
+  preempt(reason: 'migrate' | 'drain', requestId: string): void;
 }
 
 /** The main thread's handle on the worker threads. */
@@ -177,6 +179,13 @@ export class TaskPool {
       },
       done,
       control: (call, timeoutMs) => calls.call(call, timeoutMs),
+      preempt: (reason, requestId) => {
+        try {
+          port1.postMessage({ type: 'preempt', reason, requestId });
+        } catch {
+          // already finished
+        }
+      },
     };
   }
 }

@@ -33,6 +33,45 @@ export interface RunSpec {
   annotations: Record<string, string>;
   /** Wall-clock limit, seconds; the worker stops the task (TERM, grace, KILL) when it passes. */
   timeoutSeconds?: number;
+  /** Restore this stored checkpoint (verified first) instead of creating a fresh process. */
+  restore?: RestoreSource;
+}
+
+/** A stored checkpoint a run restores from (see src/pool/worker/restore.ts). */
+export interface RestoreSource {
+  /** The checkpoint store's root directory. */
+  dir: string;
+  /** Store coordinates of the checkpoint. */
+  namespace: string;
+  storeJobId: string;
+  seq: number;
+}
+
+/** One committed checkpoint taken by the lifecycle (plain data; mirrors the lineage's entries). */
+export interface TaskCheckpoint {
+  seq: number;
+  path: string;
+  at: string;
+  nodeId: string;
+  /** 'periodic', 'migrate' or 'drain'. */
+  reason: string;
+  namespace: string;
+  storeJobId: string;
+}
+
+/** Checkpointing of a job's task (from RunnerConfig and the job's policy). */
+export interface CheckpointSettings {
+  /** The checkpoint store's root directory. */
+  dir: string;
+  /** Checkpoints kept per job (prune after each commit). */
+  keep: number;
+  nodeId: string;
+  /** The store's key of this job (sanitized job id). */
+  storeJobId: string;
+  /** Periodic leave-running checkpoints every this many seconds. */
+  everySeconds?: number;
+  /** Labels recorded in each manifest (job id, attempt, hop). */
+  labels: Record<string, string>;
 }
 
 /** How the lifecycle behaves (from RunnerConfig). */
@@ -45,6 +84,8 @@ export interface LifecycleOptions {
   streamLogs: boolean;
   /** Keep the task's log file after delete (copied next to the state dir's logs). */
   keepLogs: boolean;
+  /** Set when the node has a checkpoint store and the job allows checkpoints. */
+  checkpoint?: CheckpointSettings;
 }
 
 /** Runtime settings every request carries, so a worker thread opens its TaskManager lazily. */
@@ -94,7 +135,7 @@ export interface DiscardRequest {
 export type PoolRequest = RunRequest | AttachRequest | ScanRequest | DiscardRequest;
 
 /** Why a task's process stopped, as the lifecycle saw it. */
-export type StopCause = 'exited' | 'oom' | 'timeout' | 'cancelled' | 'lost';
+export type StopCause = 'exited' | 'oom' | 'timeout' | 'cancelled' | 'lost' | 'preempted';
 
 /** What a finished run/attach observed. */
 export interface TaskOutcome {
@@ -112,6 +153,10 @@ export interface TaskOutcome {
   logPath: string | null;
   /** Set when the stop was requested with reason 'lock-lost': the main thread must not post. */
   lockLost: boolean;
+  /** Checkpoints committed during this run (periodic and the final one). */
+  checkpoints?: TaskCheckpoint[];
+  /** Set when the task ended by a checkpoint (migrate/drain): hand the job back with it. */
+  preempted?: TaskCheckpoint;
 }
 
 /** One task as found by a scan. */
@@ -140,6 +185,10 @@ export type TaskEvent =
   | { type: 'started'; pid: number; startedAt: string; attached: boolean }
   | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string }[] }
   | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number }
+  /** A checkpoint was committed to the store (periodic ones keep the task running). */
+  | { type: 'checkpoint'; checkpoint: TaskCheckpoint }
+  /** A checkpoint failed; the task keeps running. `requestId` names the preempt request it answers. */
+  | { type: 'checkpoint-failed'; reason: string; error: ErrorData; requestId?: string }
   /** Sent once the outcome is known, BEFORE the task is deleted, so the result can be posted early;
    *  the request itself resolves (with the same outcome) after the delete. */
   | { type: 'outcome'; outcome: TaskOutcome }
@@ -154,7 +203,10 @@ export type TaskControl =
   | { type: 'stop'; reason: StopReason; graceMs: number }
   /** A control call (pause, exec, checkpoint, …; control-verbs.ts); answered by a `control-result`
    *  event with the same requestId. Only sent once the task's `started` event was seen. */
-  | { type: 'control'; requestId: string; call: TaskCall };
+  | { type: 'control'; requestId: string; call: TaskCall }
+  /** Checkpoint the task into the store (not leaving it running), ending it with cause 'preempted'
+   *  (src/pool/worker/checkpointing.ts). A failure is answered by a `checkpoint-failed` event. */
+  | { type: 'preempt'; reason: 'migrate' | 'drain'; requestId: string };
 
 /** Annotation keys stasis writes on a job's task. */
 export const JOB_ANNOTATIONS = {
@@ -167,4 +219,6 @@ export const JOB_ANNOTATIONS = {
   startedAt: 'io.stasis.job.started-at',
   timeout: 'io.stasis.job.timeout',
   outputBytes: 'io.stasis.job.output-bytes',
+  /** The lineage hop the task belongs to (a newer hop elsewhere makes it stale). */
+  hop: 'io.stasis.job.hop',
 } as const;

@@ -3,6 +3,8 @@
  * status and logs, cancel it. Plain BullMQ underneath (Queue, QueueEvents, Job); anything here can
  * also be done without stasis code (docs/client.md).
  */
+import { migrateJob, type MigrateResult } from './migration.js';
+import type { ControlTimeouts } from './control-client.js';
 import { Job, Queue, QueueEvents, type JobsOptions, type JobState } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -280,6 +282,14 @@ export class StasisClient {
     if (state === 'completed' || state === 'failed') return { jobId, state, requested: false, delivered: 0 };
     const delivered = await requestCancel(await this.conn(), this.ref, jobId, reason);
     return { jobId, state, requested: true, delivered };
+  }
+
+  /**
+   * Migrates a running job (docs/migration.md): its node checkpoints it into the shared store and
+   * hands it back to the queue; any node, or only `to`, restores it. Resolves once it is back in the queue.
+   */
+  async migrate(jobId: string, o: { to?: string } & ControlTimeouts = {}): Promise<MigrateResult> {
+    return migrateJob(this.control, jobId, o);
   }
 
   /** Number of BullMQ workers (runner nodes' consumers) connected to this queue. */

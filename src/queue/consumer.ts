@@ -4,13 +4,16 @@
  * signal, and stasis' cross-process cancel requests), stops containers whose lock was lost, and can
  * adopt a task found after a restart so its result is posted exactly once.
  */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
 import type { RunnerConfig } from '../config/runner.js';
-import { hasCode } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { errors, hasCode } from '../errors.js';
 import type { TaskPool } from '../pool/pool.js';
-import type { LifecycleOptions, StopReason } from '../pool/protocol.js';
+import { JOB_ANNOTATIONS, type LifecycleOptions, type RestoreSource, type StopReason, type TaskCheckpoint, type TaskEvent } from '../pool/protocol.js';
+import { CheckpointFlow } from './checkpoint-flow.js';
+import { clearLineage, readLineage, type Lineage } from './lineage.js';
 import { clearCancelRequest, readCancelRequest, watchCancelRequests, type QueueRef } from './cancel.js';
 import { failureMessage, toJobError } from './failure.js';
 import { parseJobPayload, DEFAULT_OUTPUT_BYTES, FAILED_RESULT_KEY, type JobPayload } from './job-schema.js';
@@ -25,6 +28,8 @@ export interface OrphanTask {
   namespace: string;
   startedAt?: string;
   timeoutSeconds?: number;
+  /** The lineage hop the task belongs to (io.stasis.job.hop); a newer hop makes it stale. */
+  hop?: number;
 }
 
 /** Options of JobConsumer. */
@@ -35,6 +40,14 @@ export interface JobConsumerOptions {
   defaultRootfs: string;
   /** Background errors (a task that could not be deleted after its result was known). */
   onError?: (e: unknown) => void;
+  /** CRIU and runc binaries (checkpoint manifests, compatibility checks). */
+  binaries?: { criu: string; runc: string };
+}
+
+/** What a job attempt with checkpoint lineage carries through execute() (docs/migration.md). */
+export interface LineageHooks {
+  lineage: Lineage;
+  token: string;
 }
 
 /** The runner node's BullMQ consumer. */
@@ -50,6 +63,12 @@ export class JobConsumer {
   /** Tasks found at start whose jobs were back in the queue: attach instead of starting anew. */
   readonly orphans = new Map<string, OrphanTask>();
   private unwatch: (() => Promise<void>) | null = null;
+  /** What a drain does with each job running here (the job's checkpoint.onDrain, or 'wait' without checkpoints). */
+  readonly drainPolicy = new Map<string, 'checkpoint' | 'wait' | 'requeue'>();
+  /** Set by a drain: a job taken now (a fetch that was already blocking) goes straight back to the queue. */
+  draining = false;
+  /** Checkpoint lineage: claims, hand-backs, preemption (checkpoint-flow.ts). */
+  readonly flow: CheckpointFlow;
   private readonly ctx: JobRunContext;
   private readonly ref: QueueRef;
 
@@ -76,6 +95,8 @@ export class JobConsumer {
       stalledInterval: c.stalledIntervalMs,
       autorun: false,
     });
+    this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' });
+    this.worker.on('completed', (job: Job) => void clearLineage(this.redis, this.ref, job.id!).catch(() => undefined));
     this.worker.on('lockRenewalFailed', (ids: string[]) => {
       for (const id of ids) this.stop(id, 'lock-lost');
     });
@@ -101,6 +122,32 @@ export class JobConsumer {
     if (!a) return false;
     a.stop(reason);
     return true;
+  }
+
+  /**
+   * Checkpoints a job running here into the store (not leaving it running) and hands it back to the
+   * queue, reserved for `to` when given. Resolves to the checkpoint once the job is back in the queue.
+   */
+  preempt(jobId: string, o: { to?: string; reason?: 'migrate' | 'drain'; timeoutMs?: number } = {}): Promise<TaskCheckpoint> {
+    const a = this.active.get(jobId);
+    if (!a?.preempt) return Promise.reject(errors.failedPrecondition(`job ${jobId} is not running on node ${this.o.config.nodeId}`, { jobId }));
+    if (!this.flow.enabled) return Promise.reject(errors.failedPrecondition(`node ${this.o.config.nodeId} has no checkpoint store (--checkpoint-dir); job ${jobId} cannot be checkpointed`, { jobId }));
+    if (this.flow.pending.has(jobId)) return Promise.reject(errors.failedPrecondition(`job ${jobId} is already being checkpointed`, { jobId }));
+    const requestId = randomUUID();
+    const reason = o.reason ?? 'migrate';
+    return new Promise<TaskCheckpoint>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.flow.pending.get(jobId)?.requestId !== requestId) return;
+        this.flow.pending.delete(jobId);
+        reject(errors.unavailable(`job ${jobId} was not checkpointed within ${o.timeoutMs ?? 120_000} ms`, { jobId }));
+      }, o.timeoutMs ?? 120_000);
+      const done = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.flow.pending.set(jobId, { requestId, to: o.to ?? null, reason, resolve: done(resolve), reject: done(reject) });
+      a.preempt!(reason, requestId);
+    });
   }
 
   /** The attempt of `jobId` running on this node, if any (control requests go through it). */
@@ -136,8 +183,11 @@ export class JobConsumer {
   }
 
   /** Runs one attempt of `job` (run or attach) and resolves to its envelope; errors map via failure.ts. */
-  async execute(job: Job, payload: JobPayload, meta: JobResultMeta, source: JobTaskSource, signal?: AbortSignal): Promise<JobResult> {
-    const ctx = { ...this.ctx, lifecycle: this.lifecycle(payload.limits?.outputBytes ?? DEFAULT_OUTPUT_BYTES) };
+  async execute(job: Job, payload: JobPayload, meta: JobResultMeta, source: JobTaskSource, signal?: AbortSignal, hooks?: LineageHooks): Promise<JobResult> {
+    const lifecycle = this.lifecycle(payload.limits?.outputBytes ?? DEFAULT_OUTPUT_BYTES);
+    const ckSettings = hooks ? this.flow.settings(payload, meta.jobId, meta.attempt, hooks.lineage.hop) : undefined;
+    if (ckSettings) lifecycle.checkpoint = ckSettings;
+    const ctx = { ...this.ctx, lifecycle };
     const register = (a: ActiveJob) => {
       this.active.set(meta.jobId, a);
       const onAbort = () => a.stop('cancelled');
@@ -153,7 +203,33 @@ export class JobConsumer {
         if (this.active.get(meta.jobId) === a) this.active.delete(meta.jobId);
       };
     };
-    const { result, outcome } = await runJobTask(ctx, job, meta, source, register);
+    // Checkpoint events: record them in the lineage (one write at a time); report failures in job.log.
+    let writes: Promise<unknown> = Promise.resolve();
+    const onOther = (e: TaskEvent) => {
+      if (e.type === 'checkpoint' && hooks) {
+        writes = writes.then(() => this.flow.recorded(meta.jobId, hooks.lineage, e.checkpoint)).catch((err) => this.o.onError?.(err));
+      } else if (e.type === 'checkpoint-failed') {
+        void job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0);
+        const req = this.flow.pending.get(meta.jobId);
+        if (req && (!e.requestId || e.requestId === req.requestId)) {
+          this.flow.pending.delete(meta.jobId);
+          req.reject(errors.checkpoint(`checkpoint of job ${meta.jobId} failed: ${e.error.message}`, { jobId: meta.jobId }));
+        }
+      }
+    };
+    const { result, outcome } = await runJobTask(ctx, job, meta, source, register, onOther);
+    await writes;
+    const req = this.flow.pending.get(meta.jobId);
+    if (req && !outcome.preempted) {
+      this.flow.pending.delete(meta.jobId);
+      req.reject(errors.failedPrecondition(`job ${meta.jobId} ended (${outcome.cause}) before it could be checkpointed`, { jobId: meta.jobId }));
+    }
+    if (hooks && !outcome.lockLost) {
+      if (outcome.preempted) await this.flow.preempted(job, hooks.token, hooks.lineage, outcome.preempted);
+      if (this.flow.requeue.has(meta.jobId)) await this.flow.requeued(job, hooks.token, hooks.lineage);
+      if (this.flow.abandon.has(meta.jobId)) await this.flow.requeued(job, hooks.token, hooks.lineage, true);
+      Object.assign(result, this.flow.envelope(hooks.lineage, outcome));
+    }
     if (outcome.lockLost) throw new Error(`lost the lock of job ${meta.jobId}; its container was killed and no result is posted`);
     if (result.reason === 'cancelled') void clearCancelRequest(this.redis, this.ref, meta.jobId).catch(() => undefined);
     if (payload.failOnNonZero && result.exitStatus !== 0 && result.reason !== 'cancelled') {
@@ -174,6 +250,7 @@ export class JobConsumer {
       return await this.processOwned(job, token, signal, orphan);
     } finally {
       this.taking.delete(jobId);
+      this.drainPolicy.delete(jobId);
     }
   }
 
@@ -200,26 +277,65 @@ export class JobConsumer {
       void clearCancelRequest(this.redis, this.ref, jobId).catch(() => undefined);
       return buildNotStartedResult(meta, { name: 'StasisError', code: 'ERR_UNAVAILABLE', message: `cancelled before start: ${cancel.reason}` }, 'cancelled');
     }
-    const runSource = (): JobTaskSource => ({
-      kind: 'run',
-      spec: runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: token ?? '' }, this.o.defaultRootfs),
-    });
+    const tok = token ?? '';
+    if (this.draining) {
+      await job.moveToWait(tok);
+      throw new WaitingError();
+    }
+    // Checkpoint lineage (checkpoint-flow.ts): a stale orphan (the job moved on since) is discarded;
+    // otherwise this node claims the job: maybe hands it back, maybe restores a checkpoint.
+    let lineage = await readLineage(this.redis, this.ref, jobId);
+    if (orphan && orphan.hop !== undefined && orphan.hop !== lineage.hop) {
+      await this.o.pool.discard(orphan.taskId, orphan.namespace).catch(this.o.onError);
+      orphan = undefined;
+    }
+    let restore: RestoreSource | undefined;
+    if (!orphan) {
+      const claim = await this.flow.claim(jobId, payload, attempt);
+      if (claim.kind === 'fail') throw new UnrecoverableError(claim.message);
+      if (claim.kind === 'hand-back') return this.flow.handBack(job, tok, claim.lineage, claim.why);
+      lineage = claim.lineage;
+      restore = claim.restore;
+      void job
+        .log(`[stasis] node ${this.o.config.nodeId} takes the job (hop ${lineage.hop}${restore ? `, restoring ${claim.restoreWhy} checkpoint #${restore.seq}` : ''})`)
+        .catch(() => 0);
+    }
+    const hooks: LineageHooks = { lineage, token: tok };
+    this.drainPolicy.set(jobId, this.flow.settings(payload, jobId, attempt, 0) ? (payload.checkpoint?.onDrain ?? 'checkpoint') : payload.checkpoint?.onDrain === 'requeue' ? 'requeue' : 'wait');
+    const runSource = (from?: RestoreSource): JobTaskSource => {
+      const spec = runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: tok }, this.o.defaultRootfs);
+      spec.annotations[JOB_ANNOTATIONS.hop] = String(lineage.hop);
+      return { kind: 'run', spec: from ? { ...spec, restore: from } : spec };
+    };
+    const passThrough = (e: unknown) => e instanceof WaitingError || e instanceof DelayedError || e instanceof UnrecoverableError;
     try {
-      return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(), signal);
+      return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(restore), signal, hooks);
     } catch (e) {
+      if (passThrough(e)) throw e;
+      // A checkpoint that was refused (tampered, missing, incompatible) or could not be restored:
+      // the job's policy says start over or fail.
+      if (restore && hasCode(e, 'ERR_CHECKPOINT')) {
+        if (payload.checkpoint?.onCorrupt !== 'restart') throw new UnrecoverableError(failureMessage(e));
+        await this.flow.restartFresh(job, lineage, failureMessage(e));
+        try {
+          return await this.execute(job, payload, meta, runSource(), signal, hooks);
+        } catch (e2) {
+          throw passThrough(e2) ? e2 : toJobError(e2);
+        }
+      }
       // A task of this attempt already exists here (crash between create and posting): attach to it.
       // An orphan that vanished meanwhile: run the attempt afresh.
       const retry: JobTaskSource | null =
         !orphan && hasCode(e, 'ERR_ALREADY_EXISTS')
           ? { kind: 'attach', taskId, namespace: meta.namespace }
           : orphan && hasCode(e, 'ERR_NOT_FOUND')
-            ? runSource()
+            ? runSource(restore)
             : null;
       if (!retry) throw toJobError(e);
       try {
-        return await this.execute(job, payload, meta, retry, signal);
+        return await this.execute(job, payload, meta, retry, signal, hooks);
       } catch (e2) {
-        throw toJobError(e2);
+        throw passThrough(e2) ? e2 : toJobError(e2);
       }
     }
   }

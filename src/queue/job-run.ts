@@ -26,6 +26,8 @@ export interface ActiveJob {
   stop(reason: StopReason): void;
   /** A control call to the thread owning the task (pool.ts TaskHandle.control). */
   control(call: TaskCall, timeoutMs: number): Promise<unknown>;
+  /** Checkpoints the task into the store and ends it (migrate/drain); see checkpoint-flow.ts. */
+  preempt?(reason: 'migrate' | 'drain', requestId: string): void;
 }
 
 /** Everything a job attempt needs from its node. */
@@ -91,6 +93,8 @@ export async function runJobTask(
   meta: JobResultMeta,
   source: JobTaskSource,
   register: (a: ActiveJob) => () => void,
+  /** Events this module does not handle itself (checkpoint, checkpoint-failed). */
+  onOther?: (e: TaskEvent) => void,
 ): Promise<{ result: JobResult; outcome: TaskOutcome }> {
   const logs = new JobLogWriter(job, ctx.logFlushMs);
   const side: Promise<unknown>[] = [];
@@ -117,6 +121,7 @@ export async function runJobTask(
         );
         return;
       default:
+        onOther?.(e);
         return;
     }
   };
@@ -139,6 +144,7 @@ export async function runJobTask(
     namespace: meta.namespace,
     stop: (reason) => handle.stop(reason, reason === 'lock-lost' ? 0 : ctx.killGraceMs),
     control: (call, timeoutMs) => handle.control(call, timeoutMs),
+    preempt: (reason, requestId) => handle.preempt(reason, requestId),
   });
   try {
     const outcome = await handle.outcome;

@@ -42,6 +42,33 @@ export const JobLimitsSchema = z
   })
   .strict();
 
+/** Checkpoint policy of one job (see docs/migration.md). */
+export const JobCheckpointSchema = z
+  .object({
+    /** Checkpoint the running job every N seconds (leave running) into the node's checkpoint store. */
+    everySeconds: z.number().min(1, 'Expected `checkpoint.everySeconds` to be at least 1').max(24 * 3600).optional(),
+    /** May the job be checkpointed at all (migrate, drain, periodic)? Default true. */
+    allow: z.boolean().optional(),
+    /** What a draining node does with it: checkpoint and hand back (default), wait for it, or requeue it to start over. */
+    onDrain: z.enum(['checkpoint', 'wait', 'requeue']).optional(),
+    /** A checkpoint that fails verification: start the job over, or fail it (default). */
+    onCorrupt: z.enum(['restart', 'fail']).optional(),
+  })
+  .strict();
+
+/** A stored checkpoint to seed a new job from (template restore). */
+export const RestoreFromSchema = z.union([
+  z
+    .object({
+      jobId: z.string().min(1),
+      seq: z.number().int().positive().optional(),
+      /** Namespace of the checkpointed job (default: this job's namespace). */
+      namespace: z.string().min(1).optional(),
+    })
+    .strict(),
+  z.object({ path: z.string().startsWith('/', 'Expected `restoreFrom.path` to be an absolute path') }).strict(),
+]);
+
 /** The job payload schema (input → parsed). */
 export const JobPayloadSchema = z
   .object({
@@ -65,6 +92,10 @@ export const JobPayloadSchema = z
     annotations: z.record(z.string()).optional(),
     /** Fail the BullMQ job (instead of completing it) when the command exits non-zero. */
     failOnNonZero: z.boolean().optional(),
+    /** Checkpoint policy (periodic checkpoints, drain behaviour, corrupt images). */
+    checkpoint: JobCheckpointSchema.optional(),
+    /** Start from a stored checkpoint instead of a fresh process (template restore). */
+    restoreFrom: RestoreFromSchema.optional(),
   })
   .strict();
 

@@ -17,10 +17,18 @@ export type JobReason =
 /** Whether the process ran and stopped, or never ran. */
 export type JobRunStatus = 'exited' | 'not-started' | 'checkpointed';
 
-/** One checkpoint taken while the job ran (filled by issue 4). */
+/** One checkpoint taken while the job ran (its lineage; docs/migration.md). */
 export interface JobCheckpointRef {
+  /** Sequence number in the checkpoint store. */
+  seq: number;
+  /** The node that took it. */
+  nodeId: string;
+  /** When it was taken (ISO 8601). */
+  at: string;
+  /** The checkpoint directory in the store (gone once pruned). */
   path: string;
-  createdAt: string;
+  /** 'periodic', 'migrate' or 'drain'. */
+  reason?: string;
 }
 
 /** The result envelope, the job's return value. Times are ISO 8601. */
@@ -52,6 +60,8 @@ export interface JobResult {
   /** The full log (k8s-file format) on the node that ran the job; removed when the task is deleted unless kept. */
   logPath: string | null;
   checkpoints: JobCheckpointRef[];
+  /** The nodes the job ran on, in order (more than one after a migration, drain or lost node). */
+  nodes: string[];
   /** Set when reason is 'failed-to-start'. */
   error?: ErrorData;
 }
@@ -80,6 +90,7 @@ export interface JobRunOutcome {
   stderrTruncated: boolean;
   logPath: string | null;
   checkpoints?: JobCheckpointRef[];
+  nodes?: string[];
 }
 
 /** Builds the envelope of a job whose process ran and stopped. */
@@ -102,6 +113,7 @@ export function buildJobResult(meta: JobResultMeta, o: JobRunOutcome): JobResult
     stderrTruncated: o.stderrTruncated,
     logPath: o.logPath,
     checkpoints: o.checkpoints ?? [],
+    nodes: o.nodes ?? [meta.nodeId],
   };
 }
 
@@ -124,6 +136,7 @@ export function buildNotStartedResult(meta: JobResultMeta, error: ErrorData, rea
     stderrTruncated: false,
     logPath: null,
     checkpoints: [],
+    nodes: [],
     error,
   };
 }

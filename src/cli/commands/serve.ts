@@ -1,4 +1,5 @@
 /** `stasis serve`: runs one runner node until SIGINT/SIGTERM (a second signal leaves containers running). */
+import path from 'node:path';
 import type { Command } from '../command.js';
 import { parseCommandArgs, resolveGlobals, usageError } from '../args.js';
 import { startRunner } from '../../node/runner.js';
@@ -24,10 +25,18 @@ export const serveCommand: Command = {
       --kill-grace MS      SIGTERM → SIGKILL grace on timeout/cancel (default 5000)
       --lock-duration MS   BullMQ lock duration (default 30000)
       --state-dir DIR      state directory (default: STASIS_STATE_DIR or /var/lib/stasis)
+      --checkpoint-dir DIR checkpoint store, shared between nodes to migrate (default: STASIS_CHECKPOINT_DIR;
+                           unset = no checkpoints)
+      --checkpoint-keep N  checkpoints kept per job (default 2)
+      --drain-timeout MS   SIGTERM drain: time to checkpoint/hand back jobs before killing them (default 60000)
+      --stalled-interval MS  BullMQ stalled-job check (default 30000)
       --json               print the start line as JSON
 
-SIGINT/SIGTERM: stop taking jobs and wait for running ones. A second signal exits at once; running
-containers keep running under their monitors and are re-attached by the next start.`,
+SIGINT/SIGTERM without a checkpoint store: stop taking jobs and wait for running ones. A second signal
+exits at once; running containers keep running under their monitors and are re-attached by the next start.
+With --checkpoint-dir, SIGINT/SIGTERM drains: running jobs are checkpointed and handed back to the queue
+(per their checkpoint.onDrain policy), then the node exits; a second signal or the drain timeout kills
+what is left and hands it back (docs/migration.md).`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, {
       redis: { type: 'string' },
@@ -38,6 +47,10 @@ containers keep running under their monitors and are re-attached by the next sta
       'kill-grace': { type: 'string' },
       'lock-duration': { type: 'string' },
       'state-dir': { type: 'string' },
+      'checkpoint-dir': { type: 'string' },
+      'checkpoint-keep': { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      'stalled-interval': { type: 'string' },
       json: { type: 'boolean' },
     });
     const g = resolveGlobals({ 'state-dir': values['state-dir'], json: values.json }, io.env);
@@ -45,6 +58,10 @@ containers keep running under their monitors and are re-attached by the next sta
     const threads = positiveInt(values.threads, '--threads');
     const killGraceMs = positiveInt(values['kill-grace'], '--kill-grace');
     const lockDurationMs = positiveInt(values['lock-duration'], '--lock-duration');
+    const checkpointKeep = positiveInt(values['checkpoint-keep'], '--checkpoint-keep');
+    const drainTimeoutMs = positiveInt(values['drain-timeout'], '--drain-timeout');
+    const stalledIntervalMs = positiveInt(values['stalled-interval'], '--stalled-interval');
+    const checkpointDir = values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : undefined;
     const runner = await startRunner({
       env: io.env,
       runtime: { stateDir: g.stateDir },
@@ -56,6 +73,10 @@ containers keep running under their monitors and are re-attached by the next sta
         ...(threads ? { threads } : {}),
         ...(killGraceMs !== undefined ? { killGraceMs } : {}),
         ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+        ...(checkpointDir ? { checkpointDir } : {}),
+        ...(checkpointKeep !== undefined ? { checkpointKeep } : {}),
+        ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
+        ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
       },
       onError: (e) => io.stderr.write(`stasis serve: ${e instanceof Error ? e.message : String(e)}\n`),
     });
@@ -76,8 +97,25 @@ containers keep running under their monitors and are re-attached by the next sta
     );
     return new Promise<number>((resolve) => {
       let signals = 0;
+      let drain: ReturnType<typeof runner.drain> | undefined;
       const onSignal = () => {
         signals++;
+        if (c.checkpointDir) {
+          if (signals === 1) {
+            io.stderr.write(`stasis serve: draining (checkpointing running jobs into ${c.checkpointDir}; signal again to kill them)\n`);
+            drain = runner.drain();
+            void drain.done.then(
+              (r) => {
+                io.stderr.write(`stasis serve: drained: ${JSON.stringify(r)}\n`);
+                resolve(0);
+              },
+              () => resolve(1),
+            );
+          } else {
+            drain?.kill();
+          }
+          return;
+        }
         if (signals === 1) {
           io.stderr.write('stasis serve: closing (waiting for running jobs; signal again to exit now)\n');
           void runner.close().then(() => resolve(0), () => resolve(1));

@@ -21,8 +21,8 @@ import type {
   TaskOutcome,
 } from '../protocol.js';
 import { supervise } from './supervise.js';
-import { serveControl } from './control.js';
 import { restoreForRun } from './restore.js';
+import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
 import { taskPaths } from '../../runtime/layout.js';
 import { readPid } from '../../monitor/launch.js';
@@ -146,9 +146,9 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
     streamSince: new Date().toISOString(),
     ...(left !== undefined ? { timeoutSeconds: Math.max(0, left) } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
+    runtime: req.runtime,
   }).finally(unserve);
 }
-    runtime: req.runtime,
 
 async function scan(req: ScanRequest): Promise<ScanResult> {
   const mgr = await manager(req.runtime);

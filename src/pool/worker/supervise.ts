@@ -10,9 +10,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Exit, LogEntry, Task } from '../../runtime/task.js';
 import { readLog } from '../../monitor/log.js';
 import { assertNever } from '../../errors.js';
-import type { LifecycleOptions, StopCause, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
+import type { LifecycleOptions, RuntimeSettings, StopCause, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
 import { OutputCollector } from './output.js';
 import { maxUsage, readCgroupUsage, type CgroupUsage } from './cgroup-usage.js';
+import { Checkpointer } from './checkpointing.js';
 
 /** Log lines are sent over the port in batches at most this often. */
 const LOG_BATCH_MS = 50;
@@ -34,6 +35,8 @@ export interface SuperviseInput {
   /** Stop requests that arrived before supervision began. */
   pendingStop?: StopReason;
   stdin?: string;
+  /** Binaries for checkpoints (options.checkpoint); without it the task is never checkpointed. */
+  runtime?: Pick<RuntimeSettings, 'criu' | 'runc'>;
 }
 
 function send(port: MessagePort, e: TaskEvent): void {
@@ -49,7 +52,8 @@ function cgroupsPathOf(task: Task): string | null {
   return typeof linux?.cgroupsPath === 'string' ? linux.cgroupsPath : null;
 }
 
-function causeOf(exit: Exit, stopped: StopReason | 'timeout' | null): StopCause {
+function causeOf(exit: Exit, stopped: StopReason | 'timeout' | null, preempted: boolean): StopCause {
+  if (preempted) return 'preempted';
   if (stopped === 'timeout') return 'timeout';
   if (stopped === 'cancelled' || stopped === 'lock-lost' || stopped === 'shutdown') return 'cancelled';
   switch (exit.reason) {
@@ -86,11 +90,19 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     void kill('SIGTERM');
     timers.push(setTimeout(() => void kill('SIGKILL'), graceMs));
   };
+  const ckpt = options.checkpoint && s.runtime ? new Checkpointer(task, options.checkpoint, s.runtime, port) : null;
   const onControl = (m: TaskControl) => {
-    if (m && m.type === 'stop') stop(m.reason, m.graceMs);
+    if (m && m.type === 'stop') {
+      ckpt?.close();
+      stop(m.reason, m.graceMs);
+    } else if (m && m.type === 'preempt') {
+      if (ckpt && !stopped) ckpt.preempt(m.reason, m.requestId);
+      else send(port, { type: 'checkpoint-failed', reason: m.reason, requestId: m.requestId, error: { name: 'StasisError', code: 'ERR_FAILED_PRECONDITION', message: ckpt ? 'the task is stopping' : 'checkpoints are not enabled for this job (no --checkpoint-dir, or checkpoint.allow is false)' } });
+    }
   };
   port.on('message', onControl);
   if (s.pendingStop) stop(s.pendingStop, s.pendingStop === 'lock-lost' ? 0 : options.killGraceMs);
+  ckpt?.start();
   if (s.timeoutSeconds !== undefined) {
     timers.push(setTimeout(() => stop('timeout', options.killGraceMs), Math.max(0, s.timeoutSeconds * 1000)));
   }
@@ -156,7 +168,10 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   } finally {
     for (const t of timers) clearTimeout(t);
     port.off('message', onControl);
+    ckpt?.close();
   }
+  // A final checkpoint ends the task before its commit is done: wait for it.
+  await ckpt?.settle();
   exited = true;
   await sample();
   follow.abort();
@@ -171,7 +186,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     namespace: task.namespace(),
     startedAt: s.startedAt,
     exit,
-    cause: causeOf(exit, stopped),
+    cause: causeOf(exit, stopped, ckpt?.preempted !== undefined),
     cpuMs: Math.round(u?.cpuMs ?? 0),
     peakMemoryBytes: u?.peakMemoryBytes ?? 0,
     stdout: out.stdout.text(),
@@ -180,6 +195,8 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     stderrTruncated: out.stderr.truncated,
     logPath,
     lockLost: stopped === 'lock-lost',
+    ...(ckpt ? { checkpoints: ckpt.taken } : {}),
+    ...(ckpt?.preempted ? { preempted: ckpt.preempted } : {}),
   };
   // Posting may start now: a crash before the delete below leaves a task whose job is finished,
   // which recovery deletes.

@@ -1,0 +1,126 @@
+/**
+ * Checkpointing inside the thread that owns a task: one checkpoint store per thread and root,
+ * periodic leave-running checkpoints (allocate → Task.checkpoint → commit → prune), and preemption
+ * (a final checkpoint that ends the task, for migration and drain). Checkpoints of one task never
+ * overlap: they run one after another on a chain. A failed periodic checkpoint is reported on the
+ * port and the task keeps running.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { openFsCheckpointStore, type FsCheckpointStore } from '../../checkpoint/fs-store.js';
+import { toErrorData } from '../../errors.js';
+import type { Task } from '../../runtime/task.js';
+import type { CheckpointSettings, RuntimeSettings, TaskCheckpoint, TaskEvent } from '../protocol.js';
+
+const stores = new Map<string, Promise<FsCheckpointStore>>();
+
+/** The thread's store for a root directory (opened once). */
+export function storeFor(dir: string, nodeId: string, rt: Pick<RuntimeSettings, 'criu' | 'runc'>): Promise<FsCheckpointStore> {
+  const key = JSON.stringify([dir, nodeId, rt.criu, rt.runc]);
+  const known = stores.get(key);
+  if (known) return known;
+  const s = openFsCheckpointStore({ root: dir, nodeId, criu: rt.criu, runc: rt.runc });
+  s.catch(() => stores.delete(key));
+  stores.set(key, s);
+  return s;
+}
+
+/** Takes one checkpoint of `task` into the store and prunes old ones; the pending dir is aborted on failure. */
+export async function checkpointIntoStore(
+  task: Task,
+  c: CheckpointSettings,
+  rt: Pick<RuntimeSettings, 'criu' | 'runc'>,
+  reason: string,
+  leaveRunning: boolean,
+): Promise<TaskCheckpoint> {
+  const store = await storeFor(c.dir, c.nodeId, rt);
+  const ns = { namespace: task.namespace() };
+  const pending = await store.allocate(c.storeJobId, ns);
+  try {
+    await task.checkpoint(pending.path, { leaveRunning });
+  } catch (e) {
+    await store.abort(pending).catch(() => undefined);
+    throw e;
+  }
+  const ck = await store.commit(pending, { labels: { ...c.labels, reason } });
+  await store.prune(c.storeJobId, c.keep, ns).catch(() => []);
+  return { seq: ck.seq, path: ck.path, at: ck.manifest.createdAt, nodeId: c.nodeId, reason, namespace: ck.namespace, storeJobId: ck.jobId };
+}
+
+function send(port: MessagePort, e: TaskEvent): void {
+  try {
+    port.postMessage(e);
+  } catch {
+    // the main thread closed its end
+  }
+}
+
+/** Periodic and final checkpoints of one supervised task. */
+export class Checkpointer {
+  /** Every checkpoint committed during this supervision, oldest first. */
+  readonly taken: TaskCheckpoint[] = [];
+  /** The checkpoint that ended the task (migrate/drain), if any. */
+  preempted: TaskCheckpoint | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly task: Task,
+    private readonly c: CheckpointSettings,
+    private readonly rt: Pick<RuntimeSettings, 'criu' | 'runc'>,
+    private readonly port: MessagePort,
+  ) {}
+
+  /** Starts periodic checkpoints when the settings ask for them. */
+  start(): void {
+    const every = this.c.everySeconds;
+    if (!every) return;
+    this.timer = setInterval(() => {
+      if (this.closed || this.preempted) return;
+      void this.enqueue('periodic', true).catch(() => undefined);
+    }, every * 1000);
+  }
+
+  /** Checkpoints the task without leaving it running; reports failure (with requestId) on the port. */
+  preempt(reason: 'migrate' | 'drain', requestId: string): void {
+    if (this.closed) {
+      send(this.port, {
+        type: 'checkpoint-failed',
+        reason,
+        requestId,
+        error: toErrorData(new Error('the task is already stopping')),
+      });
+      return;
+    }
+    void this.enqueue(reason, false, requestId).catch(() => undefined);
+  }
+
+  /** Stops the timer (the task stopped or is stopping); in-flight checkpoints finish. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Resolves once no checkpoint is in flight. */
+  async settle(): Promise<void> {
+    await this.chain.catch(() => undefined);
+  }
+
+  private enqueue(reason: string, leaveRunning: boolean, requestId?: string): Promise<unknown> {
+    const next = this.chain.then(async () => {
+      if (this.preempted) throw new Error('the task was already checkpointed for a move');
+      try {
+        const ck = await checkpointIntoStore(this.task, this.c, this.rt, reason, leaveRunning);
+        this.taken.push(ck);
+        if (!leaveRunning) this.preempted = ck;
+        send(this.port, { type: 'checkpoint', checkpoint: ck });
+      } catch (e) {
+        send(this.port, { type: 'checkpoint-failed', reason, error: toErrorData(e), ...(requestId ? { requestId } : {}) });
+        throw e;
+      }
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The node's side of checkpoint lineage (docs/migration.md): before a job runs, decide whether this
+ * node takes it (target node, host compatibility) and what it restores from (the lineage's resume
+ * marker, or a template `restoreFrom`); while it runs, record its checkpoints; when it is preempted
+ * (migrate, drain), hand the SAME BullMQ job back to the queue with its checkpoint, without counting
+ * an attempt (job.moveToWait / moveToDelayed + WaitingError / DelayedError).
+ */
+import path from 'node:path';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { checkCompat } from '../checkpoint/compat.js';
+import { openFsCheckpointStore, type FsCheckpointStore } from '../checkpoint/fs-store.js';
+import { readHostInfo } from '../checkpoint/host-info.js';
+import type { HostInfo } from '../checkpoint/manifest.js';
+import type { RunnerConfig } from '../config/runner.js';
+import { hasCode } from '../errors.js';
+import type { CheckpointSettings, RestoreSource, TaskCheckpoint } from '../pool/protocol.js';
+import type { QueueRef } from './cancel.js';
+import type { JobPayload } from './job-schema.js';
+import { emptyLineage, readLineage, writeLineage, type Lineage } from './lineage.js';
+import type { JobCheckpointRef } from './result.js';
+import { DEFAULT_JOB_NAMESPACE } from './run-spec.js';
+
+/** Delay before a handed-back job may be taken again, ms. */
+export const HAND_BACK_DELAY_MS = 300;
+
+/** The store key of a job: queue and job id, so queues sharing one store never collide. */
+export function storeJobIdFor(queue: string, jobId: string): string {
+  return `${queue}:${jobId}`.replace(/[^A-Za-z0-9_.:@+-]/g, '_').slice(0, 200);
+}
+
+/** What a node decided about a job it just took. */
+export type Claim =
+  | { kind: 'run'; lineage: Lineage; restore?: RestoreSource; restoreWhy?: 'resume' | 'template' }
+  | { kind: 'hand-back'; lineage: Lineage; why: string }
+  | { kind: 'fail'; message: string };
+
+/** A migration/drain request waiting for the task's final checkpoint. */
+interface PendingPreempt {
+  requestId: string;
+  to: string | null;
+  reason: 'migrate' | 'drain';
+  resolve(ck: TaskCheckpoint): void;
+  reject(e: unknown): void;
+}
+
+/** Per-node checkpoint lineage logic; one per JobConsumer. */
+export class CheckpointFlow {
+  private host: Promise<HostInfo> | null = null;
+  private store: Promise<FsCheckpointStore> | null = null;
+  /** Preempt requests in flight, by job id. */
+  readonly pending = new Map<string, PendingPreempt>();
+  /** Jobs to requeue (start over) once their task stopped (drain policy 'requeue'). */
+  readonly requeue = new Set<string>();
+  /** Jobs killed by a drain's timeout/second signal: back to the queue, keeping their resume marker. */
+  readonly abandon = new Set<string>();
+
+  constructor(
+    private readonly config: RunnerConfig,
+    private readonly redis: Redis,
+    private readonly ref: QueueRef,
+    private readonly binaries: { criu: string; runc: string },
+  ) {}
+
+  /** True when this node has a checkpoint store. */
+  get enabled(): boolean {
+    return this.config.checkpointDir !== undefined;
+  }
+
+  private openStore(): Promise<FsCheckpointStore> {
+    this.store ??= openFsCheckpointStore({ root: this.config.checkpointDir!, nodeId: this.config.nodeId, ...this.binaries });
+    return this.store;
+  }
+
+  private hostInfo(): Promise<HostInfo> {
+    this.host ??= readHostInfo(this.binaries);
+    return this.host;
+  }
+
+  /** Checkpoint settings of a job's task, or undefined when it is never checkpointed. */
+  settings(payload: JobPayload, jobId: string, attempt: number, hop: number): CheckpointSettings | undefined {
+    if (!this.enabled || payload.checkpoint?.allow === false) return undefined;
+    return {
+      dir: this.config.checkpointDir!,
+      keep: this.config.checkpointKeep,
+      nodeId: this.config.nodeId,
+      storeJobId: storeJobIdFor(this.config.queue, jobId),
+      ...(payload.checkpoint?.everySeconds ? { everySeconds: payload.checkpoint.everySeconds } : {}),
+      labels: { jobId, queue: this.config.queue, attempt: String(attempt), hop: String(hop) },
+    };
+  }
+
+  /** Where a template `restoreFrom` points in the store. */
+  private async template(payload: JobPayload): Promise<RestoreSource> {
+    const rf = payload.restoreFrom!;
+    const store = await this.openStore();
+    if ('path' in rf) {
+      const rel = path.relative(store.root, path.resolve(rf.path)).split(path.sep);
+      if (rel.length !== 3 || rel[0] === '..' || !/^\d+$/.test(rel[2]!)) {
+        throw new UnrecoverableError(`ERR_INVALID_ARGUMENT: restoreFrom.path ${rf.path} is not a checkpoint directory of this node's store (${store.root}/<namespace>/<job>/<seq>)`);
+      }
+      return { dir: store.root, namespace: rel[0]!, storeJobId: rel[1]!, seq: Number(rel[2]) };
+    }
+    const namespace = rf.namespace ?? payload.namespace ?? DEFAULT_JOB_NAMESPACE;
+    const storeJobId = storeJobIdFor(this.config.queue, rf.jobId);
+    const seq = rf.seq ?? (await store.latest(storeJobId, { namespace }))?.seq;
+    if (seq === undefined) {
+      throw new UnrecoverableError(`ERR_CHECKPOINT: restoreFrom: job ${rf.jobId} has no checkpoint in namespace ${namespace} of the store ${store.root}`);
+    }
+    return { dir: store.root, namespace, storeJobId, seq };
+  }
+
+  /** Decides whether this node runs the job now and from what (see the module comment). */
+  async claim(jobId: string, payload: JobPayload, attempt: number): Promise<Claim> {
+    let l = await readLineage(this.redis, this.ref, jobId);
+    if (l.attempt !== attempt) l = { ...emptyLineage(attempt), nodes: l.nodes, checkpoints: l.checkpoints };
+    const me = this.config.nodeId;
+    if (l.target && l.target !== me) return this.refusal(l, `reserved for node ${l.target}`);
+    let restore: RestoreSource | undefined;
+    let restoreWhy: 'resume' | 'template' | undefined;
+    if (l.resume) {
+      restore = { dir: this.config.checkpointDir ?? '', namespace: l.resume.namespace, storeJobId: l.resume.storeJobId, seq: l.resume.seq };
+      restoreWhy = 'resume';
+    } else if (payload.restoreFrom && l.hop === 0) {
+      if (!this.enabled) return this.refusal(l, 'this node has no checkpoint store (--checkpoint-dir)');
+      restore = await this.template(payload);
+      restoreWhy = 'template';
+    }
+    if (restore) {
+      if (!this.enabled) return this.refusal(l, 'this node has no checkpoint store (--checkpoint-dir)');
+      const store = await this.openStore();
+      const ck = await store.get(restore.storeJobId, restore.seq, { namespace: restore.namespace }).catch((e: unknown) => {
+        if (hasCode(e, 'ERR_NOT_FOUND') || hasCode(e, 'ERR_CHECKPOINT')) return null;
+        throw e;
+      });
+      // A missing/unreadable checkpoint is left to the worker's verification (onCorrupt policy).
+      if (ck) {
+        const c = checkCompat(ck.manifest, await this.hostInfo());
+        if (!c.ok) return this.refusal(l, `cannot restore checkpoint #${ck.seq}: ${c.reasons.join(' ')}`);
+      }
+    }
+    l.hop += 1;
+    l.nodes = [...l.nodes, me];
+    delete l.target;
+    await writeLineage(this.redis, this.ref, jobId, l);
+    return { kind: 'run', lineage: l, ...(restore ? { restore, restoreWhy: restoreWhy! } : {}) };
+  }
+
+  private refusal(l: Lineage, why: string): Claim {
+    const refusals = [...l.refusals.filter((r) => r.nodeId !== this.config.nodeId || r.reason !== why), { nodeId: this.config.nodeId, reason: why }];
+    const next = { ...l, handBacks: l.handBacks + 1, refusals };
+    if (next.handBacks > this.config.maxHandBacks) {
+      return {
+        kind: 'fail',
+        message: `ERR_CHECKPOINT: no node could take job after ${l.handBacks} hand-backs: ${refusals.map((r) => `node ${r.nodeId}: ${r.reason}`).join('; ')}`,
+      };
+    }
+    return { kind: 'hand-back', lineage: next, why };
+  }
+
+  /** Hands a job this node refused back to the queue (delayed a little; not an attempt). Throws DelayedError. */
+  async handBack(job: Job, token: string, l: Lineage, why: string): Promise<never> {
+    await writeLineage(this.redis, this.ref, job.id!, l);
+    await job.log(`[stasis] node ${this.config.nodeId} handed the job back: ${why}`).catch(() => 0);
+    await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+    throw new DelayedError();
+  }
+
+  /** Records a committed checkpoint (a periodic one becomes the resume marker). */
+  async recorded(jobId: string, l: Lineage, ck: TaskCheckpoint): Promise<void> {
+    l.checkpoints = [...l.checkpoints, ck];
+    if (ck.reason === 'periodic') l.resume = ck;
+    await writeLineage(this.redis, this.ref, jobId, l);
+  }
+
+  /**
+   * After the task ended by a final checkpoint: makes it the resume marker (for the requested target),
+   * moves the job back to wait, answers the request, and throws WaitingError (no attempt counted).
+   */
+  async preempted(job: Job, token: string, l: Lineage, ck: TaskCheckpoint): Promise<never> {
+    const jobId = job.id!;
+    const req = this.pending.get(jobId);
+    if (!l.checkpoints.some((c) => c.seq === ck.seq && c.storeJobId === ck.storeJobId)) l.checkpoints = [...l.checkpoints, ck];
+    l.resume = ck;
+    if (req?.to) l.target = req.to;
+    else delete l.target;
+    await writeLineage(this.redis, this.ref, jobId, l);
+    await job.log(`[stasis] checkpointed on node ${this.config.nodeId} (#${ck.seq}, ${ck.reason}); back to the queue${req?.to ? ` for node ${req.to}` : ''}`).catch(() => 0);
+    await job.moveToWait(token);
+    this.pending.delete(jobId);
+    req?.resolve(ck);
+    throw new WaitingError();
+  }
+
+  /** After a drain stopped a job whose policy is 'requeue': back to the queue to start over. */
+  async requeued(job: Job, token: string, l: Lineage, keepResume = false): Promise<never> {
+    this.requeue.delete(job.id!);
+    this.abandon.delete(job.id!);
+    if (!keepResume) delete l.resume;
+    await writeLineage(this.redis, this.ref, job.id!, l);
+    await job
+      .log(`[stasis] node ${this.config.nodeId} is draining; the job ${l.resume ? `resumes from checkpoint #${l.resume.seq}` : 'starts over'} elsewhere`)
+      .catch(() => 0);
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  /** A restore was refused as corrupt/incompatible and the policy says start over: drop the marker. */
+  async restartFresh(job: Job, l: Lineage, why: string): Promise<void> {
+    delete l.resume;
+    await writeLineage(this.redis, this.ref, job.id!, l);
+    await job.log(`[stasis] ${why}; starting the job over (checkpoint.onCorrupt = restart)`).catch(() => 0);
+  }
+
+  /** The envelope's lineage fields. */
+  envelope(l: Lineage, outcome: { checkpoints?: TaskCheckpoint[] }): { checkpoints: JobCheckpointRef[]; nodes: string[] } {
+    const all = [...l.checkpoints];
+    for (const c of outcome.checkpoints ?? []) if (!all.some((x) => x.seq === c.seq && x.storeJobId === c.storeJobId)) all.push(c);
+    return { checkpoints: all.map((c) => ({ seq: c.seq, nodeId: c.nodeId, at: c.at, path: c.path, reason: c.reason })), nodes: l.nodes };
+  }
+}

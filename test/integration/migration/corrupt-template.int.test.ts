@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWithHost } from '../../helpers/host.js';
+import type { JobResult } from '../../../src/queue/result.js';
+import { StasisClient } from '../../../src/queue/client.js';
+import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
+import { MAIN, settledTasks, unmountUnder, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+
+/** Flips bytes in the middle of the biggest CRIU image file of a checkpoint. */
+function corrupt(ckPath: string): string {
+  const dir = path.join(ckPath, 'criu');
+  const biggest = fs
+    .readdirSync(dir)
+    .map((f) => ({ f, size: fs.statSync(path.join(dir, f)).size }))
+    .sort((x, y) => y.size - x.size)[0]!;
+  const p = path.join(dir, biggest.f);
+  const fd = fs.openSync(p, 'r+');
+  fs.writeSync(fd, Buffer.from('tampered'), 0, 8, Math.floor(biggest.size / 2));
+  fs.closeSync(fd);
+  return `criu/${biggest.f}`;
+}
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: corrupt checkpoints and template restores', () => {
+  let redis: TestRedis;
+  let store: string;
+  const dirs: string[] = [];
+  const nodes: Node[] = [];
+  const node = async (id: string, queue: string) => {
+    const dir = tmpDir('stm-');
+    dirs.push(dir);
+    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store });
+    nodes.push(n);
+    return { n, dir };
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+    redis = await startTestRedis();
+    store = tmpDir('stm-store-');
+  });
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) {
+      if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+      await n.exited;
+    }
+  });
+  afterAll(async () => {
+    for (const d of dirs) {
+      await wipeState(d).catch(() => undefined);
+      if (fs.existsSync(d)) {
+        unmountUnder(d);
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    }
+    fs.rmSync(store, { recursive: true, force: true });
+    await redis.stop();
+  });
+
+  it('a tampered checkpoint is refused with a clear error: the job fails (default) or starts over (onCorrupt: restart)', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    const client = await StasisClient.connect({ redis: redis.url, queue });
+    try {
+      const failing = await q.add('strict', { command: counter(100) });
+      const restarting = await q.add('lenient', { command: counter(20), checkpoint: { onCorrupt: 'restart' } });
+      for (const j of [failing, restarting]) await waitForCount(q, j.id!, 3);
+      // Reserve both for B, which is not up yet: A hands them back until B comes.
+      const moved = [await client.migrate(failing.id!, { to: 'B' }), await client.migrate(restarting.id!, { to: 'B' })];
+      const files = moved.map((m) => corrupt(m.path));
+      const b = await node('B', queue);
+      await expect(failing.waitUntilFinished(events, 60_000)).rejects.toThrow(/ERR_CHECKPOINT: refusing to restore checkpoint .*does not match its digest in the manifest \(tampered or corrupt\)/);
+      const failed = await q.getJob(failing.id!);
+      expect(failed!.failedReason).toContain(files[0]);
+      expect(failed!.attemptsMade).toBe(1);
+      const r = (await restarting.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(r.reason).toBe('exited');
+      expect(r.nodes).toEqual(['A', 'B']);
+      // It started over on B: B's output begins at count 0.
+      expect(counts(r.stdout)).toEqual([...Array(20).keys()]);
+      expect((await jobLog(q, restarting.id!)).join('\n')).toMatch(/does not match its digest.*starting the job over/);
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+      expect(await settledTasks(() => leftoverTasks(b.dir))).toEqual([]);
+    } finally {
+      await client.close();
+      await close();
+    }
+  }, 150_000);
+
+  it('a template checkpoint seeds two new jobs, each restored under its own id and overlay', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    const client = await StasisClient.connect({ redis: redis.url, queue });
+    try {
+      // The template: a job that wrote a file into its rootfs, then counts; checkpointed by a migration.
+      const tpl = await q.add('template', { command: ['sh', '-c', 'echo warm > /warm; i=0; while [ $i -lt 15 ]; do echo count $i; i=$((i+1)); sleep 0.2; done'] });
+      await waitForCount(q, tpl.id!, 4);
+      const moved = await client.migrate(tpl.id!);
+      await tpl.waitUntilFinished(events, 60_000);
+      const seeded = await Promise.all([
+        q.add('warm1', { command: ['true'], restoreFrom: { jobId: tpl.id!, seq: moved.seq } }),
+        q.add('warm2', { command: ['true'], restoreFrom: { path: moved.path } }),
+      ]);
+      for (const j of seeded) {
+        const r = (await j.waitUntilFinished(events, 60_000)) as JobResult;
+        expect(r.reason).toBe('exited');
+        expect(r.exitStatus).toBe(0);
+        expect(r.taskId).toBe(`${j.id}-0`);
+        expect(r.nodes).toEqual(['A']);
+        const c = counts(r.stdout);
+        expect(c[0]).toBeGreaterThan(3); // restored mid-count, not started from the command
+        expect(c.at(-1)).toBe(14);
+      }
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+    } finally {
+      await client.close();
+      await close();
+    }
+  }, 150_000);
+});

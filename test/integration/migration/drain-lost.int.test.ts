@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWithHost } from '../../helpers/host.js';
+import type { JobResult } from '../../../src/queue/result.js';
+import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
+import { MAIN, settledTasks, unmountUnder, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: drain and lost nodes', () => {
+  let redis: TestRedis;
+  let store: string;
+  const dirs: string[] = [];
+  const nodes: Node[] = [];
+  const node = async (id: string, queue: string, stateDir?: string) => {
+    const dir = stateDir ?? tmpDir('stm-');
+    if (!dirs.includes(dir)) dirs.push(dir);
+    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store });
+    nodes.push(n);
+    return { n, dir };
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+    redis = await startTestRedis();
+    store = tmpDir('stm-store-');
+  });
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) {
+      if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+      await n.exited;
+    }
+  });
+  afterAll(async () => {
+    for (const d of dirs) {
+      await wipeState(d).catch(() => undefined);
+      if (fs.existsSync(d)) {
+        unmountUnder(d);
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    }
+    fs.rmSync(store, { recursive: true, force: true });
+    await redis.stop();
+  });
+
+  it('SIGTERM drains A: its jobs are checkpointed, handed back, and finish on B without restarting', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const jobs = await Promise.all([q.add('c1', { command: counter(30) }), q.add('c2', { command: counter(30) })]);
+      for (const j of jobs) await waitForCount(q, j.id!, 3);
+      const b = await node('B', queue);
+      a.n.child.kill('SIGTERM');
+      expect(await a.n.exited).toBe(0);
+      expect(a.n.stderr()).toContain('drained');
+      for (const j of jobs) {
+        const r = (await j.waitUntilFinished(events, 60_000)) as JobResult;
+        expect(r.reason).toBe('exited');
+        expect(r.nodes).toEqual(['A', 'B']);
+        expect(r.checkpoints).toHaveLength(1);
+        expect(r.checkpoints[0]).toMatchObject({ nodeId: 'A', reason: 'drain' });
+        expect(counts(r.stdout)[0]).toBeGreaterThan(2);
+        expect(counts((await jobLog(q, j.id!)).join('\n'))).toEqual([...Array(30).keys()]);
+      }
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+      expect(await settledTasks(() => leftoverTasks(b.dir))).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  it('a SIGKILLed A: B resumes the job from its last periodic checkpoint; A restarted discards its stale copy', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const completed: string[] = [];
+      events.on('completed', ({ jobId }) => completed.push(jobId));
+      const job = await q.add('periodic', { command: counter(60), checkpoint: { everySeconds: 1 } });
+      await waitForCount(q, job.id!, 12);
+      a.n.child.kill('SIGKILL');
+      await a.n.exited;
+      const b = await node('B', queue);
+      const r = (await job.waitUntilFinished(events, 90_000)) as JobResult;
+      expect(r.reason).toBe('exited');
+      expect(r.nodeId).toBe('B');
+      expect(r.nodes).toEqual(['A', 'B']);
+      const periodic = r.checkpoints.filter((c) => c.reason === 'periodic' && c.nodeId === 'A');
+      expect(periodic.length).toBeGreaterThan(0);
+      // B restored the last checkpoint: its output does not start at 0.
+      expect(counts(r.stdout)[0]).toBeGreaterThan(0);
+      expect(counts(r.stdout).at(-1)).toBe(59);
+      // A comes back: its copy of the job is stale (B restored it) and is discarded, never posted.
+      const again = await node('A', queue, a.dir);
+      expect(again.n.ready.recovery.discarded.length).toBe(1);
+      await new Promise((res) => setTimeout(res, 2000));
+      expect(completed.filter((id) => id === job.id)).toEqual([job.id]);
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+      expect(await settledTasks(() => leftoverTasks(b.dir))).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 150_000);
+});

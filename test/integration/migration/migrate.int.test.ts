@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWithHost } from '../../helpers/host.js';
+import type { JobResult } from '../../../src/queue/result.js';
+import { StasisClient } from '../../../src/queue/client.js';
+import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
+import { MAIN, settledTasks, unmountUnder, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+
+const run = promisify(execFile);
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: migrate a running job between two nodes', () => {
+  let redis: TestRedis;
+  let store: string;
+  const dirs: string[] = [];
+  const nodes: Node[] = [];
+  const node = async (id: string, queue: string, stateDir?: string, extra?: string[]) => {
+    const dir = stateDir ?? tmpDir('stm-');
+    if (!dirs.includes(dir)) dirs.push(dir);
+    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store, ...(extra ? { extra } : {}) });
+    nodes.push(n);
+    return { n, dir };
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+    redis = await startTestRedis();
+    store = tmpDir('stm-store-');
+  });
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) {
+      if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+      await n.exited;
+    }
+  });
+  afterAll(async () => {
+    for (const d of dirs) {
+      await wipeState(d).catch(() => undefined);
+      if (fs.existsSync(d)) {
+        unmountUnder(d);
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    }
+    fs.rmSync(store, { recursive: true, force: true });
+    await redis.stop();
+  });
+
+  it('stasis job migrate --to B: the count continues on B, one result lists both nodes and the checkpoint', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const job = await q.add('count', { command: counter(40) });
+      await waitForCount(q, job.id!, 5);
+      const b = await node('B', queue);
+      const { stdout } = await run(process.execPath, [MAIN, 'job', 'migrate', job.id!, '--to', 'B', '--redis', redis.url, '--queue', queue, '--json']);
+      const moved = JSON.parse(stdout) as { from: string; to: string; seq: number; path: string };
+      expect(moved).toMatchObject({ from: 'A', to: 'B' });
+      expect(moved.seq).toBeGreaterThan(0);
+      const result = (await job.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(result.reason).toBe('exited');
+      expect(result.exitStatus).toBe(0);
+      expect(result.nodeId).toBe('B');
+      expect(result.nodes).toEqual(['A', 'B']);
+      expect(result.checkpoints.map((c) => [c.seq, c.nodeId])).toEqual([[moved.seq, 'A']]);
+      // B's own output continues the count: it starts past 0 and ends at 39.
+      const onB = counts(result.stdout);
+      expect(onB[0]).toBeGreaterThan(4);
+      expect(onB.at(-1)).toBe(39);
+      // The job's log holds every count exactly once, in order: no restart.
+      expect(counts((await jobLog(q, job.id!)).join('\n'))).toEqual([...Array(40).keys()]);
+      const fresh = await q.getJob(job.id!);
+      expect(fresh!.attemptsMade).toBe(1); // BullMQ counts the one completed attempt; the move did not add one
+      expect(result.attempt).toBe(0);
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+      expect(await settledTasks(() => leftoverTasks(b.dir))).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  it('the typed client migrates too (any node), and a job that is not running gives a clear error', async () => {
+    const queue = queueName();
+    await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    const client = await StasisClient.connect({ redis: redis.url, queue });
+    try {
+      const job = await q.add('count', { command: counter(25) });
+      await waitForCount(q, job.id!, 3);
+      const moved = await client.migrate(job.id!);
+      expect(moved.from).toBe('A');
+      expect(moved.to).toBeNull();
+      const result = (await job.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(result.nodes, (await jobLog(q, job.id!)).filter((l) => l.startsWith('[stasis]')).join('\n')).toEqual(['A', 'A']);
+      expect(counts((await jobLog(q, job.id!)).join('\n'))).toEqual([...Array(25).keys()]);
+      await expect(client.migrate(job.id!)).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+    } finally {
+      await client.close();
+      await close();
+    }
+  }, 120_000);
+});

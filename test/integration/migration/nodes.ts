@@ -1,0 +1,102 @@
+/** Two-node set-up of the migration tests: `stasis serve` child processes on one Redis and one checkpoint store. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { Queue } from 'bullmq';
+import { repoRoot } from '../../../src/pool/pool.js';
+
+/** The compiled CLI. */
+export const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+
+/** A running `stasis serve`. */
+export interface Node {
+  id: string;
+  child: ChildProcess;
+  ready: { recovery: { adopted: string[]; orphaned: string[]; discarded: string[] } };
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `stasis serve --json …` and resolves once it printed its ready line. */
+export async function startNode(o: { id: string; redis: string; queue: string; stateDir: string; checkpointDir: string; extra?: string[] }): Promise<Node> {
+  const args = [
+    MAIN, 'serve', '--json', '--redis', o.redis, '--queue', o.queue, '--node-id', o.id, '--state-dir', o.stateDir,
+    '--checkpoint-dir', o.checkpointDir, '--lock-duration', '3000', '--stalled-interval', '1000', '--kill-grace', '500',
+    ...(o.extra ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const ready = await new Promise<Node['ready']>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    void exited.then((code) => reject(new Error(`serve ${o.id} exited with ${code}: ${err}`)));
+  });
+  return { id: o.id, child, ready, stderr: () => err, exited };
+}
+
+/** A short private directory. */
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A job that prints `count 0` … `count N-1`, one every 0.2 s, then exits 0. */
+export function counter(n: number): string[] {
+  return ['sh', '-c', `i=0; while [ $i -lt ${n} ]; do echo count $i; i=$((i+1)); sleep 0.2; done`];
+}
+
+/** The numbers of the `count N` lines of a text. */
+export function counts(text: string): number[] {
+  return [...text.matchAll(/^count (\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+/** Resolves once the job's log has a `count N` line with N >= `min`. */
+export async function waitForCount(q: Queue, jobId: string, min: number, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const { logs } = await q.getJobLogs(jobId, 0, -1);
+    if (counts(logs.join('\n')).some((c) => c >= min)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`job ${jobId} did not reach count ${min} in ${timeoutMs} ms`);
+}
+
+/** The job's log lines. */
+export async function jobLog(q: Queue, jobId: string): Promise<string[]> {
+  return (await q.getJobLogs(jobId, 0, -1)).logs;
+}
+
+/** Task ids left in a state dir once the node had a moment to delete finished tasks (deletes follow the posted result). */
+export async function settledTasks(list: () => Promise<string[]>, timeoutMs = 10_000): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  let left = await list();
+  while (left.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = await list();
+  }
+  return left;
+}
+
+/** Unmounts whatever is still mounted under `dir` (e.g. prepared sandboxes of a SIGKILLed node), deepest first. */
+export function unmountUnder(dir: string): void {
+  const prefix = fs.realpathSync(dir) + path.sep;
+  const points = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(prefix))
+    .sort((x, y) => y.length - x.length);
+  for (const p of points) {
+    try {
+      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
 import { namespaceDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
+import { runcStateOf } from './runc-state.js';
 import { writeJsonAtomic, type TaskRecord } from './records.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type Task } from './task.js';
 
@@ -41,7 +42,7 @@ export async function claimTaskDir(ctx: RuntimeContext, namespace: string, id: s
     }
     throw e;
   }
-  if (await ctx.runc.state(containerIdFor(namespace, id))) {
+  if (await runcStateOf(ctx, containerIdFor(namespace, id))) {
     await fs.rm(p.dir, { recursive: true, force: true });
     throw errors.alreadyExists(`a runc container ${containerIdFor(namespace, id)} already exists without a task dir (run recover())`);
   }
@@ -79,6 +80,9 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
     annotations: o.annotations,
   });
   return withLock(taskLockFile(ctx, namespace, id), async () => {
+    // A prepared sandbox (src/warm) makes create a claim, a symlink and two small writes.
+    const adopted = await ctx.warm?.adopt(o, { namespace, id, rootfs, spec });
+    if (adopted) return adopted;
     const p = await claimTaskDir(ctx, namespace, id);
     const rec: TaskRecord = {
       version: 1,
@@ -100,11 +104,13 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
       ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
     };
     try {
-      await fs.mkdir(p.bundle, { recursive: true });
-      await fs.mkdir(p.runDir, { recursive: true });
-      await writeJsonAtomic(p.spec, spec);
-      await mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs });
-      await writeJsonAtomic(p.record, rec);
+      // Independent steps in parallel: the mount is a process spawn, the rest are small writes.
+      await Promise.all([
+        fs.mkdir(p.bundle, { recursive: true }).then(() => writeJsonAtomic(p.spec, spec)),
+        fs.mkdir(p.runDir, { recursive: true }),
+        mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs }),
+        writeJsonAtomic(p.record, rec),
+      ]);
       const { pid } = await launchMonitor({
         conmon: ctx.config.conmon,
         runc: ctx.config.runc,

@@ -15,6 +15,7 @@ import { createExec, listExecPids } from './exec-process.js';
 import type { InitOps } from './init-state.js';
 import type { TaskPaths } from './layout.js';
 import { exitFrom } from './observe.js';
+import { startContainer } from './fifo-start.js';
 import { readProcessDetails } from './proc.js';
 import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { isEmptyResources, mergeLimits, mergeOciResources, toOciResources, validateResources } from './resources.js';
@@ -52,7 +53,7 @@ export class TaskOps implements InitOps {
   }
 
   async start(): Promise<void> {
-    await this.ctx.runc.start(this.cid);
+    await startContainer(this.ctx, this.cid);
     this.rec = { ...this.rec, startedAt: new Date().toISOString() };
     await this.saveRecord();
   }
@@ -193,11 +194,19 @@ export function validateSize(size: ConsoleSize): void {
   }
 }
 
-/** Unmounts a task's rootfs and removes its directory; refuses to remove anything still mounted. */
+/**
+ * Unmounts a task's rootfs and removes its directory; refuses to remove anything still mounted. A
+ * task adopted from a prepared sandbox is a symlink to the sandbox's directory: both go.
+ */
 export async function removeTaskDir(p: TaskPaths): Promise<void> {
   await unmountOverlay(p.rootfs);
   if (await isMounted(p.rootfs)) {
     throw errors.runtime(`cannot remove task dir ${p.dir}: ${p.rootfs} is still mounted`, { path: p.rootfs });
+  }
+  const link = await fs.lstat(p.dir).then((st) => st.isSymbolicLink(), () => false);
+  if (link) {
+    const real = await fs.realpath(p.dir).catch(() => undefined);
+    if (real) await fs.rm(real, { recursive: true, force: true });
   }
   await fs.rm(p.dir, { recursive: true, force: true });
 }

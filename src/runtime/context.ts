@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { RuntimeConfig, RuntimePaths } from '../config/schema.js';
 import { Runc } from '../runc/runc.js';
+import type { OciSpec } from '../sandbox/types.js';
+import type { CreateTaskOptions, Task } from './task.js';
 import { locksDir } from './layout.js';
 
 /** The runtime name recorded in TaskInfo.runtime. */
@@ -12,6 +14,13 @@ export interface RuntimeContext {
   config: RuntimeConfig;
   paths: RuntimePaths;
   runc: Runc;
+  /** Prepared sandboxes to adopt on create (src/warm), when the manager was opened with a warm pool. */
+  warm?: WarmAdopter;
+}
+
+/** What create needs of a warm pool: a task adopted from a prepared sandbox, or undefined (create normally). */
+export interface WarmAdopter {
+  adopt(o: CreateTaskOptions, a: { namespace: string; id: string; rootfs: string; spec: OciSpec }): Promise<Task | undefined>;
 }
 
 /** Builds the context for a loaded config. */

@@ -45,7 +45,14 @@ export function namespaceDir(tasksDir: string, namespace: string): string {
 
 /** The layout of task `id` in `namespace`. */
 export function taskPaths(tasksDir: string, namespace: string, id: string): TaskPaths {
-  const dir = path.join(tasksDir, namespace, id);
+  return pathsIn(path.join(tasksDir, namespace, id));
+}
+
+/**
+ * The task layout under any directory. A task adopted from a prepared sandbox (src/warm) is a
+ * symlink tasks/<ns>/<id> → STATE_DIR/warm/<key>/<slot>, so both names give the same files.
+ */
+export function pathsIn(dir: string): TaskPaths {
   const bundle = path.join(dir, 'bundle');
   const runDir = path.join(dir, 'run');
   return {

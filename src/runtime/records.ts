@@ -26,6 +26,8 @@ export interface TaskRecord {
   pid?: number;
   /** Set once the user process runs (start() or a restore). */
   startedAt?: string;
+  /** Set when the task adopted a prepared sandbox (src/warm): its directory and when it was made. */
+  prepared?: { slot: string; preparedAt: string };
 }
 
 /** exec.json: one exec process of a task. */

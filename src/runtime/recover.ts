@@ -20,10 +20,10 @@ import { readMarker, readTaskRecord, removeMarker } from './records.js';
 import { observeTask } from './task-facts.js';
 import type { RecoveryReport } from './task.js';
 
-/** Lists `dir`'s subdirectories that look like ids. */
+/** Lists `dir`'s subdirectories (or symlinks to one: adopted prepared sandboxes) that look like ids. */
 export async function idDirs(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
+  return entries.filter((e) => (e.isDirectory() || e.isSymbolicLink()) && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
 }
 
 /** Scans every namespace of the state dir; see the module comment for what happens to each task. */

@@ -15,6 +15,8 @@ import { namespaceDir, taskPaths } from './layout.js';
 import { readTaskRecord } from './records.js';
 import { idDirs, recoverTasks } from './recover.js';
 import { restoreTask } from './restore.js';
+import { WarmPool, type WarmOptions } from '../warm/pool.js';
+import { recoverWarm } from '../warm/recover.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type RestoreTaskOptions, type Task, type TaskManager, type TaskSummary } from './task.js';
 
 /** Re-opens task `id`; ERR_NOT_FOUND when it has no record. */
@@ -40,16 +42,28 @@ async function listTasks(ctx: RuntimeContext, namespace?: string): Promise<TaskS
   return out;
 }
 
+/** Options of a task manager beyond the runtime config. */
+export interface TaskManagerOptions {
+  /** Keep prepared sandboxes and adopt them on create (runner workers; docs/runtime.md). */
+  warm?: WarmOptions;
+}
+
 /** Opens the task runtime over the configured state directory (creating its directories). */
-export async function openTaskManager(config: Partial<RuntimeConfig> = {}): Promise<TaskManager> {
+export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts: TaskManagerOptions = {}): Promise<TaskManager> {
   const cfg = loadRuntimeConfig(config);
   const ctx = makeContext(cfg, runtimePaths(cfg));
+  if (opts.warm && opts.warm.size > 0) ctx.warm = new WarmPool(ctx, opts.warm);
   for (const d of [ctx.paths.stateDir, ctx.paths.tasksDir, ctx.paths.runcRoot]) await fs.mkdir(d, { recursive: true });
   return {
     create: (o: CreateTaskOptions) => createTask(ctx, o),
     restore: (o: RestoreTaskOptions) => restoreTask(ctx, o),
     get: (id: string, namespace?: string) => getTask(ctx, id, namespace),
     list: (namespace?: string) => listTasks(ctx, namespace),
-    recover: () => recoverTasks(ctx),
+    recover: async () => {
+      const report = await recoverTasks(ctx);
+      // Prepared sandboxes nobody adopted (a crash, or a previous runner): deleted.
+      await recoverWarm(ctx);
+      return report;
+    },
   };
 }

@@ -1,0 +1,231 @@
+/**
+ * The per-node warm pool: a few prepared sandboxes per key (rootfs, user, network, limits), made in
+ * the background so a job only adopts one and runs `runc start`. Adoption: claim a ready slot
+ * (O_EXCL), check its container is `created` under a live conmon, make tasks/<ns>/<id> a symlink to
+ * it, write the shim (/.stasis/run) with the job's cwd/env/argv into its overlay and the task record
+ * (containerId = the slot's). Every adoption (and every miss) refills the key in the background.
+ * The slots live on disk, so every worker thread of a node shares them.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { monitorAlive } from '../monitor/exit-file.js';
+import { DEFAULT_PATH } from '../sandbox/spec.js';
+import type { OciSpec } from '../sandbox/types.js';
+import { RUNTIME_NAME, type RuntimeContext } from '../runtime/context.js';
+import { errors } from '../errors.js';
+import { TaskProcess } from '../runtime/init-process.js';
+import { namespaceDir, taskPaths } from '../runtime/layout.js';
+import { withLock } from '../runtime/lock.js';
+import { writeJsonAtomic, type TaskRecord } from '../runtime/records.js';
+import { runcStateOf } from '../runtime/runc-state.js';
+import type { CreateTaskOptions, Task } from '../runtime/task.js';
+import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
+import { SHIM_PATH, shimScript } from './shim.js';
+import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, WARM_HOSTNAME, type Slot } from './slots.js';
+
+/** Options of the warm pool. */
+export interface WarmOptions {
+  /** Ready sandboxes kept per key (0 disables the pool). */
+  size: number;
+  /** Keys kept warm at once; the least recently used beyond this is drained (default 4). */
+  maxKeys?: number;
+}
+
+/** What createTask hands to adopt(). */
+export interface AdoptInput {
+  namespace: string;
+  id: string;
+  rootfs: string;
+  /** The task's own spec (real argv/env/cwd), as createTask built it. */
+  spec: OciSpec;
+}
+
+/** Delay before refilling, so the adopter's `runc start` goes first on a busy machine. */
+const REFILL_DELAY_MS = 25;
+
+/** The warm pool of one TaskManager (one per worker thread; the slots are shared on disk). */
+export class WarmPool {
+  private readonly templates = new Map<string, WarmTemplate>();
+  private readonly filling = new Set<string>();
+  private readonly shells = new Map<string, boolean>();
+  private readonly failed = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: RuntimeContext,
+    private readonly o: WarmOptions,
+  ) {}
+
+  /** Adopts a ready sandbox for task `a`, or resolves undefined (the caller creates it the normal way). */
+  async adopt(o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined> {
+    if (this.o.size <= 0 || warmIneligible(o) !== null) return undefined;
+    const template = templateOf(o, a.rootfs);
+    if (!(await this.hasShell(a.rootfs))) return undefined;
+    const key = warmKey(template);
+    this.remember(key, template);
+    try {
+      for (const slot of await listSlots(this.ctx, key)) {
+        const t = await this.tryAdopt(slot, o, a);
+        if (t !== null) return t;
+      }
+      return undefined;
+    } finally {
+      this.refill(key);
+    }
+  }
+
+  /** Adopts `slot`: a Task, undefined when the task must take the normal path, null to try the next slot. */
+  private async tryAdopt(slot: Slot, o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined | null> {
+    const prepared = await readPrepared(slot);
+    if (!prepared?.pid || !(await claimSlot(slot, `${a.namespace}/${a.id}`))) return null;
+    const st = await runcStateOf(this.ctx, prepared.containerId).catch(() => null);
+    if (st?.status !== 'created' || !(await monitorAlive(slot.paths.runDir))) {
+      void discardSlot(this.ctx, slot, prepared.containerId);
+      return null;
+    }
+    if (!(await programExists(slot.paths.rootfs, o))) {
+      // runc's own "executable file not found" comes from the normal path.
+      await releaseSlot(slot);
+      return undefined;
+    }
+    const p = taskPaths(this.ctx.paths.tasksDir, a.namespace, a.id);
+    await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true });
+    try {
+      await fs.symlink(slot.dir, p.dir);
+    } catch (e) {
+      await releaseSlot(slot);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw errors.alreadyExists(`task ${a.id} already exists in namespace ${a.namespace}`, { id: a.id, namespace: a.namespace });
+      }
+      throw e;
+    }
+    try {
+      const shimDir = path.join(p.rootfs, path.dirname(SHIM_PATH));
+      await fs.mkdir(shimDir, { recursive: true, mode: 0o755 });
+      await fs.writeFile(path.join(p.rootfs, SHIM_PATH), shimScript(o.process), { mode: 0o644 });
+      const linux = (a.spec.linux ?? {}) as Record<string, unknown>;
+      const rec: TaskRecord = {
+        version: 1,
+        info: {
+          id: a.id,
+          namespace: a.namespace,
+          runtime: { name: RUNTIME_NAME, path: this.ctx.config.runc },
+          spec: { ...a.spec, hostname: WARM_HOSTNAME, linux: { ...linux, cgroupsPath: prepared.spec.linux?.cgroupsPath } },
+          bundle: p.bundle,
+          containerId: prepared.containerId,
+          createdAt: new Date().toISOString(),
+          annotations: { ...(o.annotations ?? {}) },
+        },
+        rootfs: a.rootfs,
+        limits: { ...(o.limits ?? {}) },
+        network: o.network ?? 'none',
+        terminal: false,
+        stdin: false,
+        pid: prepared.pid,
+        prepared: { slot: slot.dir, preparedAt: prepared.createdAt },
+      };
+      await writeJsonAtomic(p.record, rec);
+      return new TaskProcess(this.ctx, rec, p);
+    } catch {
+      await fs.rm(p.dir, { force: true });
+      void discardSlot(this.ctx, slot, prepared.containerId);
+      return undefined;
+    }
+  }
+
+  /** Refills `key` to `size` ready slots in the background (one filler per key and process). */
+  refill(key: string): void {
+    const template = this.templates.get(key);
+    if (!template || this.filling.has(key) || Date.now() < (this.failed.get(key) ?? 0)) return;
+    this.filling.add(key);
+    const t = setTimeout(() => {
+      void this.fill(key, template)
+        .catch(() => this.failed.set(key, Date.now() + 30_000))
+        .finally(() => this.filling.delete(key));
+    }, REFILL_DELAY_MS);
+    t.unref();
+  }
+
+  private async fill(key: string, template: WarmTemplate): Promise<void> {
+    const lock = path.join(warmDir(this.ctx), `${key}.lock`);
+    await fs.mkdir(path.dirname(lock), { recursive: true });
+    await withLock(
+      lock,
+      async () => {
+        for (;;) {
+          if (!this.templates.has(key)) return;
+          const free = await countFree(await listSlots(this.ctx, key));
+          if (free >= this.o.size) return;
+          await prepareSlot(this.ctx, key, template);
+        }
+      },
+      1_000,
+    ).catch((e: unknown) => {
+      // Another thread fills this key right now (lock timeout): nothing to do.
+      if ((e as { code?: string }).code === 'ERR_UNAVAILABLE') return;
+      throw e;
+    });
+  }
+
+  private remember(key: string, template: WarmTemplate): void {
+    this.templates.delete(key);
+    this.templates.set(key, template);
+    const max = this.o.maxKeys ?? 4;
+    while (this.templates.size > max) {
+      const oldest = this.templates.keys().next().value as string;
+      this.templates.delete(oldest);
+      void drainKey(this.ctx, oldest);
+    }
+  }
+
+  private async hasShell(rootfs: string): Promise<boolean> {
+    let v = this.shells.get(rootfs);
+    if (v === undefined) {
+      v = await fs.lstat(path.join(rootfs, 'bin', 'sh')).then(() => true, () => false);
+      this.shells.set(rootfs, v);
+    }
+    return v;
+  }
+}
+
+/** Free (unclaimed) slots, ready or being prepared. */
+async function countFree(slots: Slot[]): Promise<number> {
+  let n = 0;
+  for (const s of slots) if ((await slotClaim(s)) === undefined) n++;
+  return n;
+}
+
+/**
+ * Whether argv[0] resolves inside the sandbox's rootfs (a path, or a name on the job's PATH) as runc
+ * would look it up. A miss sends the task down the normal path, where runc reports the error.
+ */
+export async function programExists(rootfs: string, o: CreateTaskOptions): Promise<boolean> {
+  const prog = o.process.args[0]!;
+  const env = o.process.env ?? [];
+  const pathVar = [...env].reverse().find((e) => e.startsWith('PATH=')) ?? DEFAULT_PATH;
+  const candidates = prog.includes('/')
+    ? [path.join(rootfs, prog.startsWith('/') ? prog : path.join(o.process.cwd ?? '/', prog))]
+    : pathVar.slice('PATH='.length).split(':').filter((d) => d.startsWith('/')).map((d) => path.join(rootfs, d, prog));
+  for (const c of candidates) if (await fs.lstat(c).then((st) => !st.isDirectory(), () => false)) return true;
+  return false;
+}
+
+/** Deletes every unclaimed slot of `key` (claiming each first, so no adopter takes it meanwhile). */
+async function drainKey(ctx: RuntimeContext, key: string): Promise<number> {
+  let n = 0;
+  for (const s of await listSlots(ctx, key)) {
+    if (await claimSlot(s, `drain ${process.pid} ${threadId}`)) {
+      await discardSlot(ctx, s);
+      n++;
+    }
+  }
+  await fs.rmdir(path.join(warmDir(ctx), key)).catch(() => undefined);
+  return n;
+}
+
+/** Warm pool options from the environment: STASIS_WARM_POOL = ready sandboxes per key (default 2, 0 = off). */
+export function warmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WarmOptions {
+  const raw = env.STASIS_WARM_POOL;
+  const n = raw === undefined || raw === '' ? 2 : Number(raw);
+  return { size: Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 2 };
+}

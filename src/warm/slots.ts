@@ -1,0 +1,142 @@
+/**
+ * Prepared sandboxes on disk: STATE_DIR/warm/<key>/<slot>/ has the layout of a task directory
+ * (runtime/layout.ts pathsIn) plus prepared.json and, once taken, a `claim` file (O_EXCL: exactly
+ * one adopter). A slot is made off the critical path: overlay mounted, bundle written, conmon
+ * started and `runc create` done, its process `/bin/sh /.stasis/run` waiting for `runc start`.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { launchMonitor } from '../monitor/launch.js';
+import { mountOverlay } from '../sandbox/rootfs.js';
+import { buildSpec } from '../sandbox/spec.js';
+import type { OciSpec } from '../sandbox/types.js';
+import type { RuntimeContext } from '../runtime/context.js';
+import { cgroupsPathFor } from '../runtime/ids.js';
+import { removeTaskDir } from '../runtime/init-ops.js';
+import { pathsIn, type TaskPaths } from '../runtime/layout.js';
+import { readJson, writeJsonAtomic } from '../runtime/records.js';
+import { SHIM_ARGS } from './shim.js';
+import type { WarmTemplate } from './key.js';
+
+/** The cgroup "namespace" of prepared sandboxes (a leading '.' cannot start a task namespace). */
+const WARM_CGROUP_NS = '.warm';
+/** Prefix of prepared sandboxes' runc container ids (task container ids always contain '+'). */
+export const WARM_CONTAINER_PREFIX = 'warm.';
+/** The hostname of prepared sandboxes (a task's hostname is fixed at create). */
+export const WARM_HOSTNAME = 'stasis';
+
+/** prepared.json. */
+export interface PreparedRecord {
+  version: 1;
+  key: string;
+  containerId: string;
+  template: WarmTemplate;
+  /** The bundle's spec (shim process). */
+  spec: OciSpec;
+  createdAt: string;
+  /** Set once `runc create` returned: the slot can be adopted. */
+  pid?: number;
+}
+
+/** One slot on disk. */
+export interface Slot {
+  key: string;
+  id: string;
+  dir: string;
+  paths: TaskPaths;
+  prepared: string;
+  claim: string;
+}
+
+/** The root of prepared sandboxes. */
+export function warmDir(ctx: RuntimeContext): string {
+  return path.join(ctx.paths.stateDir, 'warm');
+}
+
+/** Slot `id` of `key`. */
+export function slotAt(ctx: RuntimeContext, key: string, id: string): Slot {
+  const dir = path.join(warmDir(ctx), key, id);
+  return { key, id, dir, paths: pathsIn(dir), prepared: path.join(dir, 'prepared.json'), claim: path.join(dir, 'claim') };
+}
+
+/** The slots of `key` (all, claimed or not), oldest name first. */
+export async function listSlots(ctx: RuntimeContext, key: string): Promise<Slot[]> {
+  const names = await fs.readdir(path.join(warmDir(ctx), key)).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith('s-')).sort().map((n) => slotAt(ctx, key, n));
+}
+
+/** Every key with a directory under warm/. */
+export async function listKeys(ctx: RuntimeContext): Promise<string[]> {
+  const e = await fs.readdir(warmDir(ctx), { withFileTypes: true }).catch(() => []);
+  return e.filter((d) => d.isDirectory()).map((d) => d.name);
+}
+
+/** The slot's prepared.json, or undefined. */
+export async function readPrepared(s: Slot): Promise<PreparedRecord | undefined> {
+  return (await readJson(s.prepared).catch(() => undefined)) as PreparedRecord | undefined;
+}
+
+/** Takes a slot: creates its claim file exclusively (false when someone else has). */
+export async function claimSlot(s: Slot, owner: string): Promise<boolean> {
+  try {
+    await fs.writeFile(s.claim, owner, { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Gives a claim back (the slot can be adopted again). */
+export async function releaseSlot(s: Slot): Promise<void> {
+  await fs.rm(s.claim, { force: true });
+}
+
+/** Whether the slot is claimed (by whom: the claim's content). */
+export async function slotClaim(s: Slot): Promise<string | undefined> {
+  return fs.readFile(s.claim, 'utf8').catch(() => undefined);
+}
+
+/** Prepares one sandbox for `template` under `key`; resolves to the ready slot. Undoes itself on failure. */
+export async function prepareSlot(ctx: RuntimeContext, key: string, template: WarmTemplate): Promise<Slot> {
+  // Names sort by creation time, so adopters take the oldest ready slot first.
+  const id = `s-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const s = slotAt(ctx, key, id);
+  const containerId = `${WARM_CONTAINER_PREFIX}${key}.${id}`;
+  const spec = buildSpec({
+    hostname: WARM_HOSTNAME,
+    args: [...SHIM_ARGS],
+    ...(template.user ? { user: template.user } : {}),
+    limits: template.limits,
+    network: template.network,
+    cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, WARM_CGROUP_NS, `${key}.${id}`),
+  });
+  const rec: PreparedRecord = { version: 1, key, containerId, template, spec, createdAt: new Date().toISOString() };
+  const p = s.paths;
+  await fs.mkdir(p.dir, { recursive: true });
+  try {
+    await Promise.all([fs.mkdir(p.runDir, { recursive: true }), fs.mkdir(p.bundle, { recursive: true }).then(() => writeJsonAtomic(p.spec, spec))]);
+    await mountOverlay({ lower: template.rootfs, upper: p.upper, work: p.work, target: p.rootfs });
+    await writeJsonAtomic(s.prepared, rec);
+    const { pid } = await launchMonitor({
+      conmon: ctx.config.conmon,
+      runc: ctx.config.runc,
+      runcRoot: ctx.paths.runcRoot,
+      containerId,
+      bundle: p.bundle,
+      runDir: p.runDir,
+    });
+    await writeJsonAtomic(s.prepared, { ...rec, pid });
+    return s;
+  } catch (e) {
+    await discardSlot(ctx, s, containerId);
+    throw e;
+  }
+}
+
+/** Deletes a slot: its container (SIGKILL), mount and directory. Never throws. */
+export async function discardSlot(ctx: RuntimeContext, s: Slot, containerId?: string): Promise<void> {
+  const cid = containerId ?? (await readPrepared(s))?.containerId;
+  if (cid) await ctx.runc.delete(cid, true).catch(() => undefined);
+  await removeTaskDir(s.paths).catch(() => undefined);
+}

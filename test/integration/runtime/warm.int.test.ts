@@ -1,0 +1,144 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWithHost } from '../../helpers/host.js';
+import { openTaskManager } from '../../../src/runtime/task-manager.js';
+import { readRuncState } from '../../../src/runtime/runc-state.js';
+import { Runc } from '../../../src/runc/runc.js';
+import type { TaskManager } from '../../../src/runtime/task.js';
+import { drainPreparedSandboxes } from '../../../src/warm/recover.js';
+import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
+
+/** Ready (pid recorded) and unclaimed prepared sandboxes under the state dir. */
+async function readySlots(stateDir: string): Promise<number> {
+  let n = 0;
+  for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
+    for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
+      const dir = path.join(stateDir, 'warm', key, s);
+      const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number };
+      const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
+      if (prepared.pid && !claimed) n++;
+    }
+  }
+  return n;
+}
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandboxes (warm pool)', () => {
+  let h: Harness;
+  let warm: TaskManager;
+  beforeAll(async () => {
+    h = await openHarness('warm');
+    warm = await openTaskManager({ stateDir: h.stateDir }, { warm: { size: 1 } });
+  });
+  afterEach(() => cleanupTasks(h));
+  afterAll(async () => {
+    await cleanupTasks(h);
+    await drainPreparedSandboxes({ stateDir: h.stateDir });
+    const left = await fs.readdir(path.join(h.stateDir, 'runc')).catch(() => []);
+    await fs.rm(h.stateDir, { recursive: true, force: true });
+    expect(left).toEqual([]);
+  });
+
+  /** Creates a task through the warm manager once a sandbox is ready (the first create of a key is a miss). */
+  async function adopted(args: string[], extra: { env?: string[]; cwd?: string } = {}) {
+    await warm.create({ id: uid('prime'), rootfs: h.rootfs, process: { args: ['true'] } }).then(async (t) => {
+      await t.start();
+      await t.wait();
+      await t.delete();
+    });
+    await until(async () => (await readySlots(h.stateDir)) >= 1, 20_000, 'a ready sandbox');
+    const t = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args, ...extra } });
+    expect(t.info.containerId.startsWith('warm.')).toBe(true);
+    return t;
+  }
+
+  it('adopts a prepared sandbox: argv, env, cwd and exit status as without it; the job is pid 1', async () => {
+    const t = await adopted(['sh', '-c', 'echo "A=$A"; pwd; cat /proc/1/cmdline | tr "\\0" " "; echo; env | sort | tr "\\n" " "; exit 3'], {
+      env: ["A=it's $x", 'B=2'],
+      cwd: '/tmp',
+    });
+    expect((await t.state()).status).toBe('created');
+    await t.start();
+    expect(await t.wait()).toMatchObject({ status: 3, reason: 'exited' });
+    const lines = await logText(t);
+    expect(lines[0]).toBe("A=it's $x");
+    expect(lines[1]).toBe('/tmp');
+    expect(lines[2]).toMatch(/^sh -c echo "A=\$A"; pwd;/);
+    // Same environment as a task created the normal way (sh itself adds PWD and SHLVL).
+    const plain = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sh', '-c', 'env | sort | tr "\\n" " "'], env: ["A=it's $x", 'B=2'], cwd: '/tmp' } });
+    await plain.start();
+    await plain.wait();
+    expect(lines.at(-1)).toBe((await logText(plain)).at(-1));
+    expect(t.info.spec.process?.args).toEqual(['sh', '-c', expect.stringContaining('cmdline')]);
+    expect(await t.delete()).toMatchObject({ status: 3 });
+    await expect(fs.lstat(path.join(h.stateDir, 'tasks', 'default', t.id))).rejects.toThrow();
+  });
+
+  it("signals reach the job itself (its own TERM trap runs); pids and stats work on an adopted task", async () => {
+    const t = await adopted(['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done']);
+    await t.start();
+    await until(async () => (await t.pids()).some((p) => p.info.comm === 'sleep'), 10_000, 'sleep running');
+    expect((await t.stats()).pids.current).toBeGreaterThanOrEqual(1);
+    await t.kill('SIGTERM');
+    expect(await t.wait()).toMatchObject({ status: 7, reason: 'exited' });
+    const k = await adopted(['sleep', '300']);
+    await k.start();
+    await k.kill('KILL');
+    expect(await k.wait()).toMatchObject({ status: 137, signal: 'SIGKILL' });
+  });
+
+  it('takes the normal path for a terminal task, a monitor timeout and a program the rootfs lacks', async () => {
+    await adopted(['true']).then((t) => t.delete());
+    const tty = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sh'], terminal: true } });
+    expect(tty.info.containerId).toBe(`default+${tty.id}`);
+    const timed = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['true'] }, timeoutSeconds: 30 });
+    expect(timed.info.containerId).toBe(`default+${timed.id}`);
+    await expect(warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['no-such-program'] } })).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
+  });
+
+  it('an adopted task checkpoints and restores', async () => {
+    const t = await adopted(['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done']);
+    await t.start();
+    await until(async () => (await logText(t)).length >= 3, 10_000, 'counting');
+    const dir = path.join(os.tmpdir(), `stasis-warm-ck-${uid()}`);
+    await t.checkpoint(dir);
+    expect(await t.wait()).toMatchObject({ reason: 'checkpointed' });
+    const before = (await logText(t)).length;
+    const r = await warm.restore({ id: uid('r'), from: dir });
+    await until(async () => Number((await logText(r)).at(-1)) >= before + 2, 10_000, 'restored count');
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('recover() deletes prepared sandboxes nobody adopted and keeps adopted tasks', async () => {
+    const t = await adopted(['sleep', '300']);
+    await until(async () => (await readySlots(h.stateDir)) >= 1, 20_000, 'a refill');
+    await warm.recover();
+    expect(await readySlots(h.stateDir)).toBe(0);
+    expect((await t.state()).status).toBe('created');
+    await t.start();
+    expect((await t.state()).status).toBe('running');
+    const runcIds = await fs.readdir(path.join(h.stateDir, 'runc'));
+    expect(runcIds).toEqual([t.info.containerId]);
+  });
+
+  it('reads runc state from state.json as runc reports it: created, running, paused, stopped', async () => {
+    const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'runc') });
+    const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sleep', '300'] } });
+    const same = async () => {
+      const [fast, real] = await Promise.all([readRuncState(path.join(h.stateDir, 'runc'), t.info.containerId), runc.state(t.info.containerId)]);
+      expect(fast).toMatchObject({ status: real!.status, pid: real!.pid, bundle: real!.bundle });
+      return real!.status;
+    };
+    expect(await same()).toBe('created');
+    await t.start();
+    expect(await same()).toBe('running');
+    await t.pause();
+    expect(await same()).toBe('paused');
+    await t.resume();
+    await t.kill('KILL');
+    await t.wait();
+    expect(await same()).toBe('stopped');
+    expect(await readRuncState(path.join(h.stateDir, 'runc'), 'default+nope')).toBeNull();
+  });
+});

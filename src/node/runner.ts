@@ -13,6 +13,7 @@ import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
+import { drainPreparedSandboxes } from '../warm/recover.js';
 import { migrateVerb } from '../queue/migration.js';
 import { drainNode, type Drain } from './drain.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
@@ -129,6 +130,8 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
         await queue.close().catch(() => undefined);
         if (opts.force) await pool.destroy().catch(() => undefined);
         else await pool.close().catch(() => undefined);
+        // Prepared sandboxes nobody adopted (a forced close leaves them to the next start's recovery).
+        if (!opts.force) await drainPreparedSandboxes(runtime).catch(() => undefined);
         await resolved?.release().catch(() => undefined);
       })();
       return closing;

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
+import { warmOptionsFromEnv } from '../../warm/pool.js';
 import type { Task, TaskManager } from '../../runtime/task.js';
 import type {
   AttachRequest,
@@ -34,7 +35,8 @@ function manager(rt: RuntimeSettings): Promise<TaskManager> {
   const key = JSON.stringify(rt);
   const known = managers.get(key);
   if (known) return known;
-  const m = openTaskManager(rt);
+  // Runner threads adopt prepared sandboxes (STASIS_WARM_POOL per key, default 2; src/warm).
+  const m = openTaskManager(rt, { warm: warmOptionsFromEnv() });
   m.catch(() => managers.delete(key));
   managers.set(key, m);
   return m;

@@ -60,7 +60,11 @@ export class CheckpointFlow {
     private readonly redis: Redis,
     private readonly ref: QueueRef,
     private readonly binaries: { criu: string; runc: string },
-  ) {}
+    /** This host's info (tests); default: read from the host once. */
+    host?: HostInfo,
+  ) {
+    if (host) this.host = Promise.resolve(host);
+  }
 
   /** True when this node has a checkpoint store. */
   get enabled(): boolean {

@@ -65,6 +65,8 @@ export class JobConsumer {
   private unwatch: (() => Promise<void>) | null = null;
   /** What a drain does with each job running here (the job's checkpoint.onDrain, or 'wait' without checkpoints). */
   readonly drainPolicy = new Map<string, 'checkpoint' | 'wait' | 'requeue'>();
+  /** Jobs running here whose policy allows checkpoints. */
+  private readonly checkpointable = new Set<string>();
   /** Set by a drain: a job taken now (a fetch that was already blocking) goes straight back to the queue. */
   draining = false;
   /** Checkpoint lineage: claims, hand-backs, preemption (checkpoint-flow.ts). */
@@ -132,6 +134,9 @@ export class JobConsumer {
     const a = this.active.get(jobId);
     if (!a?.preempt) return Promise.reject(errors.failedPrecondition(`job ${jobId} is not running on node ${this.o.config.nodeId}`, { jobId }));
     if (!this.flow.enabled) return Promise.reject(errors.failedPrecondition(`node ${this.o.config.nodeId} has no checkpoint store (--checkpoint-dir); job ${jobId} cannot be checkpointed`, { jobId }));
+    if (this.drainPolicy.has(jobId) && !this.checkpointable.has(jobId)) {
+      return Promise.reject(errors.failedPrecondition(`job ${jobId} may not be checkpointed (checkpoint.allow is false)`, { jobId }));
+    }
     if (this.flow.pending.has(jobId)) return Promise.reject(errors.failedPrecondition(`job ${jobId} is already being checkpointed`, { jobId }));
     const requestId = randomUUID();
     const reason = o.reason ?? 'migrate';
@@ -251,6 +256,7 @@ export class JobConsumer {
     } finally {
       this.taking.delete(jobId);
       this.drainPolicy.delete(jobId);
+      this.checkpointable.delete(jobId);
     }
   }
 
@@ -301,6 +307,7 @@ export class JobConsumer {
         .catch(() => 0);
     }
     const hooks: LineageHooks = { lineage, token: tok };
+    if (this.flow.settings(payload, jobId, attempt, 0)) this.checkpointable.add(jobId);
     this.drainPolicy.set(jobId, this.flow.settings(payload, jobId, attempt, 0) ? (payload.checkpoint?.onDrain ?? 'checkpoint') : payload.checkpoint?.onDrain === 'requeue' ? 'requeue' : 'wait');
     const runSource = (from?: RestoreSource): JobTaskSource => {
       const spec = runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: tok }, this.o.defaultRootfs);

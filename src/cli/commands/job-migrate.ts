@@ -8,7 +8,7 @@ import { migrateJob } from '../../queue/migration.js';
 /** `stasis job migrate`. */
 export const jobMigrate: Command = {
   name: 'job migrate',
-  summary: 'move a running job to another node (checkpoint, hand back to the queue, restore there)',
+  summary: 'move a running job to another node (checkpoint, hand back, restore there)',
   usage: `Usage: stasis job migrate [options] JOB_ID
 
 The node running the job checkpoints it into its checkpoint store (which must be shared with the other

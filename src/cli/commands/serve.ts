@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from '../command.js';
 import { parseCommandArgs, resolveGlobals, usageError } from '../args.js';
 import { startRunner } from '../../node/runner.js';
+import { SERVE_WARM_POOL } from '../../warm/pool.js';
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -31,6 +32,9 @@ export const serveCommand: Command = {
       --drain-timeout MS   SIGTERM drain: time to checkpoint/hand back jobs before killing them (default 60000)
       --stalled-interval MS  BullMQ stalled-job check (default 30000)
       --json               print the start line as JSON
+
+Env STASIS_WARM_POOL=N: prepared sandboxes kept per (rootfs, user, network, limits) so a job only runs
+\`runc start\` (default 2; 0 = off; jobs with a timeout, a tty or stdin never use them; docs/runtime.md).
 
 SIGINT/SIGTERM without a checkpoint store: stop taking jobs and wait for running ones. A second signal
 exits at once; running containers keep running under their monitors and are re-attached by the next start.
@@ -62,6 +66,8 @@ what is left and hands it back (docs/migration.md).`,
     const drainTimeoutMs = positiveInt(values['drain-timeout'], '--drain-timeout');
     const stalledIntervalMs = positiveInt(values['stalled-interval'], '--stalled-interval');
     const checkpointDir = values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : undefined;
+    // Prepared sandboxes for this node's worker threads (docs/runtime.md; STASIS_WARM_POOL=0 turns them off).
+    process.env.STASIS_WARM_POOL = io.env.STASIS_WARM_POOL ?? String(SERVE_WARM_POOL);
     const runner = await startRunner({
       env: io.env,
       runtime: { stateDir: g.stateDir },

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -95,6 +96,33 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       expect(result.nodes, (await jobLog(q, job.id!)).filter((l) => l.startsWith('[stasis]')).join('\n')).toEqual(['A', 'A']);
       expect(counts((await jobLog(q, job.id!)).join('\n'))).toEqual([...Array(25).keys()]);
       await expect(client.migrate(job.id!)).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+    } finally {
+      await client.close();
+      await close();
+    }
+  }, 120_000);
+
+  it('a failed checkpoint (the store is unusable) does not kill the job: periodic failures go to job.log, migrate answers the error', async () => {
+    const queue = queueName();
+    await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    const client = await StasisClient.connect({ redis: redis.url, queue });
+    try {
+      // Where the job's checkpoints would go is a file: every allocate fails.
+      fs.mkdirSync(path.join(store, 'default'), { recursive: true });
+      fs.writeFileSync(path.join(store, 'default', `${queue}:1`), 'not a directory');
+      const job = await q.add('blocked', { command: counter(25), checkpoint: { everySeconds: 1 } });
+      expect(job.id).toBe('1');
+      await waitForCount(q, job.id!, 8);
+      await expect(client.migrate(job.id!)).rejects.toThrow(/checkpoint/i);
+      const r = (await job.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(r.reason).toBe('exited');
+      expect(r.exitStatus).toBe(0);
+      expect(r.nodes).toEqual(['A']);
+      expect(r.checkpoints).toEqual([]);
+      const log = await jobLog(q, job.id!);
+      expect(log.some((l) => l.startsWith('[stasis] periodic checkpoint failed (the job keeps running):'))).toBe(true);
+      expect(counts(log.join('\n'))).toEqual([...Array(25).keys()]);
     } finally {
       await client.close();
       await close();

@@ -223,9 +223,15 @@ async function drainKey(ctx: RuntimeContext, key: string): Promise<number> {
   return n;
 }
 
-/** Warm pool options from the environment: STASIS_WARM_POOL = ready sandboxes per key (default 2, 0 = off). */
+/**
+ * Warm pool options from the environment: STASIS_WARM_POOL = ready sandboxes per key (0 or unset =
+ * off; `stasis serve` defaults it to SERVE_WARM_POOL). Off for embedded and one-shot runners: a
+ * single job gains nothing from a pool it would first have to fill.
+ */
 export function warmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WarmOptions {
-  const raw = env.STASIS_WARM_POOL;
-  const n = raw === undefined || raw === '' ? 2 : Number(raw);
-  return { size: Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 2 };
+  const n = Number(env.STASIS_WARM_POOL ?? '0');
+  return { size: Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0 };
 }
+
+/** The pool size `stasis serve` uses when STASIS_WARM_POOL is not set. */
+export const SERVE_WARM_POOL = 2;

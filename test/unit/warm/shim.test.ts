@@ -46,10 +46,10 @@ describe('warm keys', () => {
     expect(warmIneligible({ ...base, process: { args: ['-x'] } })).toBe('argv');
   });
 
-  it('reads the pool size from STASIS_WARM_POOL (default 2, 0 = off)', () => {
-    expect(warmOptionsFromEnv({})).toEqual({ size: 2 });
+  it('reads the pool size from STASIS_WARM_POOL (unset or 0 = off)', () => {
+    expect(warmOptionsFromEnv({})).toEqual({ size: 0 });
     expect(warmOptionsFromEnv({ STASIS_WARM_POOL: '0' })).toEqual({ size: 0 });
     expect(warmOptionsFromEnv({ STASIS_WARM_POOL: '5' })).toEqual({ size: 5 });
-    expect(warmOptionsFromEnv({ STASIS_WARM_POOL: 'x' })).toEqual({ size: 2 });
+    expect(warmOptionsFromEnv({ STASIS_WARM_POOL: 'x' })).toEqual({ size: 0 });
   });
 });

@@ -11,7 +11,8 @@ import { describeWithHost } from '../../helpers/host.js';
 import { StasisClient } from '../../../src/queue/client.js';
 import { startRunner, type Runner } from '../../../src/node/runner.js';
 import type { JobPayloadInput } from '../../../src/queue/job-schema.js';
-import { leftoverTasks, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from '../queue/harness.js';
+import { leftoverTasks, queueName, startTestRedis, stateDir, type TestRedis } from '../queue/harness.js';
+import { wipeAll } from './cleanup.js';
 
 describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 'job control through the client', () => {
   let redis: TestRedis;
@@ -35,13 +36,14 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
 
   afterAll(async () => {
     await client?.close();
-    // Graceful: every job has finished; this waits for the last tasks' deletes.
+    // Graceful, so the last tasks' deletes finish; jobs a failed test left running are stopped first.
+    for (const id of runner?.consumer.activeJobs() ?? []) runner.consumer.stop(id, 'cancelled');
     await runner?.close().catch(() => undefined);
     const left = dir ? await leftoverTasks(dir) : [];
-    if (dir) await wipeState(dir);
+    if (dir) await wipeAll(dir);
     await redis?.stop();
     expect(left).toEqual([]);
-  });
+  }, 120_000);
 
   /** Submits a job and waits until its container runs (progress says so). */
   async function running(payload: JobPayloadInput): Promise<string> {

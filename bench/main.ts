@@ -2,7 +2,7 @@
  * `npm run bench`: raw runc against stasis jobs, side by side, in one run. A benchmark, not a test.
  * Flags: --runs N (sequential runs per latency figure, default 50), --quick (10 runs),
  * --runner child|inprocess (where the stasis runner node runs, default child), --out FILE,
- * --only TEXT (run only the scenarios whose name contains TEXT, e.g. `checkpoint`, `migration`).
+ * --only TEXT[,TEXT…] (run only the scenarios whose name contains one TEXT, e.g. `checkpoint`, `raw runc,stasis job`).
  * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
 import fs from 'node:fs/promises';
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick })].filter(
-    (s) => values.only === undefined || s.name.includes(values.only),
+    (s) => values.only === undefined || values.only.split(',').some((o) => s.name.includes(o)),
   );
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();

@@ -46,7 +46,10 @@ export function stasisJobs(mode: RunnerMode): Scenario {
 
       let runner: Runner | null = null;
       let child: ResultPromise | null = null;
+      // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
+      const warm = process.env.STASIS_WARM_POOL ?? '2';
       if (mode === 'inprocess') {
+        process.env.STASIS_WARM_POOL = warm;
         runner = await startRunner({
           connection: conn.options,
           runtime: { stateDir: ctx.stateDir, runc: ctx.runc },
@@ -59,7 +62,7 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         child = execaNode(
           CLI,
           ['serve', '--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench'],
-          { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '' }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+          { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '', STASIS_WARM_POOL: warm }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
         );
         const c = child;
         ctx.defer(async () => {
@@ -137,8 +140,10 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         ],
         samples: { sequential: seq, parallel: par, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`phase.${k}`, v])) },
         notes: [
-          `queue.add → waitUntilFinished; runner ${mode === 'child' ? '`stasis serve` child process' : 'in-process'}, concurrency ${ctx.parallel}, embedded Redis (unix socket)`,
-          'each job: zod payload check, overlay rootfs, conmon + runc create/start, exit file, stats, result envelope, task delete',
+          `queue.add → waitUntilFinished; runner ${mode === 'child' ? '`stasis serve` child process' : 'in-process'}, concurrency ${ctx.parallel}, embedded Redis (unix socket), prepared sandboxes per key: ${warm}`,
+          Number(warm) > 0
+            ? 'each job: zod payload check, adopt a prepared sandbox (or overlay + conmon + runc create on a miss), start via the exec FIFO, exit file, stats, result envelope, task delete; refill in the background'
+            : 'each job: zod payload check, overlay rootfs, conmon + runc create, start via the exec FIFO, exit file, stats, result envelope, task delete',
           ...badNote,
           'phases (p50): pickup = add → worker took it; start = took it → container started; finish = container exited → job completed; notify = completed → producer saw it',
         ],

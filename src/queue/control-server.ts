@@ -16,7 +16,7 @@ import { openFsCheckpointStore, type FsCheckpointStore } from '../checkpoint/fs-
 import { errors, toErrorData } from '../errors.js';
 import { TaskCallSchema, type TaskCall, type TaskVerb } from '../pool/control-verbs.js';
 import type { CheckpointResult } from '../runtime/task.js';
-import type { QueueRef } from './cancel.js';
+import { DEFAULT_PREFIX, type QueueRef } from './cancel.js';
 import {
   CheckpointRequestArgsSchema,
   REPLY_TTL_MS,
@@ -28,6 +28,7 @@ import {
   type ControlRequest,
 } from './control.js';
 import type { ActiveJob } from './job-run.js';
+import { storeJobIdFor } from './checkpoint-flow.js';
 
 /** What a verb handler may use. */
 export interface ControlContext {
@@ -60,12 +61,6 @@ export interface ControlServerOptions {
   onError?: (e: unknown) => void;
 }
 
-/** Characters the checkpoint store accepts in a job key; anything else becomes `_`. */
-export function storeJobKey(jobId: string): string {
-  const k = jobId.replace(/[^A-Za-z0-9_.:@+-]/g, '_').slice(0, 200);
-  return /^[.-]/.test(k) ? `_${k.slice(1)}` : k;
-}
-
 function threadVerb<V extends TaskVerb>(verb: V): VerbHandler {
   const option = TaskCallSchema.options.find((o) => o.shape.verb.value === verb)!;
   return {
@@ -96,6 +91,9 @@ export class ControlServer {
             `checkpointing job ${req.jobId} without leaving it running would stop it; use \`stasis job migrate ${req.jobId}\` to move a job, or --leave-running`,
             { jobId: req.jobId },
           );
+        }
+        if (await this.checkpointForbidden(req.jobId)) {
+          throw errors.failedPrecondition(`job ${req.jobId} does not allow checkpoints (its payload has checkpoint.allow: false)`, { jobId: req.jobId });
         }
         return ctx.checkpoint(req.jobId, req.args, { reason: 'control' });
       },
@@ -132,6 +130,17 @@ export class ControlServer {
     const all = Promise.allSettled([...this.inFlight]);
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
     this.commands.disconnect();
+  }
+
+  /** True when the job's payload says `checkpoint: { allow: false }` (read from BullMQ's job hash). */
+  private async checkpointForbidden(jobId: string): Promise<boolean> {
+    const raw = await this.commands.hget(`${this.o.queue.prefix ?? DEFAULT_PREFIX}:${this.o.queue.queue}:${jobId}`, 'data');
+    try {
+      const data = JSON.parse(raw ?? '{}') as { checkpoint?: { allow?: unknown } };
+      return data?.checkpoint?.allow === false;
+    } catch {
+      return false;
+    }
   }
 
   private async reply(req: ControlRequest, r: ControlReply): Promise<void> {
@@ -201,7 +210,8 @@ export class ControlServer {
       ...(this.o.runc ? { runc: this.o.runc } : {}),
     });
     const store = await this.store;
-    const key = storeJobKey(a.jobId);
+    // The same key periodic and migration checkpoints use, so `restoreFrom: { jobId }` finds these too.
+    const key = storeJobIdFor(this.o.queue.queue, a.jobId);
     const pending = await store.allocate(key, { namespace: a.namespace });
     let r: CheckpointResult;
     try {

@@ -163,7 +163,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
     try {
       const r = await json<{ path: string; store: { seq: number } | null; leaveRunning: boolean }>(['checkpoint', id, '--leave-running']);
       expect(r).toMatchObject({ leaveRunning: true, store: { seq: 1 } });
-      expect(r.path).toBe(path.join(dir, 'checkpoints', 'default', id, '00000001'));
+      expect(r.path).toBe(path.join(dir, 'checkpoints', 'default', `${queue}:${id}`, '00000001'));
       expect(fs.existsSync(path.join(r.path, 'manifest.json'))).toBe(true);
       const image = path.join(dir, `img-${randomUUID().slice(0, 6)}`);
       const human = await stasis(['checkpoint', id, '--leave-running', '--image', image]);

@@ -28,7 +28,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
     runner = await startRunner({
       connection: redis.options,
       runtime: { stateDir: dir },
-      runner: { queue, nodeId, concurrency: 6, killGraceMs: 500 },
+      runner: { queue, nodeId, concurrency: 6, killGraceMs: 500, checkpointDir: path.join(dir, 'store') },
       env: {},
     });
     client = new StasisClient({ connection: redis.options, queue });
@@ -147,8 +147,9 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
     const id = await running({ command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo count $i; sleep 0.2; done'] });
     try {
       const r = await client.control.checkpoint(id, { leaveRunning: true });
-      expect(r).toMatchObject({ leaveRunning: true, nodeId, store: { root: path.join(dir, 'checkpoints'), namespace: 'default', jobId: id, seq: 1 } });
-      expect(r.path).toBe(path.join(dir, 'checkpoints', 'default', id, '00000001'));
+      // The store key is the one periodic and migration checkpoints use: `<queue>:<job id>`.
+      expect(r).toMatchObject({ leaveRunning: true, nodeId, store: { root: path.join(dir, 'store'), namespace: 'default', jobId: `${queue}:${id}`, seq: 1 } });
+      expect(r.path).toBe(path.join(dir, 'store', 'default', `${queue}:${id}`, '00000001'));
       for (const f of ['manifest.json', 'checkpoint.json', 'config.json', 'criu']) expect(fs.existsSync(path.join(r.path, f)), f).toBe(true);
       expect(fs.existsSync(r.criuLog)).toBe(true);
       expect((await client.control.ps(id)).status).toBe('running');
@@ -161,6 +162,35 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
       await expect(client.control.checkpoint(id, { leaveRunning: true, image })).rejects.toMatchObject({ code: 'ERR_ALREADY_EXISTS' });
       await expect(client.control.checkpoint(id)).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: expect.stringContaining('migrate') });
       expect((await client.control.ps(id)).status).toBe('running');
+    } finally {
+      await finish(id);
+    }
+  });
+
+  it('a checkpoint taken through control seeds a new job that goes on counting from it (restoreFrom)', async () => {
+    const id = await running({ command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo count $i; sleep 0.1; done'] });
+    let at = 0;
+    try {
+      await sleep(1500);
+      const ck = await client.control.checkpoint(id, { leaveRunning: true });
+      const lines: string[] = [];
+      for await (const l of client.logs(id)) lines.push(l);
+      at = Number(/count (\d+)/.exec(lines.at(-1) ?? '')?.[1] ?? 0);
+      expect(ck.store?.seq).toBe(1);
+    } finally {
+      await finish(id);
+    }
+    const seeded = await client.submit({ command: ['true'], restoreFrom: { jobId: id }, limits: { timeout: 1 } });
+    const r = await client.wait(seeded, { timeoutMs: 60_000 });
+    const first = Number(/count (\d+)/.exec(r.stdout)?.[1] ?? -1);
+    expect(first).toBeGreaterThan(5);
+    expect(first).toBeLessThanOrEqual(at + 2);
+  });
+
+  it('checkpoint is refused for a job whose payload forbids checkpoints', async () => {
+    const id = await running({ command: ['sleep', '60'], checkpoint: { allow: false } });
+    try {
+      await expect(client.control.checkpoint(id, { leaveRunning: true })).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: expect.stringContaining('checkpoint.allow') });
     } finally {
       await finish(id);
     }

@@ -8,7 +8,6 @@ import {
   parseControlReply,
   parseControlRequest,
 } from '../../../src/queue/control.js';
-import { storeJobKey } from '../../../src/queue/control-server.js';
 
 const request = {
   v: CONTROL_PROTOCOL_VERSION,
@@ -59,11 +58,5 @@ describe('the control wire protocol (control.ts)', () => {
     const bad = CheckpointRequestArgsSchema.safeParse({ image: 'rel' });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(formatArgIssues(bad.error)).toBe('`args.image`: Expected `image` to be an absolute path');
-  });
-
-  it('turns any job id into a checkpoint store key', () => {
-    expect(storeJobKey('17')).toBe('17');
-    expect(storeJobKey('a/b c')).toBe('a_b_c');
-    expect(storeJobKey('.hidden')).toBe('_hidden');
   });
 });

@@ -80,6 +80,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
       await sleep(600);
       expect(await count()).toBe(frozen);
       await expect(client.control.pause(id)).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
+      await expect(client.control.exec(id, ['true'])).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: expect.stringContaining('paused') });
       expect(await client.control.resume(id)).toEqual({ status: 'running' });
       expect((await client.control.ps(id)).status).toBe('running');
       await sleep(600);
@@ -87,6 +88,13 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
     } finally {
       await finish(id);
     }
+  });
+
+  it('a paused job can still be cancelled: it ends as cancelled, not frozen forever', async () => {
+    const id = await running({ command: ['sh', '-c', 'while true; do sleep 0.1; done'] });
+    await client.control.pause(id);
+    await client.cancel(id);
+    expect(await client.wait(id, { timeoutMs: 20_000 })).toMatchObject({ reason: 'cancelled' });
   });
 
   it('exec returns the exit status and the output of a command run inside the job', async () => {

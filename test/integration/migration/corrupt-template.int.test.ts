@@ -5,7 +5,7 @@ import { describeWithHost } from '../../helpers/host.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { StasisClient } from '../../../src/queue/client.js';
 import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
-import { MAIN, settledTasks, unmountUnder, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+import { MAIN, settledTasks, cleanupStateDir, stopNode, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
 
 /** Flips bytes in the middle of the biggest CRIU image file of a checkpoint. */
 function corrupt(ckPath: string): string {
@@ -40,18 +40,12 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     store = tmpDir('stm-store-');
   });
   afterEach(async () => {
-    for (const n of nodes.splice(0)) {
-      if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
-      await n.exited;
-    }
+    await Promise.all(nodes.splice(0).map((n) => stopNode(n)));
   });
   afterAll(async () => {
     for (const d of dirs) {
       await wipeState(d).catch(() => undefined);
-      if (fs.existsSync(d)) {
-        unmountUnder(d);
-        fs.rmSync(d, { recursive: true, force: true });
-      }
+      cleanupStateDir(d);
     }
     fs.rmSync(store, { recursive: true, force: true });
     await redis.stop();

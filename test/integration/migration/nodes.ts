@@ -100,3 +100,57 @@ export function unmountUnder(dir: string): void {
     }
   }
 }
+
+/**
+ * Leaves nothing of a node's state dir behind: kills its monitors (conmon processes whose arguments
+ * name the dir) and containers (runc --root DIR/runc), unmounts what is mounted under it, removes it.
+ */
+export function cleanupStateDir(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const runcRoot = path.join(dir, 'runc');
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue;
+    }
+    if (!args[0]?.endsWith('conmon') || !args.some((a) => a.startsWith(dir + path.sep))) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  if (fs.existsSync(runcRoot)) {
+    let ids: string[] = [];
+    try {
+      ids = execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    } catch {
+      ids = [];
+    }
+    for (const id of ids) {
+      try {
+        execFileSync('runc', ['--root', runcRoot, 'kill', '--all', id, 'KILL'], { stdio: 'ignore' });
+      } catch {
+        // not running
+      }
+      try {
+        execFileSync('runc', ['--root', runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
+      } catch {
+        // gone
+      }
+    }
+  }
+  unmountUnder(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Stops a node: SIGTERM (drain or graceful close), SIGKILL after `ms`. */
+export async function stopNode(n: Node, ms = 15_000): Promise<void> {
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  n.child.kill('SIGTERM');
+  const t = setTimeout(() => n.child.kill('SIGKILL'), ms);
+  await n.exited;
+  clearTimeout(t);
+}

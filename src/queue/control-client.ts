@@ -65,7 +65,9 @@ export async function sendControl(redis: Redis, q: QueueRef, s: ControlSend, t: 
     }, timeoutMs + 2_000);
   });
   const exchange = async (): Promise<unknown> => {
-    const reached = await redis.publish(controlChannel(q, s.nodeId), JSON.stringify(req));
+    const reached = await redis.publish(controlChannel(q, s.nodeId), JSON.stringify(req)).catch((e: unknown) => {
+      throw errors.unavailable(`cannot send '${s.verb}' for job ${s.jobId}: Redis: ${e instanceof Error ? e.message : String(e)}`, where);
+    });
     if (reached === 0) {
       throw errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, is not listening for control requests (is it down?)`, where);
     }

@@ -62,6 +62,44 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }
   }, 120_000);
 
+  it('drain policies: requeue starts over on B, wait finishes on A; a second SIGTERM kills what is left and hands it back', async () => {
+    const queue = queueName();
+    const a = await node('A', queue);
+    const { queue: q, events, close } = await producer(redis, queue);
+    try {
+      const requeue = await q.add('requeue', { command: counter(20), checkpoint: { onDrain: 'requeue' } });
+      const wait = await q.add('wait', { command: counter(25), checkpoint: { onDrain: 'wait' } });
+      for (const j of [requeue, wait]) await waitForCount(q, j.id!, 3);
+      const b = await node('B', queue);
+      a.n.child.kill('SIGTERM');
+      const rq = (await requeue.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(rq.nodes).toEqual(['A', 'B']);
+      expect(rq.checkpoints).toEqual([]);
+      expect(counts(rq.stdout)).toEqual([...Array(20).keys()]); // started over on B
+      const wt = (await wait.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(wt.nodes).toEqual(['A']);
+      expect(counts(wt.stdout)).toEqual([...Array(25).keys()]);
+      expect(await a.n.exited).toBe(0);
+
+      // B drains a job whose policy is 'wait'; a second signal kills it and hands it back to A (restarted).
+      const long = await q.add('long', { command: counter(30), checkpoint: { onDrain: 'wait' } });
+      await waitForCount(q, long.id!, 3);
+      b.n.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      b.n.child.kill('SIGTERM');
+      expect(await b.n.exited).toBe(0);
+      expect(b.n.stderr()).toMatch(/"killed":\["\d+"\]/);
+      await node('A', queue, a.dir);
+      const lr = (await long.waitUntilFinished(events, 60_000)) as JobResult;
+      expect(lr.nodes).toEqual(['B', 'A']);
+      expect(counts(lr.stdout)).toEqual([...Array(30).keys()]);
+      expect(await settledTasks(() => leftoverTasks(a.dir))).toEqual([]);
+      expect(await settledTasks(() => leftoverTasks(b.dir))).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 150_000);
+
   it('a SIGKILLed A: B resumes the job from its last periodic checkpoint; A restarted discards its stale copy', async () => {
     const queue = queueName();
     const a = await node('A', queue);

@@ -108,6 +108,9 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
       expect(cat).toMatchObject({ exitStatus: 0, stdout: 'fed through stdin' });
       const env = await client.control.exec(id, ['sh', '-c', 'echo $X; pwd'], { env: ['X=1'], cwd: '/tmp' });
       expect(env.stdout).toBe('1\n/tmp\n');
+      const tty = await client.control.exec(id, ['sh', '-c', 'test -t 1 && echo on a tty'], { tty: true });
+      expect(tty).toMatchObject({ exitStatus: 0 });
+      expect(tty.stdout).toMatch(/^on a tty\r?\n$/);
       const slow = await client.control.exec(id, ['sleep', '30'], { timeoutMs: 500 });
       expect(slow).toMatchObject({ timedOut: true, signal: 'SIGKILL', exitStatus: 137 });
       const big = await client.control.exec(id, ['sh', '-c', 'yes | head -c 10000'], { outputBytes: 100 });

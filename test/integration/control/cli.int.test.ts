@@ -83,7 +83,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
 
   async function running(payload: JobPayloadInput): Promise<string> {
     const id = await client.submit(payload);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 600; i++) {
       const p = (await client.status(id)).progress as { status?: string; nodeId?: string } | null;
       if (p?.status === 'running' && p.nodeId) return id;
       await sleep(50);

@@ -48,7 +48,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
   /** Submits a job and waits until its container runs (progress says so). */
   async function running(payload: JobPayloadInput): Promise<string> {
     const id = await client.submit(payload);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 600; i++) {
       const p = (await client.status(id)).progress as { status?: string; nodeId?: string } | null;
       if (p?.status === 'running' && p.nodeId) return id;
       await sleep(50);
@@ -75,7 +75,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
         for await (const l of client.logs(id)) lines.push(l);
         return lines.length;
       };
-      await sleep(300); // lines written before the freeze reach job.log
+      await sleep(800); // lines written before the freeze reach job.log
       const frozen = await count();
       await sleep(600);
       expect(await count()).toBe(frozen);

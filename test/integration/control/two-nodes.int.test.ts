@@ -39,7 +39,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
   it('each job is controlled on its own node: pause on one leaves the other running', async () => {
     const jobs = [await client.submit({ command: ['sleep', '60'] }), await client.submit({ command: ['sleep', '60'] })];
     const nodeOf = new Map<string, string>();
-    for (let i = 0; i < 200 && nodeOf.size < 2; i++) {
+    for (let i = 0; i < 600 && nodeOf.size < 2; i++) {
       for (const j of jobs) {
         const p = (await client.status(j)).progress as { status?: string; nodeId?: string } | null;
         if (p?.status === 'running' && p.nodeId) nodeOf.set(j, p.nodeId);
@@ -61,7 +61,7 @@ describeWithHost(['root', 'runc', 'conmon', 'criu', 'redis-server', 'busybox'], 
   it('a node asked about a job it does not run answers ERR_FAILED_PRECONDITION naming itself', async () => {
     const j = await client.submit({ command: ['sleep', '60'] });
     let node = '';
-    for (let i = 0; i < 200 && !node; i++) {
+    for (let i = 0; i < 600 && !node; i++) {
       const p = (await client.status(j)).progress as { status?: string; nodeId?: string } | null;
       if (p?.status === 'running' && p.nodeId) node = p.nodeId;
       else await sleep(50);

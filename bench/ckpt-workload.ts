@@ -30,12 +30,17 @@ export function memoryHolderLimits(mib: number): Limits {
 }
 
 const COUNT = 'i=0; while :; do echo $i; i=$((i+1)); usleep 5000; done';
+const STAMPED_COUNT = 'i=0; while [ $i -lt 1000000 ]; do echo "$i $(cat /proc/uptime)"; i=$((i+1)); usleep 5000; done';
+
+/** counterArgs(STAMPED): the counter prints `N UPTIME IDLE` (/proc/uptime: one clock for every node, 10 ms steps). */
+export const STAMPED = -1;
 
 /**
  * A counter printing one increasing number per line every ~5 ms (the migration workload); with
  * `mib` > 0 the memory holder of memoryHolderArgs runs next to it in the same container.
  */
 export function counterArgs(mib = 0): string[] {
+  if (mib === STAMPED) return ['sh', '-c', STAMPED_COUNT];
   if (mib <= 0) return ['sh', '-c', COUNT];
   const n = mib * MiB;
   return ['sh', '-c', `{ head -c ${n} /dev/zero | tr '\\000' a; exec sleep 2147483647; } | tail -c ${n} & ${COUNT}`];

@@ -17,7 +17,7 @@ import { readLog } from '../src/monitor/log.js';
 import { Runc } from '../src/runc/runc.js';
 import { applyRootfsDiff, mountOverlay, unmountOverlay, writeRootfsDiff } from '../src/sandbox/rootfs.js';
 import { buildSpec } from '../src/sandbox/spec.js';
-import { counterArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
+import { counterArgs, memoryHolderLimits, STAMPED, waitForAnon } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
 /** One migration: when the last line before and the first line after were seen, and their counts. */
@@ -50,12 +50,18 @@ export function parseLogTime(t: string): number {
   return Date.parse(`${m[1]}.${frac.slice(0, 3).padEnd(3, '0')}${m[3]}`) + (frac.length > 3 ? Number(`0.${frac.slice(3)}`) : 0);
 }
 
-/** The counter lines of a conmon k8s-file log. */
-export async function countLinesOf(log: string): Promise<CountLine[]> {
+/**
+ * The counter lines of a conmon k8s-file log, timed by conmon's timestamp (when it read the line) or,
+ * for the stamped counter, by the uptime the job printed (when it wrote the line).
+ */
+export async function countLinesOf(log: string, stamped = false): Promise<CountLine[]> {
   const out: CountLine[] = [];
   for await (const e of readLog(log)) {
-    const n = Number(e.data);
-    if (e.stream === 'stdout' && !e.partial && e.data !== '' && Number.isInteger(n)) out.push({ n, at: parseLogTime(e.time) });
+    if (e.stream !== 'stdout' || e.partial) continue;
+    const m = /^(\d+)(?: (\d+\.\d+) )?/.exec(e.data);
+    if (!m) continue;
+    if (stamped && m[2]) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 });
+    else if (!stamped && e.data === m[1]) out.push({ n: Number(m[1]), at: parseLogTime(e.time) });
   }
   return out;
 }
@@ -86,12 +92,15 @@ export class RawMigration {
   private readonly cfg = loadRuntimeConfig({});
   private cur: Gen | undefined;
   private gen = 0;
+  private readonly stamped: boolean;
 
   constructor(
     private readonly ctx: BenchContext,
+    /** MiB held next to the counter, or STAMPED for the uptime-stamped counter. */
     private readonly mib: number,
   ) {
     this.base = path.join(ctx.workDir, 'raw-migration');
+    this.stamped = mib === STAMPED;
   }
 
   private async newGen(): Promise<Gen> {
@@ -105,7 +114,7 @@ export class RawMigration {
       id: `${this.tag}-${n}`,
     };
     for (const d of [g.bundle, g.runDir, g.root]) await fs.mkdir(d, { recursive: true });
-    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.mib), limits: memoryHolderLimits(this.mib), cgroupsPath: `/stasis-bench/${g.id}` });
+    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.mib), limits: memoryHolderLimits(Math.max(0, this.mib)), cgroupsPath: `/stasis-bench/${g.id}` });
     await fs.writeFile(path.join(g.bundle, 'config.json'), JSON.stringify(spec));
     return g;
   }
@@ -135,7 +144,7 @@ export class RawMigration {
     await this.launch(g);
     await execa(this.ctx.runc, ['--root', g.root, 'start', g.id]);
     this.cur = g;
-    await waitCountLines(() => countLinesOf(path.join(g.runDir, 'ctr.log')), 20);
+    await waitCountLines(() => countLinesOf(path.join(g.runDir, 'ctr.log'), this.stamped), 20);
     if (this.mib > 0) await waitForAnon(() => new Runc({ binary: this.ctx.runc, root: g.root }).ps(g.id), this.mib);
   }
 
@@ -169,14 +178,14 @@ export class RawMigration {
     lap('restore');
     const moveMs = nowMs() - t0;
     this.cur = dst;
-    const after = await waitCountLines(() => countLinesOf(path.join(dst.runDir, 'ctr.log')), 1);
+    const after = await waitCountLines(() => countLinesOf(path.join(dst.runDir, 'ctr.log'), this.stamped), this.stamped ? 2 : 1);
     // conmon of the source has flushed its log once it wrote the exit file.
     await waitFile(path.join(src.runDir, 'exit'));
-    const before = await countLinesOf(path.join(src.runDir, 'ctr.log'));
+    const before = await countLinesOf(path.join(src.runDir, 'ctr.log'), this.stamped);
     await this.removeGen(src);
     const last = before[before.length - 1]!;
     const first = after[0]!;
-    return { downtimeMs: first.at - last.at, moveMs, lastBefore: last.n, firstAfter: first.n, steps };
+    return { downtimeMs: downtime(before, after, this.stamped), moveMs, lastBefore: last.n, firstAfter: first.n, steps };
   }
 
   private async removeGen(g: Gen): Promise<void> {
@@ -203,4 +212,15 @@ export class RawMigration {
 async function waitFile(file: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fs.stat(file).catch(() => null)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * Last line before → first line after. With job-written stamps the freeze may fall between reading
+ * the clock and printing, so the line printed first after the restore can carry a stamp from before
+ * the freeze; the freeze then shows as the largest gap between consecutive stamps around the move.
+ */
+function downtime(before: CountLine[], after: CountLine[], stamped: boolean): number {
+  if (!stamped) return after[0]!.at - before[before.length - 1]!.at;
+  const around = [...before.slice(-2), ...after.slice(0, 2)];
+  return Math.max(...around.slice(1).map((l, i) => l.at - around[i]!.at));
 }

@@ -193,7 +193,7 @@ async function measure(ctx: BenchContext, mib: number, reps: number, group: stri
     ]),
     result('stasis', group, stXs, [
       `${reps} moves after a warm-up, alternating A→B→A between two TaskManagers (own state dirs) sharing one checkpoint store: Task.checkpoint, store.commit, checkRestorable, TaskManager.restore; lines timestamped by conmon`,
-      'runtime level, not through the queue: `stasis job migrate` was not available when this was written',
+      'runtime level (no queue, no control channel): the steps of a migration timed one by one; `stasis job migrate` itself is the group "migration via the queue"',
     ]),
   ];
 }

@@ -50,6 +50,11 @@ export function drainNode(consumer: JobConsumer, o: { timeoutMs: number; onError
     try {
       await Promise.all(
         consumer.activeJobs().map(async (jobId) => {
+          // A job being taken right now: wait (briefly) until its policy and task handle are known.
+          for (let i = 0; i < 100 && !killed && !consumer.activeJob(jobId) && consumer.activeJobs().includes(jobId); i++) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          if (!consumer.activeJobs().includes(jobId)) return;
           const policy = consumer.drainPolicy.get(jobId) ?? 'wait';
           if (policy === 'requeue') {
             consumer.flow.requeue.add(jobId);

@@ -220,6 +220,7 @@ export class CheckpointFlow {
   envelope(l: Lineage, outcome: { checkpoints?: TaskCheckpoint[] }): { checkpoints: JobCheckpointRef[]; nodes: string[] } {
     const all = [...l.checkpoints];
     for (const c of outcome.checkpoints ?? []) if (!all.some((x) => x.seq === c.seq && x.storeJobId === c.storeJobId)) all.push(c);
-    return { checkpoints: all.map((c) => ({ seq: c.seq, nodeId: c.nodeId, at: c.at, path: c.path, reason: c.reason })), nodes: l.nodes };
+    const nodes = l.nodes.length > 0 ? l.nodes : [this.config.nodeId];
+    return { checkpoints: all.map((c) => ({ seq: c.seq, nodeId: c.nodeId, at: c.at, path: c.path, reason: c.reason })), nodes };
   }
 }

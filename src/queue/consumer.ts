@@ -315,35 +315,53 @@ export class JobConsumer {
       return { kind: 'run', spec: from ? { ...spec, restore: from } : spec };
     };
     const passThrough = (e: unknown) => e instanceof WaitingError || e instanceof DelayedError || e instanceof UnrecoverableError;
+    // A job that came back to the queue may be re-taken by this same worker while BullMQ is still
+    // finishing the previous take; BullMQ then stops renewing its lock (it untracks the job id after
+    // tracking the new take). Renew it ourselves too; a renewal that fails means the lock is lost.
+    const renew =
+      lineage.nodes.length > 1 || orphan
+        ? setInterval(() => {
+            job.extendLock(tok, this.o.config.lockDurationMs).then(
+              (ok) => {
+                if (ok !== 1) this.stop(jobId, 'lock-lost');
+              },
+              () => undefined,
+            );
+          }, Math.max(500, Math.floor(this.o.config.lockDurationMs / 3)))
+        : null;
     try {
-      return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(restore), signal, hooks);
-    } catch (e) {
-      if (passThrough(e)) throw e;
-      // A checkpoint that was refused (tampered, missing, incompatible) or could not be restored:
-      // the job's policy says start over or fail.
-      if (restore && hasCode(e, 'ERR_CHECKPOINT')) {
-        if (payload.checkpoint?.onCorrupt !== 'restart') throw new UnrecoverableError(failureMessage(e));
-        await this.flow.restartFresh(job, lineage, failureMessage(e));
+      try {
+        return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(restore), signal, hooks);
+      } catch (e) {
+        if (passThrough(e)) throw e;
+        // A checkpoint that was refused (tampered, missing, incompatible) or could not be restored:
+        // the job's policy says start over or fail.
+        if (restore && hasCode(e, 'ERR_CHECKPOINT')) {
+          if (payload.checkpoint?.onCorrupt !== 'restart') throw new UnrecoverableError(failureMessage(e));
+          await this.flow.restartFresh(job, lineage, failureMessage(e));
+          try {
+            return await this.execute(job, payload, meta, runSource(), signal, hooks);
+          } catch (e2) {
+            throw passThrough(e2) ? e2 : toJobError(e2);
+          }
+        }
+        // A task of this attempt already exists here (crash between create and posting): attach to it.
+        // An orphan that vanished meanwhile: run the attempt afresh.
+        const retry: JobTaskSource | null =
+          !orphan && hasCode(e, 'ERR_ALREADY_EXISTS')
+            ? { kind: 'attach', taskId, namespace: meta.namespace }
+            : orphan && hasCode(e, 'ERR_NOT_FOUND')
+              ? runSource(restore)
+              : null;
+        if (!retry) throw toJobError(e);
         try {
-          return await this.execute(job, payload, meta, runSource(), signal, hooks);
+          return await this.execute(job, payload, meta, retry, signal, hooks);
         } catch (e2) {
           throw passThrough(e2) ? e2 : toJobError(e2);
         }
       }
-      // A task of this attempt already exists here (crash between create and posting): attach to it.
-      // An orphan that vanished meanwhile: run the attempt afresh.
-      const retry: JobTaskSource | null =
-        !orphan && hasCode(e, 'ERR_ALREADY_EXISTS')
-          ? { kind: 'attach', taskId, namespace: meta.namespace }
-          : orphan && hasCode(e, 'ERR_NOT_FOUND')
-            ? runSource(restore)
-            : null;
-      if (!retry) throw toJobError(e);
-      try {
-        return await this.execute(job, payload, meta, retry, signal, hooks);
-      } catch (e2) {
-        throw passThrough(e2) ? e2 : toJobError(e2);
-      }
+    } finally {
+      if (renew) clearInterval(renew);
     }
   }
 }

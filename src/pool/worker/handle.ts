@@ -21,7 +21,7 @@ import type {
   TaskEvent,
   TaskOutcome,
 } from '../protocol.js';
-import { supervise } from './supervise.js';
+import { supervise, type PendingPreempt } from './supervise.js';
 import { restoreForRun } from './restore.js';
 import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
@@ -51,13 +51,20 @@ function logFile(rt: RuntimeSettings, namespace: string, id: string): string {
 }
 
 /** Records stop requests that arrive before supervision starts listening. */
-function earlyStops(req: RunRequest | AttachRequest): { first(): StopReason | undefined; done(): void } {
+function earlyStops(req: RunRequest | AttachRequest): {
+  first(): StopReason | undefined;
+  preempt(): PendingPreempt | undefined;
+  done(): void;
+} {
   let first: StopReason | undefined;
+  let preempt: PendingPreempt | undefined;
   const l = (m: TaskControl) => {
     if (m?.type === 'stop') first ??= m.reason;
+    // A migrate/drain request that arrives while the task is still being created or restored.
+    if (m?.type === 'preempt') preempt ??= { reason: m.reason, requestId: m.requestId };
   };
   req.port.on('message', l);
-  return { first: () => first, done: () => void req.port.off('message', l) };
+  return { first: () => first, preempt: () => preempt, done: () => void req.port.off('message', l) };
 }
 
 function send(req: RunRequest | AttachRequest, e: TaskEvent): void {
@@ -121,6 +128,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     logFile: logFile(req.runtime, spec.namespace, spec.taskId),
     ...(spec.timeoutSeconds !== undefined ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
+    ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
     ...(spec.stdin !== undefined && !restoring ? { stdin: spec.stdin } : {}),
     runtime: req.runtime,
   }).finally(unserve);
@@ -148,6 +156,7 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
     streamSince: new Date().toISOString(),
     ...(left !== undefined ? { timeoutSeconds: Math.max(0, left) } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
+    ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
     runtime: req.runtime,
   }).finally(unserve);
 }

@@ -18,6 +18,12 @@ import { Checkpointer } from './checkpointing.js';
 /** Log lines are sent over the port in batches at most this often. */
 const LOG_BATCH_MS = 50;
 
+/** A migrate/drain request (TaskControl 'preempt') not yet carried out. */
+export interface PendingPreempt {
+  reason: 'migrate' | 'drain';
+  requestId: string;
+}
+
 /** Inputs of supervise(). */
 export interface SuperviseInput {
   task: Task;
@@ -34,6 +40,8 @@ export interface SuperviseInput {
   streamSince?: string;
   /** Stop requests that arrived before supervision began. */
   pendingStop?: StopReason;
+  /** A preempt request that arrived before supervision began. */
+  pendingPreempt?: PendingPreempt;
   stdin?: string;
   /** Binaries for checkpoints (options.checkpoint); without it the task is never checkpointed. */
   runtime?: Pick<RuntimeSettings, 'criu' | 'runc'>;
@@ -103,6 +111,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   port.on('message', onControl);
   if (s.pendingStop) stop(s.pendingStop, s.pendingStop === 'lock-lost' ? 0 : options.killGraceMs);
   ckpt?.start();
+  if (s.pendingPreempt) onControl({ type: 'preempt', ...s.pendingPreempt });
   if (s.timeoutSeconds !== undefined) {
     timers.push(setTimeout(() => stop('timeout', options.killGraceMs), Math.max(0, s.timeoutSeconds * 1000)));
   }

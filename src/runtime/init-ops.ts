@@ -3,6 +3,7 @@
  * current state object allowed it. Every runc/monitor/sandbox call of a task's init lives here.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { closeStdin, sendStdin } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { readExit, waitExit } from '../monitor/exit-file.js';
@@ -16,6 +17,7 @@ import type { InitOps } from './init-state.js';
 import type { TaskPaths } from './layout.js';
 import { exitFrom } from './observe.js';
 import { startContainer } from './fifo-start.js';
+import { deleteContainer } from './fast-delete.js';
 import { readProcessDetails } from './proc.js';
 import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { isEmptyResources, mergeLimits, mergeOciResources, toOciResources, validateResources } from './resources.js';
@@ -138,7 +140,7 @@ export class TaskOps implements InitOps {
       clearTimeout(t);
     }
     const recorded = await readExit(this.p.runDir);
-    await this.ctx.runc.delete(this.cid, true);
+    await deleteContainer(this.ctx, this.cid);
     await removeTaskDir(this.p);
     return recorded ? exitFrom(recorded, this.rec.pid ?? 0, false) : undefined;
   }
@@ -196,17 +198,24 @@ export function validateSize(size: ConsoleSize): void {
 
 /**
  * Unmounts a task's rootfs and removes its directory; refuses to remove anything still mounted. A
- * task adopted from a prepared sandbox is a symlink to the sandbox's directory: both go.
+ * task adopted from a prepared sandbox is a symlink to the sandbox's directory: both go. With
+ * `tombstone` (and always for such a sandbox) the directory is first renamed to `.del-<name>-…`, so
+ * nobody listing its parent meanwhile sees a half-removed one (a slot whose claim file is already gone).
  */
-export async function removeTaskDir(p: TaskPaths): Promise<void> {
+export async function removeTaskDir(p: TaskPaths, o: { tombstone?: boolean } = {}): Promise<void> {
   await unmountOverlay(p.rootfs);
   if (await isMounted(p.rootfs)) {
     throw errors.runtime(`cannot remove task dir ${p.dir}: ${p.rootfs} is still mounted`, { path: p.rootfs });
   }
   const link = await fs.lstat(p.dir).then((st) => st.isSymbolicLink(), () => false);
-  if (link) {
-    const real = await fs.realpath(p.dir).catch(() => undefined);
-    if (real) await fs.rm(real, { recursive: true, force: true });
+  const real = link ? await fs.realpath(p.dir).catch(() => undefined) : p.dir;
+  if (real && (link || o.tombstone)) {
+    const tomb = path.join(path.dirname(real), `${TOMBSTONE_PREFIX}${path.basename(real)}-${process.pid}`);
+    const moved = await fs.rename(real, tomb).then(() => true, () => false);
+    await fs.rm(moved ? tomb : real, { recursive: true, force: true });
   }
   await fs.rm(p.dir, { recursive: true, force: true });
 }
+
+/** Name prefix of directories being removed (see removeTaskDir). */
+export const TOMBSTONE_PREFIX = '.del-';

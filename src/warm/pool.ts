@@ -43,11 +43,14 @@ export interface AdoptInput {
 
 /** Delay before refilling, so the adopter's `runc start` goes first on a busy machine. */
 const REFILL_DELAY_MS = 25;
+/** Sandboxes prepared at once by one filler. */
+const FILL_PARALLEL = 2;
 
 /** The warm pool of one TaskManager (one per worker thread; the slots are shared on disk). */
 export class WarmPool {
   private readonly templates = new Map<string, WarmTemplate>();
   private readonly filling = new Set<string>();
+  private readonly again = new Set<string>();
   private readonly shells = new Map<string, boolean>();
   private readonly failed = new Map<string, number>();
 
@@ -136,12 +139,21 @@ export class WarmPool {
   /** Refills `key` to `size` ready slots in the background (one filler per key and process). */
   refill(key: string): void {
     const template = this.templates.get(key);
-    if (!template || this.filling.has(key) || Date.now() < (this.failed.get(key) ?? 0)) return;
+    if (!template || Date.now() < (this.failed.get(key) ?? 0)) return;
+    // A filler already running may have counted before this adoption: it looks again when done.
+    if (this.filling.has(key)) return void this.again.add(key);
     this.filling.add(key);
     const t = setTimeout(() => {
       void this.fill(key, template)
-        .catch(() => this.failed.set(key, Date.now() + 30_000))
-        .finally(() => this.filling.delete(key));
+        .catch((e: unknown) => {
+          // A key whose sandboxes cannot be made (rootfs gone, runc failing) rests for a while.
+          this.failed.set(key, Date.now() + 30_000);
+          if (process.env.STASIS_DEBUG) process.stderr.write(`stasis: preparing a sandbox failed: ${String(e)}\n`);
+        })
+        .finally(() => {
+          this.filling.delete(key);
+          if (this.again.delete(key)) this.refill(key);
+        });
     }, REFILL_DELAY_MS);
     t.unref();
   }
@@ -156,7 +168,9 @@ export class WarmPool {
           if (!this.templates.has(key)) return;
           const free = await countFree(await listSlots(this.ctx, key));
           if (free >= this.o.size) return;
-          await prepareSlot(this.ctx, key, template);
+          // Two at a time: a slot is mostly waiting on conmon and runc, so a second one overlaps.
+          const n = Math.min(this.o.size - free, FILL_PARALLEL);
+          await Promise.all(Array.from({ length: n }, () => prepareSlot(this.ctx, key, template)));
         }
       },
       1_000,
@@ -188,10 +202,13 @@ export class WarmPool {
   }
 }
 
-/** Free (unclaimed) slots, ready or being prepared. */
+/**
+ * Free slots: unclaimed, ready or being prepared. prepared.json is read after the claim, so a slot
+ * renamed away for removal between the listing and the reads does not count.
+ */
 async function countFree(slots: Slot[]): Promise<number> {
   let n = 0;
-  for (const s of slots) if ((await slotClaim(s)) === undefined) n++;
+  for (const s of slots) if ((await slotClaim(s)) === undefined && (await readPrepared(s)) !== undefined) n++;
   return n;
 }
 

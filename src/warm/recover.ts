@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { RuntimeConfig } from '../config/schema.js';
 import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import { makeContext, type RuntimeContext } from '../runtime/context.js';
+import { TOMBSTONE_PREFIX } from '../runtime/init-ops.js';
 import { claimSlot, discardSlot, listKeys, listSlots, slotAt, slotClaim, warmDir, WARM_CONTAINER_PREFIX, type Slot } from './slots.js';
 
 /** True when the claim names a task whose directory is the symlink to this slot. */
@@ -30,6 +31,10 @@ export async function recoverWarm(ctx: RuntimeContext): Promise<number> {
       if (claim === undefined && !(await claimSlot(s, `recover ${process.pid}`))) continue;
       await discardSlot(ctx, s);
       removed++;
+    }
+    // Slots whose removal a crash cut short (renamed, not yet removed).
+    for (const name of await fs.readdir(path.join(warmDir(ctx), key)).catch(() => [] as string[])) {
+      if (name.startsWith(TOMBSTONE_PREFIX)) await fs.rm(path.join(warmDir(ctx), key, name), { recursive: true, force: true }).catch(() => undefined);
     }
     await fs.rmdir(path.join(warmDir(ctx), key)).catch(() => undefined);
   }

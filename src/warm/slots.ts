@@ -138,5 +138,5 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
 export async function discardSlot(ctx: RuntimeContext, s: Slot, containerId?: string): Promise<void> {
   const cid = containerId ?? (await readPrepared(s))?.containerId;
   if (cid) await ctx.runc.delete(cid, true).catch(() => undefined);
-  await removeTaskDir(s.paths).catch(() => undefined);
+  await removeTaskDir(s.paths, { tombstone: true }).catch(() => undefined);
 }

@@ -140,5 +140,10 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     await t.wait();
     expect(await same()).toBe('stopped');
     expect(await readRuncState(path.join(h.stateDir, 'runc'), 'default+nope')).toBeNull();
+    // delete() of a stopped task removes its cgroups and runc state without runc, as runc would.
+    const state = JSON.parse(await fs.readFile(path.join(h.stateDir, 'runc', t.info.containerId, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> };
+    await t.delete();
+    for (const cg of Object.values(state.cgroup_paths)) await expect(fs.stat(cg)).rejects.toThrow();
+    expect(await runc.state(t.info.containerId)).toBeNull();
   });
 });

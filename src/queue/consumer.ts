@@ -302,9 +302,12 @@ export class JobConsumer {
       if (claim.kind === 'hand-back') return this.flow.handBack(job, tok, claim.lineage, claim.why);
       lineage = claim.lineage;
       restore = claim.restore;
-      void job
-        .log(`[stasis] node ${this.o.config.nodeId} takes the job (hop ${lineage.hop}${restore ? `, restoring ${claim.restoreWhy} checkpoint #${restore.seq}` : ''})`)
-        .catch(() => 0);
+      // Only a job that moved (or restores) gets a line: a plain first run's job.log is the command's output alone.
+      if (restore || lineage.nodes.length > 1) {
+        void job
+          .log(`[stasis] node ${this.o.config.nodeId} takes the job (hop ${lineage.hop}${restore ? `, restoring ${claim.restoreWhy} checkpoint #${restore.seq}` : ''})`)
+          .catch(() => 0);
+      }
     }
     const hooks: LineageHooks = { lineage, token: tok };
     if (this.flow.settings(payload, jobId, attempt, 0)) this.checkpointable.add(jobId);

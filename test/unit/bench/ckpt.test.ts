@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { formatComparison } from '../../../bench/report.js';
+import { counterArgs, memoryHolderArgs, memoryHolderLimits, median, STAMPED, toMiB } from '../../../bench/ckpt-workload.js';
+import { parseLogTime } from '../../../bench/raw-migration.js';
+import { stampedLines } from '../../../bench/queue-migration.js';
+
+describe('checkpoint bench helpers', () => {
+  it('median() takes the middle value, or the mean of the two middle ones, and ignores NaN', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([NaN, 5])).toBe(5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('the memory holder keeps exactly N MiB in tail and gets room for it in its memory limit', () => {
+    const args = memoryHolderArgs(16);
+    expect(args.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(args[2]).toContain(`head -c ${16 * 1024 * 1024} /dev/zero`);
+    expect(args[2]).toContain(`tail -c ${16 * 1024 * 1024}`);
+    expect(toMiB(memoryHolderLimits(1024).memoryBytes!)).toBeGreaterThan(1024);
+  });
+
+  it('counterArgs() gives the plain counter, the uptime-stamped one, or the counter next to a memory holder', () => {
+    expect(counterArgs()[2]).not.toContain('uptime');
+    expect(counterArgs(STAMPED)[2]).toContain('/proc/uptime');
+    expect(counterArgs(256)[2]).toContain(`tail -c ${256 * 1024 * 1024} &`);
+  });
+
+  it("parseLogTime() keeps conmon's sub-millisecond digits", () => {
+    expect(parseLogTime('2026-11-28T10:44:00.123456789Z')).toBeCloseTo(Date.parse('2026-11-28T10:44:00.123Z') + 0.456789, 6);
+    expect(parseLogTime('2026-11-28T10:44:00.5+01:00')).toBe(Date.parse('2026-11-28T09:44:00.500Z'));
+    expect(parseLogTime('not a time')).toBeNaN();
+  });
+
+  it('stampedLines() reads the counter rows of job.log, skips [stasis] rows and sorts by count', () => {
+    const rows = ['2 3601.02 7000.00', '[stasis] checkpointed on node A (#1, migrate); back to the queue for node B', '1 3600.01 7000.00'];
+    expect(stampedLines(rows)).toEqual([
+      { n: 1, up: 3600.01 },
+      { n: 2, up: 3601.02 },
+    ]);
+  });
+
+  it('the table prints image sizes in MiB', () => {
+    const r = (kind: 'baseline' | 'stasis', v: number) => ({
+      scenario: kind,
+      group: 'checkpoint 16 MiB',
+      kind,
+      measurements: [{ metric: 'image', label: 'image size', unit: 'MiB' as const, value: v, better: 'lower' as const }],
+      samples: {},
+      notes: [],
+    });
+    expect(formatComparison([r('baseline', 16.2), r('stasis', 16.3)])).toMatch(/image size\s+16\.2 MiB\s+16\.3 MiB\s+1\.01x/);
+  });
+});

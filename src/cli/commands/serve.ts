@@ -31,6 +31,8 @@ export const serveCommand: Command = {
       --checkpoint-keep N  checkpoints kept per job (default 2)
       --drain-timeout MS   SIGTERM drain: time to checkpoint/hand back jobs before killing them (default 60000)
       --stalled-interval MS  BullMQ stalled-job check (default 30000)
+      --max-hand-backs N   hand-backs of one job (reserved for another node, incompatible checkpoint) before
+                           it fails as unplaceable (default 20)
       --json               print the start line as JSON
 
 Env STASIS_WARM_POOL=N: prepared sandboxes kept per (rootfs, user, network, limits) so a job only runs
@@ -55,6 +57,7 @@ what is left and hands it back (docs/migration.md).`,
       'checkpoint-keep': { type: 'string' },
       'drain-timeout': { type: 'string' },
       'stalled-interval': { type: 'string' },
+      'max-hand-backs': { type: 'string' },
       json: { type: 'boolean' },
     });
     const g = resolveGlobals({ 'state-dir': values['state-dir'], json: values.json }, io.env);
@@ -65,6 +68,7 @@ what is left and hands it back (docs/migration.md).`,
     const checkpointKeep = positiveInt(values['checkpoint-keep'], '--checkpoint-keep');
     const drainTimeoutMs = positiveInt(values['drain-timeout'], '--drain-timeout');
     const stalledIntervalMs = positiveInt(values['stalled-interval'], '--stalled-interval');
+    const maxHandBacks = positiveInt(values['max-hand-backs'], '--max-hand-backs');
     const checkpointDir = values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : undefined;
     // Prepared sandboxes for this node's worker threads (docs/runtime.md; STASIS_WARM_POOL=0 turns them off).
     process.env.STASIS_WARM_POOL = io.env.STASIS_WARM_POOL ?? String(SERVE_WARM_POOL);
@@ -83,6 +87,7 @@ what is left and hands it back (docs/migration.md).`,
         ...(checkpointKeep !== undefined ? { checkpointKeep } : {}),
         ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
         ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
+        ...(maxHandBacks !== undefined ? { maxHandBacks } : {}),
       },
       onError: (e) => io.stderr.write(`stasis serve: ${e instanceof Error ? e.message : String(e)}\n`),
     });

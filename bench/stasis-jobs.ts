@@ -12,6 +12,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { execaNode, type ResultPromise } from 'execa';
 import { runtimePaths } from '../src/config/load.js';
 import { Runc } from '../src/runc/runc.js';
+import { openTaskManager } from '../src/runtime/task-manager.js';
 import { resolveConnection } from '../src/queue/connection.js';
 import { isJobResult } from '../src/queue/result.js';
 import { startRunner, type Runner } from '../src/node/runner.js';
@@ -34,6 +35,18 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       const runc = new Runc({ binary: ctx.runc, root: runtimePaths({ stateDir: ctx.stateDir }).runcRoot });
       ctx.defer(async () => {
         for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
+      });
+      // Before that: tasks the runner left (stopped before it deleted them) and prepared sandboxes, so
+      // no overlay stays mounted under the scratch dir.
+      ctx.defer(async () => {
+        const tm = await openTaskManager({ stateDir: ctx.stateDir, runc: ctx.runc });
+        for (const t of await tm.list().catch(() => [])) {
+          const task = await tm.get(t.info.id, t.info.namespace).catch(() => null);
+          await task?.kill('KILL', { all: true }).catch(() => undefined);
+          await task?.wait(AbortSignal.timeout(5_000)).catch(() => undefined);
+          await task?.delete().catch(() => undefined);
+        }
+        await tm.recover().catch(() => undefined);
       });
       ctx.defer(() => conn.release());
       const queue = new Queue(queueName, { connection: conn.options });

@@ -42,4 +42,5 @@ export const commands: CommandEntry[] = [
   { name: 'job update', summary: "change a running job's memory, cpu or pids limits", load: async () => (await import('./job-update.js')).jobUpdate },
   { name: 'job resize', summary: "resize a running terminal job's pty", load: async () => (await import('./job-resize.js')).jobResize },
   { name: 'job checkpoint', summary: 'checkpoint a running job (CRIU) and keep it running', load: async () => (await import('./job-checkpoint.js')).jobCheckpoint },
+  { name: 'job migrate', summary: 'move a running job to another node (checkpoint, hand back, restore there)', load: async () => (await import('./job-migrate.js')).jobMigrate },
 ];

@@ -30,20 +30,24 @@ export function memoryHolderLimits(mib: number): Limits {
 }
 
 const COUNT = 'i=0; while :; do echo $i; i=$((i+1)); usleep 5000; done';
-const STAMPED_COUNT = 'i=0; while [ $i -lt 1000000 ]; do echo "$i $(cat /proc/uptime)"; i=$((i+1)); usleep 5000; done';
+// The wall clock (CLOCK_REALTIME, µs) from adjtimex(2): CRIU 4 restores a process into a new time
+// namespace whose offsets hide the downtime from CLOCK_MONOTONIC/BOOTTIME (/proc/uptime included).
+const STAMPED_COUNT = 'i=0; while [ $i -lt 1000000 ]; do echo $i $(adjtimex | grep tv_); i=$((i+1)); usleep 5000; done';
 
-/** counterArgs(STAMPED): the counter prints `N UPTIME IDLE` (/proc/uptime: one clock for every node, 10 ms steps). */
-export const STAMPED = -1;
+/** The migration workload: how much memory to hold next to the counter, and whether lines carry the time. */
+export interface CounterOptions {
+  /** MiB held by the memory holder of memoryHolderArgs, in the same container (default 0: none). */
+  mib?: number;
+  /** Print `N time.tv_sec: S time.tv_usec: U` (the wall clock when the job wrote the line) instead of `N`. */
+  stamped?: boolean;
+}
 
-/**
- * A counter printing one increasing number per line every ~5 ms (the migration workload); with
- * `mib` > 0 the memory holder of memoryHolderArgs runs next to it in the same container.
- */
-export function counterArgs(mib = 0): string[] {
-  if (mib === STAMPED) return ['sh', '-c', STAMPED_COUNT];
-  if (mib <= 0) return ['sh', '-c', COUNT];
-  const n = mib * MiB;
-  return ['sh', '-c', `{ head -c ${n} /dev/zero | tr '\\000' a; exec sleep 2147483647; } | tail -c ${n} & ${COUNT}`];
+/** A counter printing one increasing number per line every ~5 ms, optionally next to N MiB of dirty memory. */
+export function counterArgs(o: CounterOptions = {}): string[] {
+  const count = o.stamped ? STAMPED_COUNT : COUNT;
+  if (!o.mib || o.mib <= 0) return ['sh', '-c', count];
+  const n = o.mib * MiB;
+  return ['sh', '-c', `{ head -c ${n} /dev/zero | tr '\\000' a; exec sleep 2147483647; } | tail -c ${n} & ${count}`];
 }
 
 /** Sum of RssAnon (bytes) of `pids` from /proc; processes that vanished count 0. */

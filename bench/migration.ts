@@ -65,7 +65,7 @@ class StasisMigration {
     }
     // A node reads its host facts once at start-up, not per restore.
     this.host = await readHostInfo({ criu, runc: this.ctx.runc });
-    this.task = await this.nodes[0]!.tm.create({ id: this.jobId, rootfs: this.ctx.rootfs, process: { args: counterArgs(this.mib) }, limits: memoryHolderLimits(this.mib) });
+    this.task = await this.nodes[0]!.tm.create({ id: this.jobId, rootfs: this.ctx.rootfs, process: { args: counterArgs({ mib: this.mib }) }, limits: memoryHolderLimits(this.mib) });
     await this.task.start();
     await waitCountLines(() => countLines(this.task!), 20);
     if (this.mib > 0) await waitForAnon(async () => (await this.task!.pids()).map((p) => p.pid), this.mib);
@@ -164,7 +164,7 @@ export function migration(o: { quick: boolean }): Scenario {
 
 /** Moves one workload `reps` times on each side, interleaved; returns the baseline and stasis results of `group`. */
 async function measure(ctx: BenchContext, mib: number, reps: number, group: string): Promise<ScenarioResult[]> {
-  const raw = new RawMigration(ctx, mib);
+  const raw = new RawMigration(ctx, { mib });
   const st = new StasisMigration(ctx, mib);
   const rawXs: MigrationSample[] = [];
   const stXs: MigrationSample[] = [];

@@ -2,9 +2,11 @@
  * Migration through the queue: two `stasis serve --node-id` children (own state directories, one
  * embedded Redis, one checkpoint store), a counting job moved back and forth with StasisClient.migrate
  * (`stasis job migrate JOB --to NODE`): checkpoint on the owner, commit, hand back to the queue, claim
- * and verify on the target, restore. The counter stamps each line with /proc/uptime (one clock for both
- * nodes, 10 ms resolution); downtime = the gap between the last line before and the first after a move,
- * read from job.log once the job is cancelled. Next to it, raw runc moving the same counter by hand.
+ * and verify on the target, restore. The counter stamps each line with the wall clock (busybox
+ * adjtimex, µs; /proc/uptime would not do: CRIU 4 restores into a time namespace whose offsets hide the
+ * downtime from CLOCK_MONOTONIC/BOOTTIME); downtime = the gap between the last line before and the
+ * first after a move, read from job.log once the job is cancelled. Next to it, raw runc moving the same
+ * workload by hand.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -13,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { StasisClient } from '../src/queue/client.js';
 import { resolveConnection } from '../src/queue/connection.js';
-import { counterArgs, median, STAMPED } from './ckpt-workload.js';
+import { counterArgs, median, memoryHolderLimits } from './ckpt-workload.js';
 import { RawMigration, type MigrationSample } from './raw-migration.js';
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
@@ -23,16 +25,16 @@ const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/c
 
 interface Line {
   n: number;
-  /** Seconds of uptime when the line was printed. */
-  up: number;
+  /** Wall-clock ms when the job printed the line. */
+  at: number;
 }
 
 /** The counter's lines from job.log (other rows, e.g. `[stasis] …`, skipped), sorted by count. */
 export function stampedLines(rows: string[]): Line[] {
   const out: Line[] = [];
   for (const r of rows) {
-    const m = /^(\d+) (\d+\.\d+) /.exec(r);
-    if (m) out.push({ n: Number(m[1]), up: Number(m[2]) });
+    const m = /^(\d+) time\.tv_sec: (\d+) time\.tv_usec: (\d+)/.exec(r);
+    if (m) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
   }
   return out.sort((a, b) => a.n - b.n);
 }
@@ -95,7 +97,6 @@ export function queueMigration(o: { quick: boolean }): Scenario {
   return {
     name: 'migration through the queue, two stasis serve nodes',
     async run(ctx: BenchContext): Promise<ScenarioResult[]> {
-      const moves = o.quick ? 3 : 6;
       const conn = await resolveConnection({ env: {}, stateDir: ctx.stateDir });
       ctx.defer(() => conn.release());
       if (!conn.embedded) throw new Error('expected the embedded Redis');
@@ -105,66 +106,88 @@ export function queueMigration(o: { quick: boolean }): Scenario {
       await fs.mkdir(store, { recursive: true });
       const client = new StasisClient({ connection: conn.options, queue });
       ctx.defer(() => client.close());
-      const a = await startServe(ctx, 'bench-A', redisUrl, queue, store);
-      const jobId = await client.submit({ command: counterArgs(STAMPED) });
-      await waitForCount(client, jobId, 20);
-      const b = await startServe(ctx, 'bench-B', redisUrl, queue, store);
-      const verbMs: number[] = [];
-      const rawXs: MigrationSample[] = [];
-      const raw = new RawMigration(ctx, STAMPED);
-      try {
-        await raw.start();
-        await raw.migrate(); // warm-up, like the stasis job's first move below
-        const targets = [b, a];
-        for (let i = 0; i <= moves; i++) {
-          const { logs } = await client.queue.getJobLogs(jobId, 0, -1);
-          const before = stampedLines(logs).at(-1)?.n ?? 0;
-          const t0 = performance.now();
-          await client.migrate(jobId, { to: targets[i % 2]!.id });
-          if (i > 0) verbMs.push(performance.now() - t0);
-          await waitForCount(client, jobId, before + 40);
-          if (i > 0) rawXs.push(await raw.migrate());
-          if (i > 0) ctx.progress.tick('moves through the queue', i, moves);
-        }
-      } finally {
-        await raw.close();
-        await client.cancel(jobId).catch(() => undefined);
-        await client.wait(jobId, { timeoutMs: 30_000 }).catch(() => undefined);
+      const nodes = [await startServe(ctx, 'bench-A', redisUrl, queue, store)];
+      const out: ScenarioResult[] = [];
+      for (const mib of o.quick ? [0] : [0, 256]) {
+        const moves = o.quick ? 3 : mib > 0 ? 4 : 6;
+        out.push(...(await measure(ctx, client, nodes, () => startServe(ctx, 'bench-B', redisUrl, queue, store), mib, moves)));
       }
-      const { logs } = await client.queue.getJobLogs(jobId, 0, -1);
-      const lines = stampedLines(logs);
-      const gaps = lines.slice(1).map((l, k) => ({ after: lines[k]!, first: l, ms: (l.up - lines[k]!.up) * 1000 }));
-      // The moves are the largest gaps; the first one (A → B while B's worker was fresh) is the warm-up.
-      const moveGaps = [...gaps].sort((x, y) => y.ms - x.ms).slice(0, moves + 1).sort((x, y) => x.after.n - y.after.n).slice(1);
-      const jumps = gaps.filter((g) => g.first.n !== g.after.n + 1).length;
-      const downtimes = moveGaps.map((g) => g.ms);
-      const group = 'migration via the queue (counter)';
-      return [
-        {
-          scenario: 'raw runc migration by hand',
-          group,
-          kind: 'baseline',
-          measurements: [stat('downtime', 'downtime (median)', median(rawXs.map((x) => x.downtimeMs))), stat('downtime.max', 'downtime, worst', Math.max(...rawXs.map((x) => x.downtimeMs)))],
-          samples: { downtimeMs: rawXs.map((x) => x.downtimeMs) },
-          notes: ['the same stamped counter moved by hand between two runc roots (bench/raw-migration.ts), interleaved; downtime from the uptime stamps, as for stasis'],
-        },
-        {
-          scenario: 'stasis job migrate between two stasis serve nodes',
-          group,
-          kind: 'stasis',
-          measurements: [
-            stat('downtime', 'downtime (median)', median(downtimes)),
-            stat('downtime.max', 'downtime, worst', Math.max(...downtimes)),
-            stat('verb', 'migrate call: request → answered (median)', median(verbMs)),
-          ],
-          samples: { downtimeMs: downtimes, verbMs },
-          notes: [
-            `${moves} moves after a warm-up, alternating --to bench-B / bench-A; each: checkpoint on the owner, commit, hand back (moveToWait), claim + checkRestorable + restore on the target`,
-            'lines stamped with /proc/uptime by the job itself (10 ms resolution); downtime = the largest gaps between consecutive counts in job.log',
-            jumps === 0 ? `job.log holds every count once, 0…${lines.at(-1)?.n ?? 0}, across ${moves + 1} moves` : `${jumps} jumps in the count (lines lost or repeated)`,
-          ],
-        },
-      ];
+      return out;
     },
   };
+}
+
+/**
+ * Moves one stamped counter job `moves` times (+1 warm-up) between the two nodes, interleaved with
+ * raw runc moving the same workload; the first call starts node B once the job runs on A.
+ */
+async function measure(
+  ctx: BenchContext,
+  client: StasisClient,
+  nodes: ServeNode[],
+  startB: () => Promise<ServeNode>,
+  mib: number,
+  moves: number,
+): Promise<ScenarioResult[]> {
+  const group = mib > 0 ? `migration via the queue (counter + ${mib} MiB)` : 'migration via the queue (counter)';
+  const jobId = await client.submit({ command: counterArgs({ mib, stamped: true }), limits: { memory: `${memoryHolderLimits(mib).memoryBytes! >> 20}m` } });
+  // Long enough for the memory holder to fill (1 GiB takes ~3 s here).
+  await waitForCount(client, jobId, mib > 0 ? 150 : 20);
+  if (nodes.length < 2) nodes.push(await startB());
+  const verbMs: number[] = [];
+  const rawXs: MigrationSample[] = [];
+  const raw = new RawMigration(ctx, { mib, stamped: true });
+  let to = nodes[1]!.id;
+  try {
+    await raw.start();
+    await raw.migrate(); // warm-up, like the stasis job's first move below
+    for (let i = 0; i <= moves; i++) {
+      const { logs } = await client.queue.getJobLogs(jobId, 0, -1);
+      const before = stampedLines(logs).at(-1)?.n ?? 0;
+      const t0 = performance.now();
+      const moved = await client.migrate(jobId, { to });
+      if (i > 0) verbMs.push(performance.now() - t0);
+      to = moved.from === nodes[0]!.id ? nodes[1]!.id : nodes[0]!.id;
+      await waitForCount(client, jobId, before + 40);
+      if (i > 0) rawXs.push(await raw.migrate());
+      if (i > 0) ctx.progress.tick(group, i, moves);
+    }
+  } finally {
+    await raw.close();
+    await client.cancel(jobId).catch(() => undefined);
+    await client.wait(jobId, { timeoutMs: 30_000 }).catch(() => undefined);
+  }
+  const { logs } = await client.queue.getJobLogs(jobId, 0, -1);
+  const lines = stampedLines(logs);
+  const gaps = lines.slice(1).map((l, k) => ({ after: lines[k]!, first: l, ms: l.at - lines[k]!.at }));
+  // The moves are the largest gaps; the first one is the warm-up.
+  const moveGaps = [...gaps].sort((x, y) => y.ms - x.ms).slice(0, moves + 1).sort((x, y) => x.after.n - y.after.n).slice(1);
+  const jumps = gaps.filter((g) => g.first.n !== g.after.n + 1).length;
+  const downtimes = moveGaps.map((g) => g.ms);
+  return [
+    {
+      scenario: 'raw runc migration by hand',
+      group,
+      kind: 'baseline',
+      measurements: [stat('downtime', 'downtime (median)', median(rawXs.map((x) => x.downtimeMs))), stat('downtime.max', 'downtime, worst', Math.max(...rawXs.map((x) => x.downtimeMs)))],
+      samples: { downtimeMs: rawXs.map((x) => x.downtimeMs) },
+      notes: ['the same stamped workload moved by hand between two runc roots (bench/raw-migration.ts), interleaved; downtime from the job\'s wall-clock stamps, as for stasis'],
+    },
+    {
+      scenario: 'stasis job migrate between two stasis serve nodes',
+      group,
+      kind: 'stasis',
+      measurements: [
+        stat('downtime', 'downtime (median)', median(downtimes)),
+        stat('downtime.max', 'downtime, worst', Math.max(...downtimes)),
+        stat('verb', 'migrate call: request → answered (median)', median(verbMs)),
+      ],
+      samples: { downtimeMs: downtimes, verbMs },
+      notes: [
+        `${moves} moves after a warm-up, alternating between bench-A and bench-B (--to); each: checkpoint on the owner, commit, hand back (moveToWait), claim + checkRestorable + restore on the target`,
+        'lines stamped with the wall clock by the job itself (adjtimex, µs; not /proc/uptime, which CRIU\'s time namespace stops during the move); downtime = the largest gaps between consecutive counts in job.log',
+        jumps === 0 ? `job.log holds every count once, 0…${lines.at(-1)?.n ?? 0}, across ${moves + 1} moves` : `${jumps} jumps in the count (lines lost or repeated)`,
+      ],
+    },
+  ];
 }

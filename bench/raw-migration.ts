@@ -17,7 +17,7 @@ import { readLog } from '../src/monitor/log.js';
 import { Runc } from '../src/runc/runc.js';
 import { applyRootfsDiff, mountOverlay, unmountOverlay, writeRootfsDiff } from '../src/sandbox/rootfs.js';
 import { buildSpec } from '../src/sandbox/spec.js';
-import { counterArgs, memoryHolderLimits, STAMPED, waitForAnon } from './ckpt-workload.js';
+import { counterArgs, memoryHolderLimits, waitForAnon, type CounterOptions } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
 /** One migration: when the last line before and the first line after were seen, and their counts. */
@@ -52,15 +52,15 @@ export function parseLogTime(t: string): number {
 
 /**
  * The counter lines of a conmon k8s-file log, timed by conmon's timestamp (when it read the line) or,
- * for the stamped counter, by the uptime the job printed (when it wrote the line).
+ * for the stamped counter, by the wall-clock time the job printed (when it wrote the line).
  */
 export async function countLinesOf(log: string, stamped = false): Promise<CountLine[]> {
   const out: CountLine[] = [];
   for await (const e of readLog(log)) {
     if (e.stream !== 'stdout' || e.partial) continue;
-    const m = /^(\d+)(?: (\d+\.\d+) )?/.exec(e.data);
+    const m = /^(\d+)(?: time\.tv_sec: (\d+) time\.tv_usec: (\d+))?/.exec(e.data);
     if (!m) continue;
-    if (stamped && m[2]) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 });
+    if (stamped && m[2]) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
     else if (!stamped && e.data === m[1]) out.push({ n: Number(m[1]), at: parseLogTime(e.time) });
   }
   return out;
@@ -93,14 +93,15 @@ export class RawMigration {
   private cur: Gen | undefined;
   private gen = 0;
   private readonly stamped: boolean;
+  private readonly mib: number;
 
   constructor(
     private readonly ctx: BenchContext,
-    /** MiB held next to the counter, or STAMPED for the uptime-stamped counter. */
-    private readonly mib: number,
+    private readonly workload: CounterOptions,
   ) {
     this.base = path.join(ctx.workDir, 'raw-migration');
-    this.stamped = mib === STAMPED;
+    this.mib = workload.mib ?? 0;
+    this.stamped = !!workload.stamped;
   }
 
   private async newGen(): Promise<Gen> {
@@ -114,7 +115,7 @@ export class RawMigration {
       id: `${this.tag}-${n}`,
     };
     for (const d of [g.bundle, g.runDir, g.root]) await fs.mkdir(d, { recursive: true });
-    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.mib), limits: memoryHolderLimits(Math.max(0, this.mib)), cgroupsPath: `/stasis-bench/${g.id}` });
+    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.workload), limits: memoryHolderLimits(this.mib), cgroupsPath: `/stasis-bench/${g.id}` });
     await fs.writeFile(path.join(g.bundle, 'config.json'), JSON.stringify(spec));
     return g;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatComparison } from '../../../bench/report.js';
-import { counterArgs, memoryHolderArgs, memoryHolderLimits, median, STAMPED, toMiB } from '../../../bench/ckpt-workload.js';
+import { counterArgs, memoryHolderArgs, memoryHolderLimits, median, toMiB } from '../../../bench/ckpt-workload.js';
 import { parseLogTime } from '../../../bench/raw-migration.js';
 import { stampedLines } from '../../../bench/queue-migration.js';
 
@@ -20,10 +20,11 @@ describe('checkpoint bench helpers', () => {
     expect(toMiB(memoryHolderLimits(1024).memoryBytes!)).toBeGreaterThan(1024);
   });
 
-  it('counterArgs() gives the plain counter, the uptime-stamped one, or the counter next to a memory holder', () => {
-    expect(counterArgs()[2]).not.toContain('uptime');
-    expect(counterArgs(STAMPED)[2]).toContain('/proc/uptime');
-    expect(counterArgs(256)[2]).toContain(`tail -c ${256 * 1024 * 1024} &`);
+  it('counterArgs() gives the plain counter, the wall-clock-stamped one, or the counter next to a memory holder', () => {
+    expect(counterArgs()[2]).not.toContain('adjtimex');
+    expect(counterArgs({ stamped: true })[2]).toContain('adjtimex');
+    expect(counterArgs({ mib: 256 })[2]).toContain(`tail -c ${256 * 1024 * 1024} &`);
+    expect(counterArgs({ mib: 256, stamped: true })[2]).toMatch(/tail -c \d+ & i=0; .*adjtimex/);
   });
 
   it("parseLogTime() keeps conmon's sub-millisecond digits", () => {
@@ -33,10 +34,14 @@ describe('checkpoint bench helpers', () => {
   });
 
   it('stampedLines() reads the counter rows of job.log, skips [stasis] rows and sorts by count', () => {
-    const rows = ['2 3601.02 7000.00', '[stasis] checkpointed on node A (#1, migrate); back to the queue for node B', '1 3600.01 7000.00'];
+    const rows = [
+      '2 time.tv_sec: 1795864946 time.tv_usec: 171176',
+      '[stasis] checkpointed on node A (#1, migrate); back to the queue for node B',
+      '1 time.tv_sec: 1795864946 time.tv_usec: 5',
+    ];
     expect(stampedLines(rows)).toEqual([
-      { n: 1, up: 3600.01 },
-      { n: 2, up: 3601.02 },
+      { n: 1, at: 1795864946000.005 },
+      { n: 2, at: 1795864946171.176 },
     ]);
   });
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadRuntimeConfig, runtimePaths } from '../src/config/load.js';
 import { Runc } from '../src/runc/runc.js';
+import { removeEmptyCgroupParents } from '../src/runtime/cgroups.js';
 import { isMounted, unmountOverlay } from '../src/sandbox/rootfs.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import type { Task, TaskManager } from '../src/runtime/task.js';
@@ -17,7 +18,7 @@ import { criuLogMs, dirBytes, memoryHolderArgs, memoryHolderLimits, waitForAnon 
 import type { CkptSample, CkptSide } from './raw-criu.js';
 import type { BenchContext } from './scenario.js';
 
-/** Force-removes whatever a stasis state dir of the bench still holds: containers, overlay mounts. */
+/** Force-removes whatever a stasis state dir of the bench still holds: containers, overlay mounts, empty cgroups. */
 export async function sweepStateDir(stateDir: string, runcBinary: string): Promise<void> {
   const runc = new Runc({ binary: runcBinary, root: runtimePaths({ stateDir }).runcRoot });
   for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
@@ -28,6 +29,7 @@ export async function sweepStateDir(stateDir: string, runcBinary: string): Promi
       if (await isMounted(rootfs)) await unmountOverlay(rootfs).catch(() => undefined);
     }
   }
+  await removeEmptyCgroupParents(stateDir).catch(() => 0);
 }
 
 /** The stasis side for `mib` MiB. */

@@ -118,10 +118,12 @@ export class TaskOps implements InitOps {
       annotations: { ...(spec.annotations ?? {}), ...(annotations ?? {}) },
     };
     await writeJsonAtomic(this.p.spec, newSpec);
+    // The record keeps the task's own process (an adopted prepared sandbox's bundle runs the shim).
+    const recSpec: OciSpec = { ...newSpec, process: this.rec.info.spec.process ?? newSpec.process };
     this.rec = {
       ...this.rec,
       limits: mergeLimits(this.rec.limits, resources),
-      info: { ...this.rec.info, spec: newSpec, annotations: newAnnotations },
+      info: { ...this.rec.info, spec: recSpec, annotations: newAnnotations },
     };
     await this.saveRecord();
   }

@@ -80,6 +80,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     await t.start();
     await until(async () => (await t.pids()).some((p) => p.info.comm === 'sleep'), 10_000, 'sleep running');
     expect((await t.stats()).pids.current).toBeGreaterThanOrEqual(1);
+    await t.update({ pids: 50 });
+    expect((await warm.get(t.id)).info.spec.process?.args?.[0]).toBe('sh');
     await t.kill('SIGTERM');
     expect(await t.wait()).toMatchObject({ status: 7, reason: 'exited' });
     const k = await adopted(['sleep', '300']);

@@ -11,7 +11,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           environment: 'node',
-          fileParallelism: false,
+          // One fork runs the integration files one after another: they share the host's runc,
+          // cgroups and CPU, and assert behaviour that must not depend on a neighbour's load.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { concurrent: false },

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { StasisClient } from '../../../src/queue/client.js';
-import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
-import { MAIN, settledTasks, cleanupStateDir, stopNode, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+import { leftoverTasks, producer, queueName } from '../queue/harness.js';
+import { useCluster, settledTasks, counter, counts, jobLog, waitForCount } from './nodes.js';
 
 /** Flips bytes in the middle of the biggest CRIU image file of a checkpoint. */
 function corrupt(ckPath: string): string {
@@ -22,40 +22,14 @@ function corrupt(ckPath: string): string {
 }
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: corrupt checkpoints and template restores', () => {
-  let redis: TestRedis;
-  let store: string;
-  const dirs: string[] = [];
-  const nodes: Node[] = [];
-  const node = async (id: string, queue: string) => {
-    const dir = tmpDir('stm-');
-    dirs.push(dir);
-    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store });
-    nodes.push(n);
-    return { n, dir };
-  };
-
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
-    redis = await startTestRedis();
-    store = tmpDir('stm-store-');
-  });
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => stopNode(n)));
-  });
-  afterAll(async () => {
-    for (const d of dirs) {
-      await wipeState(d).catch(() => undefined);
-      cleanupStateDir(d);
-    }
-    fs.rmSync(store, { recursive: true, force: true });
-    await redis.stop();
-  });
+  const cluster = useCluster();
+  const node = cluster.node;
 
   it('a tampered checkpoint is refused with a clear error: the job fails (default) or starts over (onCorrupt: restart)', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
-    const client = await StasisClient.connect({ redis: redis.url, queue });
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
+    const client = await StasisClient.connect({ redis: cluster.redis.url, queue });
     try {
       const failing = await q.add('strict', { command: counter(100) });
       const restarting = await q.add('lenient', { command: counter(20), checkpoint: { onCorrupt: 'restart' } });
@@ -85,8 +59,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
   it('a template checkpoint seeds two new jobs, each restored under its own id and overlay', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
-    const client = await StasisClient.connect({ redis: redis.url, queue });
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
+    const client = await StasisClient.connect({ redis: cluster.redis.url, queue });
     try {
       // The template: a job that wrote a file into its rootfs, then counts; checkpointed by a migration.
       const tpl = await q.add('template', { command: ['sh', '-c', 'echo warm > /warm; i=0; while [ $i -lt 15 ]; do echo count $i; i=$((i+1)); sleep 0.2; done'] });

@@ -1,44 +1,17 @@
-import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import type { JobResult } from '../../../src/queue/result.js';
-import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
-import { MAIN, settledTasks, cleanupStateDir, stopNode, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+import { leftoverTasks, producer, queueName } from '../queue/harness.js';
+import { useCluster, settledTasks, counter, counts, jobLog, waitForCount } from './nodes.js';
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: drain and lost nodes', () => {
-  let redis: TestRedis;
-  let store: string;
-  const dirs: string[] = [];
-  const nodes: Node[] = [];
-  const node = async (id: string, queue: string, stateDir?: string) => {
-    const dir = stateDir ?? tmpDir('stm-');
-    if (!dirs.includes(dir)) dirs.push(dir);
-    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store });
-    nodes.push(n);
-    return { n, dir };
-  };
-
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
-    redis = await startTestRedis();
-    store = tmpDir('stm-store-');
-  });
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => stopNode(n)));
-  });
-  afterAll(async () => {
-    for (const d of dirs) {
-      await wipeState(d).catch(() => undefined);
-      cleanupStateDir(d);
-    }
-    fs.rmSync(store, { recursive: true, force: true });
-    await redis.stop();
-  });
+  const cluster = useCluster();
+  const node = cluster.node;
 
   it('SIGTERM drains A: its jobs are checkpointed, handed back, and finish on B without restarting', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
     try {
       const jobs = await Promise.all([q.add('c1', { command: counter(30) }), q.add('c2', { command: counter(30) })]);
       for (const j of jobs) await waitForCount(q, j.id!, 3);
@@ -65,7 +38,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
   it('drain policies: requeue starts over on B, wait finishes on A; a second SIGTERM kills what is left and hands it back', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
     try {
       const requeue = await q.add('requeue', { command: counter(20), checkpoint: { onDrain: 'requeue' } });
       const wait = await q.add('wait', { command: counter(25), checkpoint: { onDrain: 'wait' } });
@@ -103,7 +76,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
   it('a SIGKILLed A: B resumes the job from its last periodic checkpoint; A restarted discards its stale copy', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
     try {
       const completed: string[] = [];
       events.on('completed', ({ jobId }) => completed.push(jobId));

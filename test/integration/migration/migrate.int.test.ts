@@ -2,54 +2,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { StasisClient } from '../../../src/queue/client.js';
-import { leftoverTasks, producer, queueName, startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
-import { MAIN, settledTasks, cleanupStateDir, stopNode, counter, counts, jobLog, startNode, tmpDir, waitForCount, type Node } from './nodes.js';
+import { leftoverTasks, producer, queueName } from '../queue/harness.js';
+import { useCluster, MAIN, settledTasks, counter, counts, jobLog, waitForCount } from './nodes.js';
 
 const run = promisify(execFile);
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: migrate a running job between two nodes', () => {
-  let redis: TestRedis;
-  let store: string;
-  const dirs: string[] = [];
-  const nodes: Node[] = [];
-  const node = async (id: string, queue: string, stateDir?: string, extra?: string[]) => {
-    const dir = stateDir ?? tmpDir('stm-');
-    if (!dirs.includes(dir)) dirs.push(dir);
-    const n = await startNode({ id, redis: redis.url, queue, stateDir: dir, checkpointDir: store, ...(extra ? { extra } : {}) });
-    nodes.push(n);
-    return { n, dir };
-  };
-
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
-    redis = await startTestRedis();
-    store = tmpDir('stm-store-');
-  });
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => stopNode(n)));
-  });
-  afterAll(async () => {
-    for (const d of dirs) {
-      await wipeState(d).catch(() => undefined);
-      cleanupStateDir(d);
-    }
-    fs.rmSync(store, { recursive: true, force: true });
-    await redis.stop();
-  });
+  const cluster = useCluster();
+  const node = cluster.node;
 
   it('stasis job migrate --to B: the count continues on B, one result lists both nodes and the checkpoint', async () => {
     const queue = queueName();
     const a = await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
     try {
       const job = await q.add('count', { command: counter(40) });
       await waitForCount(q, job.id!, 5);
       const b = await node('B', queue);
-      const { stdout } = await run(process.execPath, [MAIN, 'job', 'migrate', job.id!, '--to', 'B', '--redis', redis.url, '--queue', queue, '--json']);
+      const { stdout } = await run(process.execPath, [MAIN, 'job', 'migrate', job.id!, '--to', 'B', '--redis', cluster.redis.url, '--queue', queue, '--json']);
       const moved = JSON.parse(stdout) as { from: string; to: string; seq: number; path: string };
       expect(moved).toMatchObject({ from: 'A', to: 'B' });
       expect(moved.seq).toBeGreaterThan(0);
@@ -78,8 +52,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
   it('the typed client migrates too (any node), and a job that is not running gives a clear error', async () => {
     const queue = queueName();
     await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
-    const client = await StasisClient.connect({ redis: redis.url, queue });
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
+    const client = await StasisClient.connect({ redis: cluster.redis.url, queue });
     try {
       const job = await q.add('count', { command: counter(25) });
       await waitForCount(q, job.id!, 3);
@@ -96,15 +70,15 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }
   }, 120_000);
 
-  it('a failed checkpoint (the store is unusable) does not kill the job: periodic failures go to job.log, migrate answers the error', async () => {
+  it('a failed checkpoint (the cluster.store is unusable) does not kill the job: periodic failures go to job.log, migrate answers the error', async () => {
     const queue = queueName();
     await node('A', queue);
-    const { queue: q, events, close } = await producer(redis, queue);
-    const client = await StasisClient.connect({ redis: redis.url, queue });
+    const { queue: q, events, close } = await producer(cluster.redis, queue);
+    const client = await StasisClient.connect({ redis: cluster.redis.url, queue });
     try {
       // Where the job's checkpoints would go is a file: every allocate fails.
-      fs.mkdirSync(path.join(store, 'default'), { recursive: true });
-      fs.writeFileSync(path.join(store, 'default', `${queue}:1`), 'not a directory');
+      fs.mkdirSync(path.join(cluster.store, 'default'), { recursive: true });
+      fs.writeFileSync(path.join(cluster.store, 'default', `${queue}:1`), 'not a directory');
       const job = await q.add('blocked', { command: counter(25), checkpoint: { everySeconds: 1 } });
       expect(job.id).toBe('1');
       await waitForCount(q, job.id!, 8);

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
 import { repoRoot } from '../../../src/pool/pool.js';
 
 /** The compiled CLI. */
@@ -153,4 +155,49 @@ export async function stopNode(n: Node, ms = 15_000): Promise<void> {
   const t = setTimeout(() => n.child.kill('SIGKILL'), ms);
   await n.exited;
   clearTimeout(t);
+}
+
+/** A test cluster: one Redis, one shared checkpoint store, and `stasis serve` nodes started on demand. */
+export interface Cluster {
+  readonly redis: TestRedis;
+  readonly store: string;
+  /** Starts a node; a new state dir unless one is given. */
+  node(id: string, queue: string, stateDir?: string, extra?: string[]): Promise<{ n: Node; dir: string }>;
+}
+
+/**
+ * Registers the hooks of a two-node test file: Redis and the store before all, nodes stopped after
+ * each test, state dirs wiped and the store removed after all. Returns the cluster to use in tests.
+ */
+export function useCluster(): Cluster {
+  const dirs: string[] = [];
+  const nodes: Node[] = [];
+  const c = {
+    redis: undefined as unknown as TestRedis,
+    store: '',
+    async node(id: string, queue: string, stateDir?: string, extra?: string[]) {
+      const dir = stateDir ?? tmpDir('stm-');
+      if (!dirs.includes(dir)) dirs.push(dir);
+      const n = await startNode({ id, redis: c.redis.url, queue, stateDir: dir, checkpointDir: c.store, ...(extra ? { extra } : {}) });
+      nodes.push(n);
+      return { n, dir };
+    },
+  };
+  beforeAll(async () => {
+    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+    c.redis = await startTestRedis();
+    c.store = tmpDir('stm-store-');
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => stopNode(n)));
+  });
+  afterAll(async () => {
+    for (const d of dirs) {
+      await wipeState(d).catch(() => undefined);
+      cleanupStateDir(d);
+    }
+    fs.rmSync(c.store, { recursive: true, force: true });
+    await c.redis?.stop();
+  });
+  return c;
 }

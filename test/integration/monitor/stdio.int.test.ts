@@ -94,7 +94,14 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'stdin, terminal and con
     const c = await AttachConnection.connect(e2);
     let seen = '';
     c.onOutput((_s, d) => (seen += d.toString()));
-    await c.write('stty size; exit 6\n');
+    // A shell may flush pending pty input while it sets up its line editor, so ask until it answers.
+    let asked = 0;
+    await until(async () => {
+      if (seen.includes('25 90')) return true;
+      if (asked++ % 20 === 0) await c.write('stty size\n');
+      return false;
+    }, 15_000, 'stty size over the exec pty');
+    await c.write('exit 6\n');
     expect((await waitExit(e2)).status).toBe(6);
     await c.close();
     expect(seen).toContain('25 90');

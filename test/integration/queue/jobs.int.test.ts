@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Job } from 'bullmq';
 import { describeWithHost } from '../../helpers/host.js';
 import { startRunner, type Runner } from '../../../src/node/runner.js';

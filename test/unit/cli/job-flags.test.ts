@@ -69,7 +69,7 @@ describe('parseJobRequest (run/submit flags → payload)', () => {
 const result: JobResult = {
   jobId: '7', attempt: 0, nodeId: 'n1', taskId: '7-0', namespace: 'default', status: 'exited', exitStatus: 3, signal: null,
   reason: 'exited', startedAt: '2026-01-01T00:00:00.000Z', exitedAt: '2026-01-01T00:00:00.120Z', wallMs: 120, cpuMs: 4,
-  peakMemoryBytes: 1024 * 1024, stdout: 'hi\n', stderr: '', stdoutTruncated: false, stderrTruncated: false, logPath: null, checkpoints: [],
+  peakMemoryBytes: 1024 * 1024, stdout: 'hi\n', stderr: '', stdoutTruncated: false, stderrTruncated: false, logPath: null, checkpoints: [], nodes: ['n1'],
 };
 
 describe('run output', () => {

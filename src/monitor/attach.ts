@@ -165,15 +165,83 @@ function connection(bundle: string): Promise<AttachConnection> {
  * closed afterwards (EOF). Without `close` the connection stays open in this process, since
  * conmon closes stdin as soon as the last writer leaves; the process exiting closes it too.
  */
-export async function sendStdin(bundle: string, data: Uint8Array | string, close: boolean): Promise<void> {
+export async function sendStdin(bundle: string, data: Uint8Array | string, close: boolean, o: { runDir?: string } = {}): Promise<void> {
   const c = await connection(bundle);
   await c.write(data);
-  if (close) await closeStdin(bundle);
+  if (close) await closeStdin(bundle, o);
 }
 
-/** Closes the process' stdin: ends this process' connection, or connects and leaves at once. */
-export async function closeStdin(bundle: string): Promise<void> {
+/**
+ * Closes the process' stdin: ends this process' connection, or connects and leaves at once. With
+ * `runDir` (the monitor's run dir: conmon.pid, pidfile) it also makes sure the EOF arrived: conmon
+ * 2.1.6 now and then misses the end of an attach connection that writes and leaves at once, and keeps
+ * the stdin pipe open forever (seen: 3 of 12 runs under load). Then, once a reader of the pipe is
+ * blocked on it (so the pipe and conmon's buffer are empty and nothing can be cut off), one more
+ * connect-and-leave makes conmon close it.
+ */
+export async function closeStdin(bundle: string, o: { runDir?: string } = {}): Promise<void> {
+  const reader = o.runDir ? await stdinPipe(o.runDir) : null;
   const c = await connection(bundle);
   open.delete(bundle);
+  // Leave only once what was written has been read (a reader blocks on the empty pipe) or the
+  // process is gone, so conmon never sees our data and our end in one go.
+  if (reader) await until(async () => !(await alive(reader.pid)) || (await blockedReading(reader.pid, reader.pipe)), 1000);
   await c.close();
+  if (reader) await ensureStdinClosed(bundle, reader);
+}
+
+/** The monitor's pid, the process' pid and its stdin pipe (`pipe:[ino]`), when stdin is a pipe. */
+async function stdinPipe(runDir: string): Promise<{ conmon: number; pid: number; pipe: string } | null> {
+  const conmon = await readInt(path.join(runDir, 'conmon.pid'));
+  const pid = await readInt(path.join(runDir, 'pidfile'));
+  if (!conmon || !pid) return null;
+  const pipe = await fs.promises.readlink(`/proc/${pid}/fd/0`).catch(() => '');
+  return pipe.startsWith('pipe:') ? { conmon, pid, pipe } : null;
+}
+
+async function ensureStdinClosed(bundle: string, r: { conmon: number; pid: number; pipe: string }): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    if (!(await holds(r.conmon, r.pipe))) return;
+    if (i >= 10 && (await blockedReading(r.pid, r.pipe))) {
+      const nudge = await AttachConnection.connect(bundle).catch(() => null);
+      await nudge?.close();
+    }
+  }
+}
+
+async function until(cond: () => Promise<boolean>, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (await cond()) return;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+async function alive(pid: number): Promise<boolean> {
+  return fs.promises.access(`/proc/${pid}`).then(() => true, () => false);
+}
+
+async function readInt(file: string): Promise<number> {
+  const n = parseInt(await fs.promises.readFile(file, 'utf8').catch(() => ''), 10);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** Does process `pid` have an fd on `target` (a `pipe:[ino]` link)? */
+async function holds(pid: number, target: string): Promise<boolean> {
+  const fds = await fs.promises.readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    if ((await fs.promises.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === target) return true;
+  }
+  return false;
+}
+
+/** Is `pid` or one of its descendants blocked reading `pipe` on its stdin (the pipe is empty)? */
+async function blockedReading(pid: number, pipe: string, depth = 0): Promise<boolean> {
+  const fd0 = await fs.promises.readlink(`/proc/${pid}/fd/0`).catch(() => '');
+  const wchan = await fs.promises.readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => '');
+  if (fd0 === pipe && /pipe_read$/.test(wchan.trim())) return true; // 'pipe_read', 'anon_pipe_read' (6.x)
+  if (depth > 8) return false;
+  const kids = (await fs.promises.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
+  for (const k of kids) if (await blockedReading(Number(k), pipe, depth + 1)) return true;
+  return false;
 }

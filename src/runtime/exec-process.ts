@@ -153,7 +153,7 @@ class ExecProcessImpl implements ExecProcess {
       },
       closeIO: async () => {
         this.requireStdin();
-        await closeStdin(this.p.dir);
+        await closeStdin(this.p.dir, { runDir: this.p.runDir });
       },
       writeStdin: async (d) => {
         this.requireStdin();

@@ -155,7 +155,7 @@ export class TaskOps implements InitOps {
 
   async closeIO(): Promise<void> {
     this.requireStdin();
-    await closeStdin(this.p.bundle);
+    await closeStdin(this.p.bundle, { runDir: this.p.runDir });
   }
 
   async writeStdin(data: string | Uint8Array): Promise<void> {

@@ -37,7 +37,7 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'stdin, terminal and con
     await sendStdin(t.bundle, 'hello\n', false);
     await sendStdin(t.bundle, new TextEncoder().encode('second line\n'), false);
     await until(async () => (await logText(t.runDir)).includes('second line'), 5000, 'cat to echo the second line');
-    await closeStdin(t.bundle);
+    await closeStdin(t.bundle, { runDir: t.runDir });
     const exit = await waitExit(t.runDir);
     expect(exit.status).toBe(0);
     expect(await logText(t.runDir)).toEqual(['got hello', 'second line', 'eof-seen']);
@@ -46,7 +46,7 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'stdin, terminal and con
   it('sendStdin with close=true writes then closes stdin; large input arrives whole', async () => {
     const t = await running(['sh', '-c', 'wc -c'], { stdin: true });
     const big = 'x'.repeat(200_000) + '\n';
-    await sendStdin(t.bundle, big, true);
+    await sendStdin(t.bundle, big, true, { runDir: t.runDir });
     expect((await waitExit(t.runDir)).status).toBe(0);
     expect((await logText(t.runDir)).map((s) => s.trim())).toEqual(['200001']);
   });
@@ -83,7 +83,7 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'stdin, terminal and con
     const e1 = await f.runDir(`${t.id}-x-stdin`);
     await fs.writeFile(path.join(e1, 'process.json'), JSON.stringify(spec(['sh', '-c', 'cat; echo done'], false)));
     await f.launch({ containerId: t.id, bundle: e1, runDir: e1, stdin: true, exec: { processSpecPath: path.join(e1, 'process.json') } });
-    await sendStdin(e1, 'piped\n', true);
+    await sendStdin(e1, 'piped\n', true, { runDir: e1 });
     expect((await waitExit(e1)).status).toBe(0);
     expect(await logText(e1)).toEqual(['piped', 'done']);
 

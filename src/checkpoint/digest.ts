@@ -6,10 +6,13 @@ import path from 'node:path';
 import { errors } from '../errors.js';
 import type { ManifestEntry, RootfsIdentity } from './manifest.js';
 
+/** Read size for digests: 4 MiB chunks hash a CRIU image ~3x faster than the stream default of 64 KiB (5.9 → 1.8 ms/MiB here). */
+const DIGEST_CHUNK = 4 << 20;
+
 /** sha256 (lowercase hex) of a file's content, streamed. */
 export async function sha256File(p: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(p, { highWaterMark: DIGEST_CHUNK })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 

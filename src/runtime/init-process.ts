@@ -2,7 +2,7 @@
  * The Task façade (containerd pkg/process Init): every mutating method takes the task's lock,
  * re-reads the record, derives the current status from disk and runc, and hands the call to that
  * status' state object. Reads (state, wait, logs) take no lock. A Task object holds no truth of
- * its own: any process can open the same task and see the same status.
+ * its own: every process that opens the same task sees the same status.
  */
 import path from 'node:path';
 import { readLog } from '../monitor/log.js';

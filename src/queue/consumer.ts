@@ -4,9 +4,8 @@
  * signal, and stasis' cross-process cancel requests), stops containers whose lock was lost, and can
  * adopt a task found after a restart so its result is posted exactly once.
  */
-import { DelayedError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { UnrecoverableError } from 'bullmq';
 import type { RunnerConfig } from '../config/runner.js';
 import { randomUUID } from 'node:crypto';
 import { errors, hasCode } from '../errors.js';
@@ -20,17 +19,7 @@ import { parseJobPayload, DEFAULT_OUTPUT_BYTES, FAILED_RESULT_KEY, type JobPaylo
 import { runJobTask, type ActiveJob, type JobRunContext, type JobTaskSource } from './job-run.js';
 import { buildNotStartedResult, type JobResult, type JobResultMeta } from './result.js';
 import { DEFAULT_JOB_NAMESPACE, runSpecFor, taskIdFor } from './run-spec.js';
-
-/** A task left by a previous run of this node, to attach to when its job comes back to us. */
-export interface OrphanTask {
-  jobId: string;
-  taskId: string;
-  namespace: string;
-  startedAt?: string;
-  timeoutSeconds?: number;
-  /** The lineage hop the task belongs to (io.stasis.job.hop); a newer hop makes it stale. */
-  hop?: number;
-}
+import { attachToOrphan, keepLock, type OrphanTask } from './orphans.js';
 
 /** Options of JobConsumer. */
 export interface JobConsumerOptions {
@@ -321,20 +310,10 @@ export class JobConsumer {
     // A job that came back to the queue may be re-taken by this same worker while BullMQ is still
     // finishing the previous take; BullMQ then stops renewing its lock (it untracks the job id after
     // tracking the new take). Renew it ourselves too; a renewal that fails means the lock is lost.
-    const renew =
-      lineage.nodes.length > 1 || orphan
-        ? setInterval(() => {
-            job.extendLock(tok, this.o.config.lockDurationMs).then(
-              (ok) => {
-                if (ok !== 1) this.stop(jobId, 'lock-lost');
-              },
-              () => undefined,
-            );
-          }, Math.max(500, Math.floor(this.o.config.lockDurationMs / 3)))
-        : null;
+    const stopRenewing = lineage.nodes.length > 1 || orphan ? keepLock(job, tok, this.o.config.lockDurationMs, () => this.stop(jobId, 'lock-lost')) : null;
     try {
       try {
-        return await this.execute(job, payload, meta, orphan ? { kind: 'attach', taskId: orphan.taskId, namespace: orphan.namespace, ...(orphan.startedAt ? { startedAt: orphan.startedAt } : {}), ...(orphan.timeoutSeconds !== undefined ? { timeoutSeconds: orphan.timeoutSeconds } : {}) } : runSource(restore), signal, hooks);
+        return await this.execute(job, payload, meta, orphan ? attachToOrphan(orphan) : runSource(restore), signal, hooks);
       } catch (e) {
         if (passThrough(e)) throw e;
         // A checkpoint that was refused (tampered, missing, incompatible) or could not be restored:
@@ -364,7 +343,7 @@ export class JobConsumer {
         }
       }
     } finally {
-      if (renew) clearInterval(renew);
+      stopRenewing?.();
     }
   }
 }

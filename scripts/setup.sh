@@ -41,12 +41,39 @@ else
 fi
 
 # --- CRIU --------------------------------------------------------------------------------------
-criu_ok() { "$1" check >/dev/null 2>&1; }
-if [ -x "$WRAPPER" ] && criu_ok "$WRAPPER"; then
-  say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
-elif command -v criu >/dev/null && criu_ok "$(command -v criu)" && criu --version | grep -q 'Version: [4-9]'; then
-  say "system criu passes 'criu check'; linking $WRAPPER to it"
-  $SUDO ln -sf "$(command -v criu)" "$WRAPPER"
+# The wrapper is always a small script: it picks the CRIU binary (the distribution's when it passes
+# `criu check` and is 4.x, else the trixie unpack below) and, on hosts where CRIU's x86 hardware
+# breakpoints never fire (some VMs: a dump hangs in wait4 after "new_sp=… ip …"), makes CRIU stop
+# its parasite by syscall tracing instead (CRIU_FAULT=130, CRIU's own "no breakpoints" path).
+criu_ok() { "$@" check >/dev/null 2>&1; }
+write_wrapper() { # $1 = the exec line's command words (already quoted), $2 = extra env lines
+  $SUDO tee "$WRAPPER" >/dev/null <<WRAP
+#!/bin/sh
+# CRIU 4.x for stasis, written by scripts/setup.sh.
+$2
+exec $1 "\$@"
+WRAP
+  $SUDO chmod 755 "$WRAPPER"
+}
+# Dumps a sleeping process with a 15 s limit; prints "ok" or "hang".
+probe_breakpoints() {
+  local dir pid rc
+  dir=$(mktemp -d /tmp/stasis-criu-probe.XXXXXX)
+  setsid sleep 300 </dev/null >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.2
+  rc=0; timeout -s KILL 15 "$WRAPPER" dump -t "$pid" -D "$dir" -o dump.log --shell-job --leave-running >/dev/null 2>&1 || rc=$?
+  kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+  if [ "$rc" = 137 ]; then echo hang; else echo ok; fi
+}
+
+if command -v criu >/dev/null && criu_ok "$(command -v criu)" && criu --version | grep -q 'Version: [4-9]'; then
+  say "system criu passes 'criu check'; using it"
+  CRIU_EXEC="\"$(command -v criu)\""
+elif [ -x "$PREFIX/usr/sbin/criu" ] && criu_ok "$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu" "$PREFIX/usr/sbin/criu"; then
+  say "CRIU 4.x already unpacked in $PREFIX"
+  CRIU_EXEC="\"$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\" --library-path \"$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu\" \"$PREFIX/usr/sbin/criu\""
 else
   say "distribution criu missing or failing 'criu check'; unpacking CRIU 4.x from trixie into $PREFIX"
   work=$(mktemp -d /tmp/stasis-criu.XXXXXX)
@@ -72,14 +99,17 @@ else
   $SUDO rm -rf "$PREFIX.new"; $SUDO mkdir -p "$PREFIX.new"
   for d in "$work"/debs/*.deb; do $SUDO dpkg -x "$d" "$PREFIX.new"; done
   $SUDO rm -rf "$PREFIX"; $SUDO mv "$PREFIX.new" "$PREFIX"
-  $SUDO tee "$WRAPPER" >/dev/null <<WRAP
-#!/bin/sh
-# CRIU 4.x unpacked by stasis' scripts/setup.sh, run through its own loader and libraries.
-P=$PREFIX
-exec "\$P/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "\$P/usr/lib/x86_64-linux-gnu:\$P/lib/x86_64-linux-gnu" "\$P/usr/sbin/criu" "\$@"
-WRAP
-  $SUDO chmod 755 "$WRAPPER"
-  criu_ok "$WRAPPER" || { echo "setup: $WRAPPER check failed:" >&2; "$WRAPPER" check >&2 || true; exit 1; }
+  CRIU_EXEC="\"$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\" --library-path \"$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu\" \"$PREFIX/usr/sbin/criu\""
+fi
+[ -L "$WRAPPER" ] && $SUDO rm -f "$WRAPPER"
+write_wrapper "$CRIU_EXEC" ""
+criu_ok "$WRAPPER" || { echo "setup: $WRAPPER check failed:" >&2; "$WRAPPER" check >&2 || true; exit 1; }
+if [ "$(probe_breakpoints)" = hang ]; then
+  write_wrapper "$CRIU_EXEC" "# A dump hung on this host (CPU debug registers do not trigger): stop the parasite by syscall tracing.
+export CRIU_FAULT=130"
+  if [ "$(probe_breakpoints)" = hang ]; then echo "setup: CRIU dumps hang on this host even without breakpoints" >&2; exit 1; fi
+  say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1); hardware breakpoints do not fire here, using syscall tracing)"
+else
   say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
 fi
 

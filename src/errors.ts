@@ -6,6 +6,8 @@ export const ErrorCode = z.enum([
   'ERR_ALREADY_EXISTS',
   'ERR_FAILED_PRECONDITION',
   'ERR_INVALID_ARGUMENT',
+  /** Refused by the node's policy (rootfs outside the allowed roots, host network, a limit above the maximum). */
+  'ERR_PERMISSION_DENIED',
   'ERR_UNAVAILABLE',
   'ERR_RUNTIME',
   'ERR_CHECKPOINT',
@@ -57,6 +59,7 @@ export const errors = {
   alreadyExists: (m: string, d?: ErrorDetails) => new StasisError('ERR_ALREADY_EXISTS', m, d),
   failedPrecondition: (m: string, d?: ErrorDetails) => new StasisError('ERR_FAILED_PRECONDITION', m, d),
   invalidArgument: (m: string, d?: ErrorDetails) => new StasisError('ERR_INVALID_ARGUMENT', m, d),
+  permissionDenied: (m: string, d?: ErrorDetails) => new StasisError('ERR_PERMISSION_DENIED', m, d),
   unavailable: (m: string, d?: ErrorDetails) => new StasisError('ERR_UNAVAILABLE', m, d),
   runtime: (m: string, d?: ErrorDetails) => new StasisError('ERR_RUNTIME', m, d),
   checkpoint: (m: string, d?: ErrorDetails) => new StasisError('ERR_CHECKPOINT', m, d),

@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { hasCode, toErrorData } from '../errors.js';
 
 /** Codes that retrying cannot fix: the job fails at once. */
-const UNRECOVERABLE = new Set(['ERR_INVALID_ARGUMENT', 'ERR_FAILED_PRECONDITION']);
+const UNRECOVERABLE = new Set(['ERR_INVALID_ARGUMENT', 'ERR_FAILED_PRECONDITION', 'ERR_PERMISSION_DENIED']);
 
 /** The message a failed job shows: code, message, and the runtime's own error line when there is one. */
 export function failureMessage(e: unknown): string {

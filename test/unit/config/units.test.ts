@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuQuota, formatBytes, parseByteSize, parseCpus } from '../../../src/sandbox/limits.js';
+import { formatBytes, parseByteSize, parseCpus, parseDuration } from '../../../src/config/units.js';
+import { cpuQuota } from '../../../src/sandbox/limits.js';
 
 describe('parseByteSize', () => {
   it.each([
@@ -62,5 +63,30 @@ describe('cpuQuota', () => {
     expect(cpuQuota(0.5)).toBe(50_000);
     expect(cpuQuota(2)).toBe(200_000);
     expect(cpuQuota(0.001)).toBe(1000);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30', 30],
+    [30, 30],
+    ['1.5', 1.5],
+    ['1.5s', 1.5],
+    ['500ms', 0.5],
+    ['2m', 120],
+    ['1h', 3600],
+    ['1d', 86400],
+    [' 10 s ', 10],
+  ])('parses %j as %d seconds', (v, n) => {
+    expect(parseDuration(v, 'limits.timeout')).toBe(n);
+  });
+
+  it.each(['', 'abc', '-1', '1y', '1.2.3', 'Infinity'])('refuses %j naming the field', (v) => {
+    expect(() => parseDuration(v, 'limits.timeout')).toThrow(/limits\.timeout/);
+  });
+
+  it('refuses 0 unless zero is allowed', () => {
+    expect(() => parseDuration(0, 'x')).toThrow(/`x`/);
+    expect(parseDuration('0s', 'x', { allowZero: true })).toBe(0);
   });
 });

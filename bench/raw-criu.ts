@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import { Runc } from '../src/runc/runc.js';
 import { mountOverlay, unmountOverlay } from '../src/sandbox/rootfs.js';
-import { buildSpec } from '../src/sandbox/spec.js';
+import { rawSpec } from './raw-spec.js';
 import { criuLogMs, dirBytes, memoryHolderArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
@@ -76,7 +76,7 @@ export class RawCriuSide implements CkptSide {
     await fs.mkdir(this.bundle, { recursive: true });
     await fs.mkdir(this.root, { recursive: true });
     this.ctx.defer(() => this.close());
-    const spec = buildSpec({
+    const spec = rawSpec({
       hostname: 'bench',
       args: memoryHolderArgs(this.mib),
       limits: memoryHolderLimits(this.mib),

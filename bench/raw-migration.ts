@@ -16,7 +16,7 @@ import { launchMonitor } from '../src/monitor/launch.js';
 import { readLog } from '../src/monitor/log.js';
 import { Runc } from '../src/runc/runc.js';
 import { applyRootfsDiff, mountOverlay, unmountOverlay, writeRootfsDiff } from '../src/sandbox/rootfs.js';
-import { buildSpec } from '../src/sandbox/spec.js';
+import { rawSpec } from './raw-spec.js';
 import { counterArgs, memoryHolderLimits, waitForAnon, type CounterOptions } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
@@ -115,7 +115,7 @@ export class RawMigration {
       id: `${this.tag}-${n}`,
     };
     for (const d of [g.bundle, g.runDir, g.root]) await fs.mkdir(d, { recursive: true });
-    const spec = buildSpec({ hostname: 'bench', args: counterArgs(this.workload), limits: memoryHolderLimits(this.mib), cgroupsPath: `/stasis-bench/${g.id}` });
+    const spec = rawSpec({ hostname: 'bench', args: counterArgs(this.workload), limits: memoryHolderLimits(this.mib), cgroupsPath: `/stasis-bench/${g.id}` });
     await fs.writeFile(path.join(g.bundle, 'config.json'), JSON.stringify(spec));
     return g;
   }

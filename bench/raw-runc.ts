@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import { globalArgs } from '../src/runc/args.js';
 import { Runc } from '../src/runc/runc.js';
-import { buildSpec } from '../src/sandbox/spec.js';
+import { rawSpec } from './raw-spec.js';
 import { latencyMeasurements, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 
 /** Writes a bundle whose root is the shared rootfs, read-only, running `true`. */
 async function writeBundle(dir: string, rootfs: string, slot: number, tag: string): Promise<void> {
-  const spec = buildSpec({
+  const spec = rawSpec({
     hostname: 'bench',
     args: ['/bin/true'],
     cgroupsPath: `/stasis-bench/${tag}-${slot}`,

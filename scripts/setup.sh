@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stasis host set-up: installs what a Debian/Ubuntu host needs to run stasis, idempotently.
-#   - runc, conmon, iptables, redis-server, busybox-static, umoci, skopeo (distribution packages)
+#   - runc, conmon, iptables, redis-server, busybox-static, tini (tini-static: every task's init),
+#     umoci, skopeo (distribution packages); gcc + libc6-dev build the tests' static syscall probe
 #   - a CRIU 4.x under $STASIS_CRIU_PREFIX (default /opt/stasis/criu) when the distribution's
 #     criu fails `criu check`; it is unpacked from Debian trixie debs with a *private* apt
 #     configuration and run through its own dynamic loader, so the system's libc and apt
@@ -27,7 +28,7 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=sudo
 fi
 
-PKGS=(runc conmon iptables redis-server busybox-static umoci skopeo ca-certificates)
+PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo ca-certificates gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -112,6 +113,13 @@ export CRIU_FAULT=130"
 else
   say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
 fi
+
+# --- cgroups -------------------------------------------------------------------------------------
+# Every task's cgroup is /stasis/<state-dir tag>+<namespace>+<id> under each controller; the shared
+# parent is made here once, so running tasks (and tests) leave the hierarchy as they found it.
+for c in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  [ -e "$c/cgroup.procs" ] && $SUDO mkdir -p "$c/stasis" 2>/dev/null || true
+done
 
 # --- npm ---------------------------------------------------------------------------------------
 if [ "$DO_NPM" = 1 ]; then

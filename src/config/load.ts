@@ -1,6 +1,16 @@
 import path from 'node:path';
-import { RuntimeConfigSchema, type RuntimeConfig, type RuntimePaths } from './schema.js';
+import { RuntimeConfigSchema, type IdMapping, type RuntimeConfig, type RuntimePaths } from './schema.js';
+import { DEFAULT_USERNS } from './schema.js';
 import { errors } from '../errors.js';
+
+/** Parses STASIS_USERNS / --userns: 'private' (the default mapping), 'host' (none) or 'HOSTID:SIZE'. */
+export function parseUsernsSetting(v: string, field = 'STASIS_USERNS'): IdMapping | null {
+  if (v === 'private') return { ...DEFAULT_USERNS };
+  if (v === 'host') return null;
+  const m = /^(\d+):(\d+)$/.exec(v);
+  if (!m) throw errors.invalidArgument(`Expected \`${field}\` to be private, host or HOSTID:SIZE, got \`${v}\``, { field });
+  return { hostId: Number(m[1]), size: Number(m[2]) };
+}
 
 /** Reads the runtime config from explicit options, then STASIS_* environment variables, then defaults. */
 export function loadRuntimeConfig(opts: Partial<RuntimeConfig> = {}, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -9,6 +19,10 @@ export function loadRuntimeConfig(opts: Partial<RuntimeConfig> = {}, env: NodeJS
     runc: opts.runc ?? env.STASIS_RUNC,
     conmon: opts.conmon ?? env.STASIS_CONMON,
     criu: opts.criu ?? env.STASIS_CRIU,
+    init: opts.init ?? env.STASIS_INIT,
+    busybox: opts.busybox ?? env.STASIS_BUSYBOX,
+    userns: opts.userns !== undefined ? opts.userns : env.STASIS_USERNS ? parseUsernsSetting(env.STASIS_USERNS) : undefined,
+    seccomp: opts.seccomp ?? (env.STASIS_SECCOMP || undefined),
   };
   const parsed = RuntimeConfigSchema.safeParse(raw);
   if (!parsed.success) {

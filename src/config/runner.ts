@@ -21,14 +21,20 @@ export const RunnerConfigSchema = z.object({
   lockDurationMs: z.number().int().min(1000).default(30_000),
   /** Stalled-job check interval, ms. */
   stalledIntervalMs: z.number().int().min(1000).default(30_000),
-  /** Time between SIGTERM and SIGKILL on timeout or cancel, ms. */
-  killGraceMs: z.number().int().nonnegative().default(5_000),
+  /** Time between SIGTERM and SIGKILL for a task whose own grace is unknown (the policy's limits set each job's), ms. */
+  killGraceMs: z.number().int().nonnegative().default(2_000),
+  /** The largest log file of one task on disk (conmon --log-size-max; each task's cap follows its output cap). */
+  maxLogBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
   /** How often a running task's stats are sampled, ms. */
   statsIntervalMs: z.number().int().min(50).default(1_000),
   /** How often streamed output is flushed into job.log, ms. */
   logFlushMs: z.number().int().min(10).default(100),
   /** Keep each finished task's non-empty log under <stateDir>/logs/<namespace>/<task>.log (logPath). */
   keepLogs: z.boolean().default(true),
+  /** Kept logs and failed-restore logs older than this are removed, ms (default 7 days). */
+  logRetentionMs: z.number().int().positive().default(7 * 24 * 3600_000),
+  /** … and the oldest ones beyond this size per directory (default 1 GiB). */
+  logRetentionBytes: z.number().int().positive().default(1024 ** 3),
   /** Checkpoint store directory (shared between nodes to migrate); unset = no checkpoints, drain waits. */
   checkpointDir: z.string().min(1).optional(),
   /** Checkpoints kept per job in the store (older ones are pruned after each commit). */

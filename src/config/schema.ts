@@ -1,6 +1,20 @@
 import { z } from 'zod';
 
-/** Host paths and binaries of the task runtime. */
+/** A user-namespace mapping: container ids 0..size-1 are host ids hostId..hostId+size-1. */
+export const IdMappingSchema = z
+  .object({
+    hostId: z.number().int().min(1).max(2 ** 32 - 2),
+    size: z.number().int().min(1).max(2 ** 31),
+  })
+  .strict()
+  .refine((m) => m.hostId + m.size <= 2 ** 32 - 1, { message: 'Expected hostId + size to fit in 32 bits' });
+/** A user-namespace mapping. */
+export type IdMapping = z.output<typeof IdMappingSchema>;
+
+/** Host ids the default mapping starts at: far above the ranges /etc/subuid hands out (100000 + 65536·n). */
+export const DEFAULT_USERNS: IdMapping = { hostId: 1_073_741_824, size: 65_536 };
+
+/** Host paths and binaries of the task runtime, and the sandbox settings every task of a node shares. */
 export const RuntimeConfigSchema = z.object({
   /** Root of everything stasis keeps on disk: tasks, runc state, embedded Redis, logs. */
   stateDir: z.string().min(1).default('/var/lib/stasis'),
@@ -10,6 +24,14 @@ export const RuntimeConfigSchema = z.object({
   conmon: z.string().min(1).default('/usr/bin/conmon'),
   /** A CRIU 4.x that passes `criu check` (scripts/setup.sh installs /usr/local/bin/stasis-criu). */
   criu: z.string().min(1).default('/usr/local/bin/stasis-criu'),
+  /** A static init run as every task's pid 1 (tini-static from Debian's `tini`), bind-mounted read-only. */
+  init: z.string().min(1).default('/usr/bin/tini-static'),
+  /** A static busybox (Debian's `busybox-static`) that reads the job's launch script, bind-mounted read-only. */
+  busybox: z.string().min(1).default('/bin/busybox'),
+  /** User namespace of every task (null: none, container root is host root). */
+  userns: IdMappingSchema.nullable().default(DEFAULT_USERNS),
+  /** Seccomp of every task and exec: 'default' (stasis' profile), 'unconfined', or an OCI profile file. */
+  seccomp: z.string().min(1).default('default'),
 });
 /** Host paths and binaries of the task runtime. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
@@ -21,6 +43,6 @@ export interface RuntimePaths {
   runcRoot: string;
   /** One folder per task: tasks/<namespace>/<id>/ */
   tasksDir: string;
-  /** Default rootfs images built by stasis (e.g. the busybox rootfs). */
+  /** Default rootfs images built by stasis (e.g. the busybox rootfs) and their id-shifted copies. */
   rootfsDir: string;
 }

@@ -44,6 +44,10 @@ export interface HostBinaries {
   conmon: string;
   criu: string;
   busybox: string;
+  /** The static init of every task (tini-static). */
+  init: string;
+  /** The user-namespace setting (STASIS_USERNS / --userns): 'host' turns them off. */
+  userns: string;
 }
 
 const SETUP = 'run: npm run setup';
@@ -144,6 +148,16 @@ export function checkRoot(probe: HostProbe): CheckResult {
   return result('root', uid === 0, true, uid === 0 ? 'running as root' : `running as uid ${uid}`, 'run stasis as root (e.g. sudo stasis …)');
 }
 
+/** Checks user namespaces: the kernel allows them, and the node does not turn them off. */
+export async function checkUserns(probe: HostProbe, setting: string): Promise<CheckResult> {
+  const max = Number(((await probe.readFile('/proc/sys/user/max_user_namespaces')) ?? '0').trim());
+  if (!(max > 0)) return result('user namespaces', false, true, 'the kernel allows none (user.max_user_namespaces = 0)', 'sysctl -w user.max_user_namespaces=15000');
+  if (setting === 'host') {
+    return result('user namespaces', false, false, 'OFF (--userns host): a container\'s root is the host\'s root', 'remove --userns host / STASIS_USERNS=host unless the jobs are trusted');
+  }
+  return result('user namespaces', true, true, `on (${setting || 'private'}; the kernel allows ${max})`, '');
+}
+
 /** Runs every host check, in the order doctor prints them. */
 export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promise<CheckResult[]> {
   return [
@@ -161,6 +175,8 @@ export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promis
     await checkOverlay(probe),
     await checkOnPath(probe, { name: 'redis-server', program: 'redis-server', pkg: 'redis-server', why: 'the job queue needs it' }),
     await checkFile(probe, { name: 'busybox', path: bin.busybox, pkg: 'busybox-static' }),
+    await checkVersioned(probe, { name: 'init', path: bin.init, pkg: 'tini', envVar: 'STASIS_INIT' }),
+    await checkUserns(probe, bin.userns),
     await checkOnPath(probe, { name: 'umoci', program: 'umoci', pkg: 'umoci', required: false, why: 'only to unpack OCI images' }),
     await checkOnPath(probe, { name: 'skopeo', program: 'skopeo', pkg: 'skopeo', required: false, why: 'only to fetch OCI images' }),
   ];

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StasisError } from '../errors.js';
 import { RUN_FILES } from './conmon-args.js';
+import { isExitedState, readPidFile, readProcStat } from '../os/proc.js';
 
 /** An exit as conmon recorded it. */
 export interface MonitorExit {
@@ -120,25 +121,8 @@ async function monitorDead(runDir: string): Promise<boolean> {
 }
 
 async function pidIsConmon(pid: number): Promise<boolean> {
-  try {
-    const [comm, stat] = await Promise.all([
-      fs.promises.readFile(`/proc/${pid}/comm`, 'utf8'),
-      fs.promises.readFile(`/proc/${pid}/stat`, 'utf8'),
-    ]);
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return comm.trim() === 'conmon' && state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function readPidFile(file: string): Promise<number | null> {
-  try {
-    const n = parseInt((await fs.promises.readFile(file, 'utf8')).trim(), 10);
-    return Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
+  const st = await readProcStat(pid);
+  return st !== undefined && st.comm === 'conmon' && !isExitedState(st.state);
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import { criuLogPath, readCriuError } from '../runc/criu-log.js';
 import { lastErrorLine, oneLine } from '../runc/runtime-log.js';
 import { conmonArgs, RUN_FILES, type LaunchOptions } from './conmon-args.js';
 import { monitorAlive } from './exit-file.js';
+import { killTree, readPidFile, readProcStat } from '../os/proc.js';
 
 export type { LaunchOptions } from './conmon-args.js';
 
@@ -25,8 +26,8 @@ export interface LaunchResult {
   conmonPid: number;
 }
 
-/** How long to wait for conmon's sync line (a restore of a large image takes a while). */
-const SYNC_TIMEOUT_MS = 120_000;
+/** How long to wait for conmon's sync line: `runc create`/`exec` are quick; a restore of a large image takes a while. */
+const SYNC_TIMEOUT_MS = { create: 30_000, exec: 30_000, restore: 300_000 } as const;
 
 /**
  * Spawns conmon for `o` and resolves once the container exists (created, restored and running, or
@@ -58,7 +59,7 @@ export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
   err.on('data', collect);
   sync.on('error', () => undefined);
   start.on('error', () => undefined);
-  const syncLine = firstLine(sync, SYNC_TIMEOUT_MS);
+  const syncLine = firstLine(sync, SYNC_TIMEOUT_MS[verb]);
   syncLine.catch(() => undefined);
   try {
     const spawned = await Promise.race([once(child, 'spawn').then(() => null), once(child, 'error').then(([e]) => e as Error)]);
@@ -69,7 +70,11 @@ export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
     if (code !== 0) {
       throw fail(lastErrorLine(diag) ?? `conmon exited with ${code ?? sig} before the container was created`, { exitCode: code ?? -1 });
     }
-    const line = await syncLine;
+    const line = await syncLine.catch(async (e: unknown) => {
+      // conmon (and the runc it runs) never reported: kill them, so nothing outlives this failure.
+      await killMonitor(o.runDir);
+      throw fail(`${(e as Error).message} (conmon and runc ${verb} were killed)`);
+    });
     if (line === null) throw fail(lastErrorLine(diag) ?? 'conmon exited without reporting the container pid');
     const msg = parseSync(line);
     if (msg.data < 0 || !Number.isInteger(msg.data)) {
@@ -140,9 +145,15 @@ async function freshFile(file: string, since: number): Promise<string | undefine
   return st && st.mtimeMs >= since - 1000 ? file : undefined;
 }
 
-/** Reads a pid file (conmon writes it without a newline). */
+/** Reads a pid file (conmon writes it without a newline); ERR_INTERNAL when it holds none. */
 export async function readPid(file: string): Promise<number> {
-  const n = parseInt((await fs.readFile(file, 'utf8')).trim(), 10);
-  if (!Number.isInteger(n) || n <= 0) throw new StasisError('ERR_INTERNAL', `no pid in ${file}`);
+  const n = await readPidFile(file);
+  if (n === null) throw new StasisError('ERR_INTERNAL', `no pid in ${file}`);
   return n;
+}
+
+/** SIGKILLs the monitor of `runDir` and everything under it (its `runc create`/`runc init`). */
+export async function killMonitor(runDir: string): Promise<void> {
+  const pid = await readPidFile(path.join(runDir, RUN_FILES.conmonPid));
+  if (pid !== null && (await readProcStat(pid))?.comm === 'conmon') await killTree(pid);
 }

@@ -148,7 +148,10 @@ export class Runc {
    * records exit 137. Failures are ERR_CHECKPOINT with details.criuLog.
    */
   async checkpoint(id: string, a: CheckpointArgs): Promise<void> {
-    await fs.promises.mkdir(a.imagePath, { recursive: true });
+    // The image dir must be readable by a user-namespaced task's root during its restore (CRIU opens
+    // some images, e.g. timens, from inside the namespace): 0755, not runc's own 0700.
+    await fs.promises.mkdir(a.imagePath, { recursive: true, mode: 0o755 });
+    await fs.promises.chmod(a.imagePath, 0o755);
     await fs.promises.mkdir(a.workPath, { recursive: true });
     try {
       await this.run('checkpoint', id, args.checkpointArgs(this.g, id, a), { code: 'ERR_CHECKPOINT' });

@@ -110,8 +110,9 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
   await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
   const hasRootfsDiff = opts.rootfsDiff !== false;
   if (hasRootfsDiff) await writeRootfsDiff(p.upper, path.join(dir, CHECKPOINT_LAYOUT.rootfsDiff));
-  // `stdin` rides along beyond CheckpointMeta so a restore can give the process a stdin pipe again.
-  const meta: CheckpointMeta & { stdin: boolean } = {
+  // `stdin` and `process` ride along beyond CheckpointMeta: a restore gives the process a stdin pipe
+  // again, and its exec processes the job's environment and user.
+  const meta: CheckpointMeta & { stdin: boolean; process?: TaskRecord['process'] } = {
     version: 1,
     taskId: rec.info.id,
     namespace: rec.info.namespace,
@@ -124,6 +125,7 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
     network: rec.network,
     annotations: rec.info.annotations,
     stdin: rec.stdin,
+    ...(rec.process ? { process: rec.process } : {}),
   };
   await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.meta), meta);
 }

@@ -1,7 +1,8 @@
-/** What every part of the runtime shares within one process: config, layout, the runc client. */
+/** What every part of the runtime shares within one process: config, layout, the runc client, the sandbox settings. */
 import path from 'node:path';
-import type { RuntimeConfig, RuntimePaths } from '../config/schema.js';
+import type { IdMapping, RuntimeConfig, RuntimePaths } from '../config/schema.js';
 import { Runc } from '../runc/runc.js';
+import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile } from '../sandbox/seccomp.js';
 import type { OciSpec } from '../sandbox/types.js';
 import type { CreateTaskOptions, Task } from './task.js';
 import { locksDir } from './layout.js';
@@ -9,11 +10,24 @@ import { locksDir } from './layout.js';
 /** The runtime name recorded in TaskInfo.runtime. */
 export const RUNTIME_NAME = 'io.stasis.runc';
 
+/** Sandbox settings every task of a node shares (from the node policy through RuntimeConfig). */
+export interface SandboxSettings {
+  /** Host path of the static init (tini-static). */
+  init: string;
+  /** Host path of the static busybox that runs launch scripts. */
+  busybox: string;
+  /** The user-namespace mapping, or null (container root is host root). */
+  userns: IdMapping | null;
+  /** linux.seccomp of every task and exec, or undefined (unconfined). */
+  seccomp?: Record<string, unknown>;
+}
+
 /** Shared runtime context. */
 export interface RuntimeContext {
   config: RuntimeConfig;
   paths: RuntimePaths;
   runc: Runc;
+  sandbox: SandboxSettings;
   /** Prepared sandboxes to adopt on create (src/warm), when the manager was opened with a warm pool. */
   warm?: WarmAdopter;
 }
@@ -23,12 +37,30 @@ export interface WarmAdopter {
   adopt(o: CreateTaskOptions, a: { namespace: string; id: string; rootfs: string; spec: OciSpec }): Promise<Task | undefined>;
 }
 
-/** Builds the context for a loaded config. */
-export function makeContext(config: RuntimeConfig, paths: RuntimePaths): RuntimeContext {
-  return { config, paths, runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu }) };
+/** Reads the seccomp setting: 'default', 'unconfined' or an OCI profile file. */
+export async function seccompFor(setting: string): Promise<Record<string, unknown> | undefined> {
+  if (setting === 'unconfined') return undefined;
+  if (setting === 'default') return DEFAULT_SECCOMP_PROFILE as unknown as Record<string, unknown>;
+  return (await loadSeccompProfile(setting)) as unknown as Record<string, unknown>;
+}
+
+/** Builds the context for a loaded config (reads an operator's seccomp profile file once). */
+export async function makeContext(config: RuntimeConfig, paths: RuntimePaths): Promise<RuntimeContext> {
+  const seccomp = await seccompFor(config.seccomp);
+  return {
+    config,
+    paths,
+    runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu }),
+    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}) },
+  };
 }
 
 /** The lock file of task `id` in `namespace`. */
 export function taskLockFile(ctx: RuntimeContext, namespace: string, id: string): string {
   return path.join(locksDir(ctx.paths.stateDir), `${namespace}+${id}.lock`);
+}
+
+/** Where the id-shifted copies of lower rootfs directories are cached. */
+export function shiftedRootfsDir(ctx: RuntimeContext): string {
+  return path.join(ctx.paths.rootfsDir, 'shifted');
 }

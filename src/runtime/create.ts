@@ -6,8 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { launchMonitor } from '../monitor/launch.js';
-import { mountOverlay } from '../sandbox/rootfs.js';
-import { buildSpec } from '../sandbox/spec.js';
+import { validateProcess } from '../sandbox/spec.js';
 import { errors } from '../errors.js';
 import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
 import { cgroupsPathFor, containerIdFor, hostnameFor, validateId } from './ids.js';
@@ -17,6 +16,7 @@ import { namespaceDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { runcStateOf } from './runc-state.js';
 import { writeJsonAtomic, type TaskRecord } from './records.js';
+import { lowerFor, mountTaskRootfs, taskSpec, traversable, writeJob } from './task-fs.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type Task } from './task.js';
 
 /** Resolves and validates a lower rootfs directory. */
@@ -33,7 +33,7 @@ export async function checkRootfs(rootfs: unknown, field = 'rootfs'): Promise<st
 /** Creates the task dir exclusively; ERR_ALREADY_EXISTS when the id is taken. */
 export async function claimTaskDir(ctx: RuntimeContext, namespace: string, id: string): Promise<TaskPaths> {
   const p = taskPaths(ctx.paths.tasksDir, namespace, id);
-  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true });
+  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true, mode: 0o711 });
   try {
     await fs.mkdir(p.dir);
   } catch (e) {
@@ -55,7 +55,17 @@ export async function undoLaunch(ctx: RuntimeContext, containerId: string, p: Ta
   await removeTaskDir(p).catch(() => undefined);
 }
 
-/** Creates a task: bundle, overlay, record, conmon + runc create. Status 'created'. */
+/** The job's process with its argv/env/cwd checked (ERR_INVALID_ARGUMENT naming the field). */
+export function checkedProcess(o: CreateTaskOptions): CreateTaskOptions['process'] {
+  const proc = o.process ?? ({} as CreateTaskOptions['process']);
+  validateProcess({ args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd !== undefined ? { cwd: proc.cwd } : {}) });
+  return proc;
+}
+
+/**
+ * Creates a task: its directory, the launch script in its node-owned job dir, the writable layer and
+ * overlay, the bundle and record, then conmon + `runc create`. Status 'created'.
+ */
 export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Promise<Task> {
   if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected create options to be an object', { field: 'options' });
   const namespace = validateId(o.namespace ?? DEFAULT_NAMESPACE, 'namespace');
@@ -64,23 +74,21 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
   if (o.timeoutSeconds !== undefined && (!Number.isFinite(o.timeoutSeconds) || o.timeoutSeconds <= 0)) {
     throw errors.invalidArgument(`Expected \`timeoutSeconds\` to be a positive number, got \`${o.timeoutSeconds}\``, { field: 'timeoutSeconds' });
   }
-  const proc = o.process ?? ({} as CreateTaskOptions['process']);
+  const proc = checkedProcess(o);
   const containerId = containerIdFor(namespace, id);
-  const spec = buildSpec({
+  const paths = taskPaths(ctx.paths.tasksDir, namespace, id);
+  const spec = taskSpec(ctx, paths, {
     hostname: o.hostname ?? hostnameFor(id),
-    args: proc.args,
-    env: proc.env,
-    cwd: proc.cwd,
-    user: proc.user,
-    terminal: proc.terminal,
-    consoleSize: proc.consoleSize,
-    limits: o.limits,
-    network: o.network,
+    ...(proc.user ? { user: proc.user } : {}),
+    ...(proc.terminal ? { terminal: true } : {}),
+    ...(proc.consoleSize ? { consoleSize: proc.consoleSize } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.network ? { network: o.network } : {}),
     cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
-    annotations: o.annotations,
+    ...(o.annotations ? { annotations: o.annotations } : {}),
   });
   return withLock(taskLockFile(ctx, namespace, id), async () => {
-    // A prepared sandbox (src/warm) makes create a claim, a symlink and two small writes.
+    // A prepared sandbox (src/warm) makes create a claim, a symlink and one small write.
     const adopted = await ctx.warm?.adopt(o, { namespace, id, rootfs, spec });
     if (adopted) return adopted;
     const p = await claimTaskDir(ctx, namespace, id);
@@ -97,20 +105,27 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
         annotations: { ...(o.annotations ?? {}) },
       },
       rootfs,
+      process: { ...proc },
       limits: { ...(o.limits ?? {}) },
       network: o.network ?? 'none',
       terminal: proc.terminal ?? false,
       stdin: o.stdin ?? false,
       ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+      ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
     };
     try {
-      // Independent steps in parallel: the mount is a process spawn, the rest are small writes.
+      await traversable(p.dir);
+      // Independent steps in parallel: the mounts are process spawns, the rest are small writes.
       await Promise.all([
-        fs.mkdir(p.bundle, { recursive: true }).then(() => writeJsonAtomic(p.spec, spec)),
-        fs.mkdir(p.runDir, { recursive: true }),
-        mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs }),
-        writeJsonAtomic(p.record, rec),
+        fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
+        fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
+        writeJob(ctx, p, { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal: rec.terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) }, proc.user),
+        lowerFor(ctx, rootfs).then(async (lower) => {
+          rec.lower = lower;
+          await mountTaskRootfs(ctx, p, lower, o.limits?.diskBytes);
+        }),
       ]);
+      await writeJsonAtomic(p.record, rec);
       const { pid } = await launchMonitor({
         conmon: ctx.config.conmon,
         runc: ctx.config.runc,
@@ -121,6 +136,7 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
         terminal: rec.terminal,
         stdin: rec.stdin,
         ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
+        ...(rec.logMaxBytes !== undefined ? { logMaxBytes: rec.logMaxBytes } : {}),
       });
       rec.pid = pid;
       await writeJsonAtomic(p.record, rec);

@@ -11,6 +11,7 @@ import { monitorAlive, readExit, waitExit } from '../monitor/exit-file.js';
 import { launchMonitor } from '../monitor/launch.js';
 import { readLog } from '../monitor/log.js';
 import { errors, hasCode } from '../errors.js';
+import { jobEnv } from '../sandbox/launcher.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { execState, type ExecOps } from './exec-state.js';
 import { writeAttach } from './init-ops.js';
@@ -25,6 +26,9 @@ import type { ConsoleSize, ExecOpts, ExecProcess, Exit, LogEntry, LogOptions, St
 export function execProcessSpec(task: Record<string, unknown>, o: ExecOpts): Record<string, unknown> {
   if (!Array.isArray(o.args) || o.args.length === 0 || o.args.some((a) => typeof a !== 'string')) {
     throw errors.invalidArgument(`Expected \`args\` to be a non-empty list of strings, got \`${JSON.stringify(o.args)}\``, { field: 'args' });
+  }
+  if (o.args.some((a) => a.includes('\0')) || (o.env ?? []).some((e) => typeof e !== 'string' || e.includes('\0') || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(e))) {
+    throw errors.invalidArgument('Expected `args` and `env` without NUL bytes, env entries as KEY=VALUE', { field: 'args' });
   }
   if (o.cwd !== undefined && !path.isAbsolute(o.cwd)) {
     throw errors.invalidArgument(`Expected \`cwd\` to be an absolute path, got \`${o.cwd}\``, { field: 'cwd' });
@@ -42,7 +46,10 @@ export function execProcessSpec(task: Record<string, unknown>, o: ExecOpts): Rec
 export async function createExec(ctx: RuntimeContext, task: TaskRecord, tp: TaskPaths, id: string, o: ExecOpts): Promise<ExecProcess> {
   validateId(id, 'execId');
   const ep = execPaths(tp, id);
-  const spec = execProcessSpec(task.info.spec.process, o);
+  // The container's process is the launcher; an exec runs in the job's environment and directory.
+  const job = task.process;
+  const base = job ? { ...task.info.spec.process, env: jobEnv(job), cwd: job.cwd ?? '/' } : task.info.spec.process;
+  const spec = execProcessSpec(base, o);
   await fs.mkdir(tp.execsDir, { recursive: true });
   try {
     await fs.mkdir(ep.dir);

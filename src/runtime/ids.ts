@@ -33,9 +33,12 @@ export function stateDirTag(stateDir: string): string {
   return createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 8);
 }
 
-/** The explicit cgroup path of a task: /stasis/<state dir tag>/<namespace>/<id>. */
+/**
+ * The explicit cgroup path of a task: /stasis/<state dir tag>+<namespace>+<id>. One level under the
+ * shared /stasis parent, so `runc delete` removing the task's cgroup leaves no empty parents behind.
+ */
 export function cgroupsPathFor(stateDir: string, namespace: string, id: string): string {
-  return `/stasis/${stateDirTag(stateDir)}/${namespace}/${id}`;
+  return `/stasis/${stateDirTag(stateDir)}+${namespace}+${id}`;
 }
 
 /** A valid hostname derived from a task id ('_' and '.' runs become '-'). */

@@ -205,9 +205,11 @@ export function validateSize(size: ConsoleSize): void {
  * nobody listing its parent meanwhile sees a half-removed one (a slot whose claim file is already gone).
  */
 export async function removeTaskDir(p: TaskPaths, o: { tombstone?: boolean } = {}): Promise<void> {
-  await unmountOverlay(p.rootfs);
-  if (await isMounted(p.rootfs)) {
-    throw errors.runtime(`cannot remove task dir ${p.dir}: ${p.rootfs} is still mounted`, { path: p.rootfs });
+  // The overlay first, then the tmpfs under it: the job's files go with the tmpfs, so the removal
+  // below never walks a tree the job wrote.
+  for (const m of [p.rootfs, p.layer]) {
+    await unmountOverlay(m);
+    if (await isMounted(m)) throw errors.runtime(`cannot remove task dir ${p.dir}: ${m} is still mounted`, { path: m });
   }
   const link = await fs.lstat(p.dir).then((st) => st.isSymbolicLink(), () => false);
   const real = link ? await fs.realpath(p.dir).catch(() => undefined) : p.dir;

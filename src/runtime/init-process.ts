@@ -48,7 +48,7 @@ export class TaskProcess implements Task {
     return this.rec.info.id;
   }
   get info(): TaskInfo {
-    return this.rec.info;
+    return this.rec.process ? { ...this.rec.info, process: this.rec.process } : this.rec.info;
   }
   namespace(): string {
     return this.rec.info.namespace;

@@ -5,7 +5,8 @@
  *   task.json            TaskRecord (TaskInfo + create options), written atomically
  *   bundle/config.json   the OCI spec; bundle/rootfs is the overlay mount point;
  *                        conmon creates attach, ctl and winsz here
- *   overlay/{upper,work} the task's writable layer
+ *   overlay/             a tmpfs of the job's disk size holding the writable layer: upper/, work/
+ *   job/                 node-owned, bind-mounted read-only at /.stasis/job: the launch script `run`
  *   run/                 conmon's files: pidfile, conmon.pid, ctr.log, exit, oom, exits/
  *   execs/<execId>/      exec.json + process.json; conmon's exec files (attach, ctl) and run/
  *   markers/<name>.json  written BEFORE risky operations ('pausing', 'checkpointing', …)
@@ -19,8 +20,12 @@ export interface TaskPaths {
   bundle: string;
   spec: string;
   rootfs: string;
+  /** The writable layer's tmpfs mount point (holds upper and work). */
+  layer: string;
   upper: string;
   work: string;
+  /** The node-owned job directory (launch script), mounted read-only into the container. */
+  jobDir: string;
   runDir: string;
   log: string;
   pidfile: string;
@@ -61,8 +66,10 @@ export function pathsIn(dir: string): TaskPaths {
     bundle,
     spec: path.join(bundle, 'config.json'),
     rootfs: path.join(bundle, 'rootfs'),
+    layer: path.join(dir, 'overlay'),
     upper: path.join(dir, 'overlay', 'upper'),
     work: path.join(dir, 'overlay', 'work'),
+    jobDir: path.join(dir, 'job'),
     runDir,
     log: path.join(runDir, 'ctr.log'),
     pidfile: path.join(runDir, 'pidfile'),

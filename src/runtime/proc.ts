@@ -5,31 +5,7 @@ import type { ProcessDetails } from './task.js';
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ; 100 on every Linux architecture in use). */
 export const CLOCK_TICKS = 100;
 
-/** Fields of /proc/PID/stat we use. */
-export interface ProcStat {
-  comm: string;
-  state: string;
-  ppid: number;
-  utime: number;
-  stime: number;
-}
-
-/** Parses /proc/PID/stat; comm may contain spaces and parentheses, so split at the last ')'. */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  // rest[0] = state (field 3), rest[1] = ppid (4), rest[11] = utime (14), rest[12] = stime (15)
-  if (rest.length < 13) return undefined;
-  return {
-    comm: text.slice(open + 1, close),
-    state: rest[0]!,
-    ppid: Number(rest[1]),
-    utime: Number(rest[11]),
-    stime: Number(rest[12]),
-  };
-}
+import { parseProcStat, type ProcStat } from '../os/proc.js';
 
 /** VmRSS of /proc/PID/status in bytes (0 for kernel threads and zombies). */
 export function parseRssBytes(statusText: string): number {

@@ -9,19 +9,25 @@ import { threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import type { Limits, NetworkMode } from '../sandbox/types.js';
-import type { TaskInfo } from './task.js';
+import type { ProcessSpec, TaskInfo } from './task.js';
 
 /** task.json: the task's info plus what it was created with. */
 export interface TaskRecord {
   version: 1;
   info: TaskInfo;
-  /** The read-only lower rootfs. */
+  /** The read-only rootfs the task was created from (what checkpoints record and restores ask for). */
   rootfs: string;
+  /** The overlay's actual lower dir: `rootfs`, or its id-shifted copy under a user namespace. */
+  lower?: string;
+  /** The job's own process (argv, env, cwd, user) as its launch script runs it; exec processes inherit env and user. */
+  process?: ProcessSpec;
   limits: Limits;
   network: NetworkMode;
   terminal: boolean;
   stdin: boolean;
   timeoutSeconds?: number;
+  /** conmon's cap of the task's log file (--log-size-max). */
+  logMaxBytes?: number;
   /** Host pid of the task's init once the monitor reported it. */
   pid?: number;
   /** Set once the user process runs (start() or a restore). */

@@ -10,6 +10,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { launchMonitor } from '../monitor/launch.js';
 import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
+import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
+import { mountWritableLayer } from '../sandbox/writable.js';
+import { DEFAULT_DISK_BYTES, emptyJobDir, hostIds, lowerFor, traversable } from './task-fs.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors, hasCode, StasisError } from '../errors.js';
 import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
@@ -85,6 +88,27 @@ async function keepRestoreLog(ctx: RuntimeContext, p: TaskPaths, namespace: stri
   return (await exists(dst)) ? dst : undefined;
 }
 
+/** Refuses an image taken under another user-namespace mapping (its files and ids would not line up). */
+function checkMapping(ctx: RuntimeContext, spec: OciSpec, from: string): void {
+  const linux = (spec.linux ?? {}) as { uidMappings?: { containerID: number; hostID: number; size: number }[] };
+  const had = linux.uidMappings?.[0];
+  const want = ctx.sandbox.userns;
+  const same = had ? !!want && had.hostID === want.hostId && had.size === want.size : !want;
+  if (!same) {
+    const show = (m: { hostId: number; size: number } | null | undefined) => (m ? `${m.hostId}:${m.size}` : 'none');
+    throw errors.checkpoint(`checkpoint ${from} was taken under user namespace mapping ${show(had ? { hostId: had.hostID, size: had.size } : null)}; this node uses ${show(want)}`, {
+      path: from,
+      incompatible: true,
+    });
+  }
+}
+
+/** The image spec's mounts with the launcher's sources of this node and task. */
+function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string): OciMount[] {
+  const mounts = ((spec.mounts ?? []) as OciMount[]).filter((m) => !m.destination.startsWith('/.stasis/'));
+  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir })];
+}
+
 /** Restores a task from a checkpoint directory. */
 export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): Promise<Task> {
   if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected restore options to be an object', { field: 'options' });
@@ -94,10 +118,19 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
   const rootfs = await checkRootfs(o.rootfs ?? meta.rootfs, 'rootfs');
   const containerId = containerIdFor(namespace, id);
   const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
+  const p0 = taskPaths(ctx.paths.tasksDir, namespace, id);
+  checkMapping(ctx, imageSpec, o.from);
   const spec: OciSpec = {
     ...imageSpec,
     root: { ...imageSpec.root, path: 'rootfs' },
-    linux: { ...(imageSpec.linux ?? {}), cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id) },
+    // This node's launcher binaries and this task's job dir (the restored process is past its exec).
+    mounts: relaunchMounts(ctx, imageSpec, p0.jobDir),
+    linux: {
+      ...(imageSpec.linux ?? {}),
+      cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
+      // CRIU restores the process' own filters; this one applies to later exec processes.
+      ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
+    },
     annotations: { ...(imageSpec.annotations ?? {}), ...annotations },
   };
   return withLock(taskLockFile(ctx, namespace, id), async () => {
@@ -118,6 +151,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
         restoredFrom: path.resolve(o.from),
       },
       rootfs,
+      ...((meta as { process?: unknown }).process ? { process: (meta as { process?: TaskRecord['process'] }).process } : {}),
       limits: meta.limits,
       network: meta.network,
       terminal: meta.terminal,
@@ -125,12 +159,16 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
       ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
     };
     try {
-      await fs.mkdir(p.bundle, { recursive: true });
-      await fs.mkdir(p.runDir, { recursive: true });
+      await traversable(p.dir);
+      await fs.mkdir(p.bundle, { recursive: true, mode: 0o711 });
+      await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
       await writeJsonAtomic(p.spec, spec);
-      await fs.mkdir(p.upper, { recursive: true });
+      await emptyJobDir(p);
+      const lower = await lowerFor(ctx, rootfs);
+      rec.lower = lower;
+      await mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx));
       if (meta.hasRootfsDiff) await applyRootfsDiff(path.join(o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
-      await mountOverlay({ lower: rootfs, upper: p.upper, work: p.work, target: p.rootfs });
+      await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs });
       await writeJsonAtomic(p.record, rec);
       const { pid } = await launchMonitor({
         conmon: ctx.config.conmon,

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isExitedState, readProcStat } from '../os/proc.js';
 import type { RuncState } from '../runc/runc.js';
 import type { RuntimeContext } from './context.js';
 
@@ -64,18 +65,10 @@ export async function runcStateOf(ctx: RuntimeContext, id: string): Promise<Runc
   return fast !== undefined ? fast : ctx.runc.state(id);
 }
 
-/** /proc/PID/stat's state and start time (field 22) after the command name. Exported for tests. */
-export function parseProcStat(stat: string): { state: string; startTime: string } | null {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest.length < 20) return null;
-  return { state: rest[0]!, startTime: rest[19]! };
-}
-
 async function initAlive(pid: number, start: string): Promise<boolean> {
   if (pid <= 0) return false;
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  const p = stat ? parseProcStat(stat) : null;
-  return p !== null && p.startTime === start && p.state !== 'Z' && p.state !== 'X';
+  const p = await readProcStat(pid);
+  return p !== undefined && p.startTime === start && !isExitedState(p.state);
 }
 
 /** Whether the container's freezer says FROZEN (v1) or cgroup.freeze is 1 (v2); undefined if unreadable. */

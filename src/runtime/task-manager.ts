@@ -8,6 +8,7 @@ import type { RuntimeConfig } from '../config/schema.js';
 import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import { errors } from '../errors.js';
 import { makeContext, type RuntimeContext } from './context.js';
+import { makeTraversable } from './task-fs.js';
 import { createTask } from './create.js';
 import { validateId } from './ids.js';
 import { TaskProcess } from './init-process.js';
@@ -51,9 +52,12 @@ export interface TaskManagerOptions {
 /** Opens the task runtime over the configured state directory (creating its directories). */
 export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts: TaskManagerOptions = {}): Promise<TaskManager> {
   const cfg = loadRuntimeConfig(config);
-  const ctx = makeContext(cfg, runtimePaths(cfg));
+  const ctx = await makeContext(cfg, runtimePaths(cfg));
   if (opts.warm && opts.warm.size > 0) ctx.warm = new WarmPool(ctx, opts.warm);
   for (const d of [ctx.paths.stateDir, ctx.paths.tasksDir, ctx.paths.runcRoot]) await fs.mkdir(d, { recursive: true });
+  // Under a user namespace runc works inside the task's bundle as the container's (unprivileged) root:
+  // the way there must be traversable, though not listable.
+  if (ctx.sandbox.userns) await makeTraversable(ctx.paths.stateDir, ctx.paths.tasksDir);
   return {
     create: (o: CreateTaskOptions) => createTask(ctx, o),
     restore: (o: RestoreTaskOptions) => restoreTask(ctx, o),

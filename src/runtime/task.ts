@@ -45,6 +45,11 @@ export interface TaskInfo {
   annotations: Record<string, string>;
   /** Set when the task was restored from a checkpoint image. */
   restoredFrom?: string;
+  /**
+   * The job's own process (argv, env, cwd, user) as its launch script runs it. `spec.process` is the
+   * launcher every container starts (sandbox/launcher.ts).
+   */
+  process?: ProcessSpec;
 }
 
 /** State information for a process (seed `State`). */
@@ -270,6 +275,10 @@ export interface CreateTaskOptions {
   timeoutSeconds?: number;
   /** Hostname inside the task (default: the id). */
   hostname?: string;
+  /** Cap of the task's log file on disk (conmon --log-size-max; on overflow the log starts over). */
+  logMaxBytes?: number;
+  /** RLIMIT_CPU of the job's processes, seconds (a backstop of a CPU-time limit watched on the cgroup). */
+  cpuSeconds?: number;
 }
 
 /** Options to restore a task from a checkpoint directory written by Task.checkpoint. */

@@ -99,7 +99,8 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
     });
   }
   for (const d of [p.upper, p.work, p.target]) await fs.mkdir(d, { recursive: true });
-  const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work}`, p.target];
+  // nodev: a device node in a job's layer (a crafted rootfs diff) opens nothing on the host.
+  const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},nodev`, p.target];
   try {
     await execa('mount', argv);
   } catch (e) {

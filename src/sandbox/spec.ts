@@ -1,13 +1,20 @@
-/** Builds the OCI runtime spec (config.json) of a task from its options, limits and network policy. */
+/**
+ * Builds the OCI runtime spec (config.json) of a task: the launcher as its process (launcher.ts),
+ * namespaces (user namespace with the node's mapping unless it is off), limits, seccomp, and the
+ * launcher's read-only mounts. The job's own argv/env/cwd are checked here too (validateProcess).
+ */
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { cpuQuota } from './limits.js';
+import { DEFAULT_PATH_VALUE, LAUNCHER_ARGS, launcherMounts } from './launcher.js';
 import type { Limits, OciSpec, SpecOptions } from './types.js';
 
 /** PATH given to a task whose env does not set one. */
-export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const DEFAULT_PATH = `PATH=${DEFAULT_PATH_VALUE}`;
 /** CFS period (µs) used for CPU limits. */
 export const CPU_PERIOD = 100_000;
+/** RLIMIT_FSIZE is the disk limit plus this (see buildSpec). */
+export const FSIZE_MARGIN = 1024 * 1024;
 /** RLIMIT_NOFILE when limits.openFiles is not set. */
 export const DEFAULT_OPEN_FILES = 1024;
 
@@ -92,15 +99,26 @@ function idNumber(v: number, field: string): number {
   return v;
 }
 
-/** Validates SpecOptions; throws ERR_INVALID_ARGUMENT naming the first bad field. */
-export function validateSpecOptions(o: SpecOptions): void {
+/** The job's process as the launch script takes it. */
+export interface ProcessOptions {
+  args: string[];
+  env?: string[];
+  cwd?: string;
+}
+
+/** Validates a job's argv, env and cwd; throws ERR_INVALID_ARGUMENT naming the first bad field. */
+export function validateProcess(o: ProcessOptions): void {
   if (!Array.isArray(o.args) || o.args.length === 0) invalid('process.args', 'a non-empty list of strings', o.args);
-  o.args.forEach((a, i) => typeof a === 'string' || invalid(`process.args[${i}]`, 'a string', a));
+  o.args.forEach((a, i) => (typeof a === 'string' && !a.includes('\0')) || invalid(`process.args[${i}]`, 'a string without NUL bytes', a));
   if (o.args[0] === '') invalid('process.args[0]', 'a non-empty program name', o.args[0]);
-  (o.env ?? []).forEach((e, i) => (typeof e === 'string' && ENV_RE.test(e)) || invalid(`process.env[${i}]`, 'KEY=VALUE', e));
-  if (o.cwd !== undefined && (typeof o.cwd !== 'string' || !path.isAbsolute(o.cwd))) {
+  (o.env ?? []).forEach((e, i) => (typeof e === 'string' && ENV_RE.test(e) && !e.includes('\0')) || invalid(`process.env[${i}]`, 'KEY=VALUE', e));
+  if (o.cwd !== undefined && (typeof o.cwd !== 'string' || !path.isAbsolute(o.cwd) || o.cwd.includes('\0') || o.cwd.length >= 4096)) {
     invalid('process.cwd', 'an absolute path', o.cwd);
   }
+}
+
+/** Validates SpecOptions; throws ERR_INVALID_ARGUMENT naming the first bad field. */
+export function validateSpecOptions(o: SpecOptions): void {
   if (typeof o.hostname !== 'string' || !HOSTNAME_RE.test(o.hostname)) invalid('hostname', 'a valid hostname', o.hostname);
   if (typeof o.cgroupsPath !== 'string' || !o.cgroupsPath.startsWith('/')) {
     invalid('cgroupsPath', 'an absolute cgroup path like `/stasis/default/job-1`', o.cgroupsPath);
@@ -112,6 +130,11 @@ export function validateSpecOptions(o: SpecOptions): void {
     idNumber(o.user.uid, 'process.user.uid');
     idNumber(o.user.gid, 'process.user.gid');
     (o.user.additionalGids ?? []).forEach((g, i) => idNumber(g, `process.user.additionalGids[${i}]`));
+    if (o.userns) {
+      const max = o.userns.size - 1;
+      if (o.user.uid > max) invalid('process.user.uid', `at most ${max} (the node's user namespace maps ids 0-${max})`, o.user.uid);
+      if (o.user.gid > max) invalid('process.user.gid', `at most ${max} (the node's user namespace maps ids 0-${max})`, o.user.gid);
+    }
   }
   if (o.consoleSize) {
     positiveInt(o.consoleSize.width, 'process.consoleSize.width');
@@ -121,6 +144,7 @@ export function validateSpecOptions(o: SpecOptions): void {
   positiveInt(l.memoryBytes, 'limits.memory');
   positiveInt(l.pids, 'limits.pids');
   positiveInt(l.openFiles, 'limits.openFiles');
+  positiveInt(l.diskBytes, 'limits.disk');
   if (l.cpus !== undefined && (!Number.isFinite(l.cpus) || l.cpus <= 0 || l.cpus > 1024)) {
     invalid('limits.cpus', 'a number of CPUs above 0 and at most 1024', l.cpus);
   }
@@ -138,11 +162,10 @@ export function buildResources(l: Limits): Record<string, unknown> {
   return r;
 }
 
-function buildEnv(o: SpecOptions): string[] {
-  const env = [...(o.env ?? [])];
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-  if (o.terminal && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  return env;
+/** The container's own uid/gid maps (runc 1.1 takes one range each). */
+function idMappings(m: { hostId: number; size: number }): Record<string, unknown> {
+  const one = [{ containerID: 0, hostID: m.hostId, size: m.size }];
+  return { uidMappings: one, gidMappings: one.map((x) => ({ ...x })) };
 }
 
 /** Builds a complete OCI runtime spec for runc 1.1.5 (cgroup v1). Validates `o` first. */
@@ -153,6 +176,10 @@ export function buildSpec(o: SpecOptions): OciSpec {
   const caps = [...DEFAULT_CAPABILITIES];
   const openFiles = limits.openFiles ?? DEFAULT_OPEN_FILES;
   const user = o.user ?? { uid: 0, gid: 0 };
+  const rlimits: Record<string, unknown>[] = [{ type: 'RLIMIT_NOFILE', hard: openFiles, soft: openFiles }];
+  // A file larger than the whole writable layer is refused (EFBIG) a little past it, so a full layer
+  // answers ENOSPC first, as a full disk does.
+  if (limits.diskBytes !== undefined) rlimits.push({ type: 'RLIMIT_FSIZE', hard: limits.diskBytes + FSIZE_MARGIN, soft: limits.diskBytes + FSIZE_MARGIN });
   const process: OciSpec['process'] = {
     terminal: o.terminal ?? false,
     user: {
@@ -160,11 +187,11 @@ export function buildSpec(o: SpecOptions): OciSpec {
       gid: user.gid,
       ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
     },
-    args: [...o.args],
-    env: buildEnv(o),
-    cwd: o.cwd ?? '/',
+    args: [...LAUNCHER_ARGS],
+    env: [DEFAULT_PATH],
+    cwd: '/',
     capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
-    rlimits: [{ type: 'RLIMIT_NOFILE', hard: openFiles, soft: openFiles }],
+    rlimits,
     noNewPrivileges: true,
   };
   if (o.terminal && o.consoleSize) {
@@ -172,16 +199,19 @@ export function buildSpec(o: SpecOptions): OciSpec {
   }
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (network !== 'host') namespaces.splice(1, 0, { type: 'network' });
+  if (o.userns) namespaces.push({ type: 'user' });
   return {
     ociVersion: '1.0.2-dev',
     process,
     root: { path: o.rootPath ?? 'rootfs', readonly: false },
     hostname: o.hostname,
-    mounts: MOUNTS.map((m) => ({ ...m, options: [...m.options] })),
+    mounts: [...MOUNTS.map((m) => ({ ...m, options: [...m.options] })), ...launcherMounts(o.launcher)],
     linux: {
       cgroupsPath: o.cgroupsPath,
       resources: buildResources(limits),
       namespaces,
+      ...(o.userns ? idMappings(o.userns) : {}),
+      ...(o.seccomp ? { seccomp: o.seccomp } : {}),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },

@@ -10,6 +10,8 @@ export interface Limits {
   pids?: number;
   /** Max open files (RLIMIT_NOFILE). */
   openFiles?: number;
+  /** Size of the writable layer (a tmpfs under the overlay) and RLIMIT_FSIZE of the job's processes. */
+  diskBytes?: number;
 }
 
 /** Network of a task: 'none' = its own empty network namespace (loopback only); 'host' = the host's. */
@@ -24,12 +26,10 @@ export type OciSpec = Record<string, unknown> & {
   annotations?: Record<string, string>;
 };
 
-/** Everything needed to generate a task's OCI spec. */
+/** Everything needed to generate a task's OCI spec. The job's argv/env/cwd go into its launch script (launcher.ts). */
 export interface SpecOptions {
   hostname: string;
-  args: string[];
-  env?: string[];
-  cwd?: string;
+  /** The job's user: the launcher and the job run as it. */
   user?: { uid: number; gid: number; additionalGids?: number[] };
   terminal?: boolean;
   consoleSize?: { width: number; height: number };
@@ -40,6 +40,12 @@ export interface SpecOptions {
   annotations?: Record<string, string>;
   /** Root path relative to the bundle (default 'rootfs'). */
   rootPath?: string;
+  /** Host sources of the launcher's read-only mounts (init, busybox, the task's job dir). */
+  launcher: { init: string; busybox: string; jobDir: string };
+  /** User namespace: container ids 0..size-1 are host ids hostId..; null or absent = none. */
+  userns?: { hostId: number; size: number } | null;
+  /** linux.seccomp (an OCI seccomp object); absent = unconfined. */
+  seccomp?: Record<string, unknown>;
 }
 
 /** The directories of a task's overlay rootfs. */

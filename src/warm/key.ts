@@ -1,7 +1,8 @@
 /**
  * Which prepared sandbox fits a task: everything fixed at `runc create` time that a job may choose
- * (rootfs, user, network, limits) makes the key; everything else (argv, env, cwd) goes through the
- * shim. Tasks the shim cannot run take the normal path (see warmIneligible).
+ * (rootfs, user, network, limits, the log cap) makes the key; everything else (argv, env, cwd, the
+ * CPU-time rlimit) goes through the launch script. Tasks that need conmon flags fixed at create
+ * (terminal, stdin) take the normal path (see warmIneligible).
  */
 import { createHash } from 'node:crypto';
 import type { Limits, NetworkMode } from '../sandbox/types.js';
@@ -13,6 +14,8 @@ export interface WarmTemplate {
   user?: ProcessSpec['user'];
   network: NetworkMode;
   limits: Limits;
+  /** conmon's log cap. */
+  logMaxBytes?: number;
 }
 
 /** The template of a task (rootfs already resolved to an absolute path). */
@@ -23,6 +26,7 @@ export function templateOf(o: CreateTaskOptions, rootfs: string): WarmTemplate {
     ...(u ? { user: { uid: u.uid, gid: u.gid, ...(u.additionalGids?.length ? { additionalGids: [...u.additionalGids] } : {}) } } : {}),
     network: o.network ?? 'none',
     limits: { ...(o.limits ?? {}) },
+    ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
   };
 }
 
@@ -33,22 +37,22 @@ export function warmKey(t: WarmTemplate): string {
     t.rootfs,
     t.user ? [t.user.uid, t.user.gid, t.user.additionalGids ?? []] : null,
     t.network,
-    [l.memoryBytes ?? null, l.cpus ?? null, l.pids ?? null, l.openFiles ?? null],
+    [l.memoryBytes ?? null, l.cpus ?? null, l.pids ?? null, l.openFiles ?? null, l.diskBytes ?? null],
+    t.logMaxBytes ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
 /**
  * Why a task cannot use a prepared sandbox, or null when it can. Terminal and stdin tasks need
- * conmon flags fixed at create; a monitor timeout (conmon -T) would count from the sandbox's creation;
- * a chosen hostname is fixed at create; an argv[0] starting with '-' would read as an option to exec.
+ * conmon flags fixed at create; a chosen hostname is fixed at create. A task with a timeout adopts
+ * one too: its deadline is kept by the worker thread (a prepared sandbox has no conmon -T).
  */
 export function warmIneligible(o: CreateTaskOptions): string | null {
   if (o.process.terminal) return 'terminal';
   if (o.process.consoleSize) return 'console size';
   if (o.stdin) return 'stdin';
-  if (o.timeoutSeconds !== undefined) return 'monitor timeout';
   if (o.hostname !== undefined) return 'hostname';
-  if (!Array.isArray(o.process.args) || o.process.args.length === 0 || o.process.args[0]!.startsWith('-')) return 'argv';
+  if (!Array.isArray(o.process.args) || o.process.args.length === 0) return 'argv';
   return null;
 }

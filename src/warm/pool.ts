@@ -2,15 +2,14 @@
  * The per-node warm pool: a few prepared sandboxes per key (rootfs, user, network, limits), made in
  * the background so a job only adopts one and runs `runc start`. Adoption: claim a ready slot
  * (O_EXCL), check its container is `created` under a live conmon, make tasks/<ns>/<id> a symlink to
- * it, write the shim (/.stasis/run) with the job's cwd/env/argv into its overlay and the task record
- * (containerId = the slot's). Every adoption (and every miss) refills the key in the background.
- * The slots live on disk, so every worker thread of a node shares them.
+ * it, write the job's launch script into the slot's node-owned job dir (never into its rootfs) and
+ * the task record (containerId = the slot's). Every adoption (and every miss) refills the key in the
+ * background. The slots live on disk, so every worker thread of a node shares them.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { monitorAlive } from '../monitor/exit-file.js';
-import { DEFAULT_PATH } from '../sandbox/spec.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { RUNTIME_NAME, type RuntimeContext } from '../runtime/context.js';
 import { errors } from '../errors.js';
@@ -21,8 +20,8 @@ import { writeJsonAtomic, type TaskRecord } from '../runtime/records.js';
 import { runcStateOf } from '../runtime/runc-state.js';
 import type { CreateTaskOptions, Task } from '../runtime/task.js';
 import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
-import { SHIM_PATH, shimScript } from './shim.js';
-import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, WARM_HOSTNAME, type Slot } from './slots.js';
+import { writeJob } from '../runtime/task-fs.js';
+import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
 
 /** Options of the warm pool. */
 export interface WarmOptions {
@@ -51,7 +50,6 @@ export class WarmPool {
   private readonly templates = new Map<string, WarmTemplate>();
   private readonly filling = new Set<string>();
   private readonly again = new Set<string>();
-  private readonly shells = new Map<string, boolean>();
   private readonly failed = new Map<string, number>();
 
   constructor(
@@ -63,7 +61,6 @@ export class WarmPool {
   async adopt(o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined> {
     if (this.o.size <= 0 || warmIneligible(o) !== null) return undefined;
     const template = templateOf(o, a.rootfs);
-    if (!(await this.hasShell(a.rootfs))) return undefined;
     const key = warmKey(template);
     this.remember(key, template);
     try {
@@ -86,13 +83,8 @@ export class WarmPool {
       void discardSlot(this.ctx, slot, prepared.containerId);
       return null;
     }
-    if (!(await programExists(slot.paths.rootfs, o))) {
-      // runc's own "executable file not found" comes from the normal path.
-      await releaseSlot(slot);
-      return undefined;
-    }
     const p = taskPaths(this.ctx.paths.tasksDir, a.namespace, a.id);
-    await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true });
+    await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true, mode: 0o711 });
     try {
       await fs.symlink(slot.dir, p.dir);
     } catch (e) {
@@ -103,27 +95,29 @@ export class WarmPool {
       throw e;
     }
     try {
-      const shimDir = path.join(p.rootfs, path.dirname(SHIM_PATH));
-      await fs.mkdir(shimDir, { recursive: true, mode: 0o755 });
-      await fs.writeFile(path.join(p.rootfs, SHIM_PATH), shimScript(o.process), { mode: 0o644 });
-      const linux = (a.spec.linux ?? {}) as Record<string, unknown>;
+      const proc = o.process;
+      await writeJob(this.ctx, p, { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) }, proc.user);
+      const linux = (prepared.spec.linux ?? {}) as Record<string, unknown>;
       const rec: TaskRecord = {
         version: 1,
         info: {
           id: a.id,
           namespace: a.namespace,
           runtime: { name: RUNTIME_NAME, path: this.ctx.config.runc },
-          spec: { ...a.spec, hostname: WARM_HOSTNAME, linux: { ...linux, cgroupsPath: prepared.spec.linux?.cgroupsPath } },
+          spec: { ...prepared.spec, annotations: { ...(a.spec.annotations ?? {}) }, linux },
           bundle: p.bundle,
           containerId: prepared.containerId,
           createdAt: new Date().toISOString(),
           annotations: { ...(o.annotations ?? {}) },
         },
         rootfs: a.rootfs,
+        ...(prepared.lower ? { lower: prepared.lower } : {}),
+        process: { ...proc },
         limits: { ...(o.limits ?? {}) },
         network: o.network ?? 'none',
         terminal: false,
         stdin: false,
+        ...(prepared.template.logMaxBytes !== undefined ? { logMaxBytes: prepared.template.logMaxBytes } : {}),
         pid: prepared.pid,
         prepared: { slot: slot.dir, preparedAt: prepared.createdAt },
       };
@@ -191,15 +185,6 @@ export class WarmPool {
       void drainKey(this.ctx, oldest);
     }
   }
-
-  private async hasShell(rootfs: string): Promise<boolean> {
-    let v = this.shells.get(rootfs);
-    if (v === undefined) {
-      v = await fs.lstat(path.join(rootfs, 'bin', 'sh')).then(() => true, () => false);
-      this.shells.set(rootfs, v);
-    }
-    return v;
-  }
 }
 
 /**
@@ -210,21 +195,6 @@ async function countFree(slots: Slot[]): Promise<number> {
   let n = 0;
   for (const s of slots) if ((await slotClaim(s)) === undefined && (await readPrepared(s)) !== undefined) n++;
   return n;
-}
-
-/**
- * Whether argv[0] resolves inside the sandbox's rootfs (a path, or a name on the job's PATH) as runc
- * would look it up. A miss sends the task down the normal path, where runc reports the error.
- */
-export async function programExists(rootfs: string, o: CreateTaskOptions): Promise<boolean> {
-  const prog = o.process.args[0]!;
-  const env = o.process.env ?? [];
-  const pathVar = [...env].reverse().find((e) => e.startsWith('PATH=')) ?? DEFAULT_PATH;
-  const candidates = prog.includes('/')
-    ? [path.join(rootfs, prog.startsWith('/') ? prog : path.join(o.process.cwd ?? '/', prog))]
-    : pathVar.slice('PATH='.length).split(':').filter((d) => d.startsWith('/')).map((d) => path.join(rootfs, d, prog));
-  for (const c of candidates) if (await fs.lstat(c).then((st) => !st.isDirectory(), () => false)) return true;
-  return false;
 }
 
 /** Deletes every unclaimed slot of `key` (claiming each first, so no adopter takes it meanwhile). */

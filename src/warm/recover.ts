@@ -55,5 +55,5 @@ export async function recoverWarm(ctx: RuntimeContext): Promise<number> {
 /** Deletes the prepared sandboxes of a state dir (a runner's close, after its worker threads stopped). */
 export async function drainPreparedSandboxes(config: Partial<RuntimeConfig> = {}): Promise<number> {
   const cfg = loadRuntimeConfig(config);
-  return recoverWarm(makeContext(cfg, runtimePaths(cfg)));
+  return recoverWarm(await makeContext(cfg, runtimePaths(cfg)));
 }

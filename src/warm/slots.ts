@@ -1,22 +1,21 @@
 /**
  * Prepared sandboxes on disk: STATE_DIR/warm/<key>/<slot>/ has the layout of a task directory
  * (runtime/layout.ts pathsIn) plus prepared.json and, once taken, a `claim` file (O_EXCL: exactly
- * one adopter). A slot is made off the critical path: overlay mounted, bundle written, conmon
- * started and `runc create` done, its process `/bin/sh /.stasis/run` waiting for `runc start`.
+ * one adopter). A slot is made off the critical path: writable layer and overlay mounted, bundle
+ * written, conmon started and `runc create` done, its launcher (sandbox/launcher.ts) waiting for
+ * `runc start`; its job dir is empty until an adopter writes the launch script there.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { launchMonitor } from '../monitor/launch.js';
-import { mountOverlay } from '../sandbox/rootfs.js';
-import { buildSpec } from '../sandbox/spec.js';
 import type { OciSpec } from '../sandbox/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { cgroupsPathFor } from '../runtime/ids.js';
 import { removeTaskDir } from '../runtime/init-ops.js';
 import { pathsIn, type TaskPaths } from '../runtime/layout.js';
 import { readJson, writeJsonAtomic } from '../runtime/records.js';
-import { SHIM_ARGS } from './shim.js';
+import { emptyJobDir, lowerFor, mountTaskRootfs, taskSpec, traversable } from '../runtime/task-fs.js';
 import type { WarmTemplate } from './key.js';
 
 /** The cgroup "namespace" of prepared sandboxes (a leading '.' cannot start a task namespace). */
@@ -32,9 +31,11 @@ export interface PreparedRecord {
   key: string;
   containerId: string;
   template: WarmTemplate;
-  /** The bundle's spec (shim process). */
+  /** The bundle's spec (the launcher's process). */
   spec: OciSpec;
   createdAt: string;
+  /** The overlay's lower dir (the template's rootfs or its id-shifted copy). */
+  lower?: string;
   /** Set once `runc create` returned: the slot can be adopted. */
   pid?: number;
 }
@@ -103,20 +104,27 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
   const id = `s-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const s = slotAt(ctx, key, id);
   const containerId = `${WARM_CONTAINER_PREFIX}${key}.${id}`;
-  const spec = buildSpec({
+  const p = s.paths;
+  const spec = taskSpec(ctx, p, {
     hostname: WARM_HOSTNAME,
-    args: [...SHIM_ARGS],
     ...(template.user ? { user: template.user } : {}),
     limits: template.limits,
     network: template.network,
     cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, WARM_CGROUP_NS, `${key}.${id}`),
   });
   const rec: PreparedRecord = { version: 1, key, containerId, template, spec, createdAt: new Date().toISOString() };
-  const p = s.paths;
-  await fs.mkdir(p.dir, { recursive: true });
+  await fs.mkdir(p.dir, { recursive: true, mode: 0o711 });
   try {
-    await Promise.all([fs.mkdir(p.runDir, { recursive: true }), fs.mkdir(p.bundle, { recursive: true }).then(() => writeJsonAtomic(p.spec, spec))]);
-    await mountOverlay({ lower: template.rootfs, upper: p.upper, work: p.work, target: p.rootfs });
+    await traversable(path.dirname(p.dir), warmDir(ctx));
+    await Promise.all([
+      fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
+      fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
+      emptyJobDir(p),
+      lowerFor(ctx, template.rootfs).then(async (lower) => {
+        rec.lower = lower;
+        await mountTaskRootfs(ctx, p, lower, template.limits.diskBytes);
+      }),
+    ]);
     await writeJsonAtomic(s.prepared, rec);
     const { pid } = await launchMonitor({
       conmon: ctx.config.conmon,
@@ -125,6 +133,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
       containerId,
       bundle: p.bundle,
       runDir: p.runDir,
+      ...(template.logMaxBytes !== undefined ? { logMaxBytes: template.logMaxBytes } : {}),
     });
     await writeJsonAtomic(s.prepared, { ...rec, pid });
     return s;

@@ -28,12 +28,13 @@ export function formatDoctor(results: CheckResult[]): string {
 /** `stasis doctor`: checks every host requirement and says what to do about each missing one. */
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, root',
+  summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, tini, user namespaces, root',
   usage: `Usage: stasis doctor [--json]
 
 Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
-iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server and
-busybox (umoci and skopeo are optional). Prints what is missing and exactly how to get it, and
+iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server,
+busybox-static and tini-static (every task's launcher and init), user namespaces (a warning when
+STASIS_USERNS=host turns them off); umoci and skopeo are optional. Prints what is missing and exactly how to get it, and
 exits 1 when a required one is missing. Binaries come from STASIS_RUNC, STASIS_CONMON and
 STASIS_CRIU when set. --json prints {"ok", "checks": [{"name","status","required","detail","fix"}]}.`,
   async run(args, io) {
@@ -45,6 +46,8 @@ STASIS_CRIU when set. --json prints {"ok", "checks": [{"name","status","required
       conmon: cfg.conmon,
       criu: cfg.criu,
       busybox: io.env.STASIS_BUSYBOX ?? BUSYBOX_BINARY,
+      init: cfg.init,
+      userns: io.env.STASIS_USERNS ?? 'private',
     });
     const ok = hostReady(results);
     io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));

@@ -40,6 +40,7 @@ async function until<T>(fn: () => Promise<T | undefined | false>, what: string, 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint store with the real task runtime', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-ckrt-'));
+    await fs.chmod(dir, 0o711); // the state dir below it is reached by the containers' mapped root
     rootfs = await testRootfs();
     tm = await openTaskManager({ stateDir: path.join(dir, 'state') });
     store = await openFsCheckpointStore({ root: path.join(dir, 'store'), nodeId: 'node-a' });

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyRootfsDiff, isMounted, mountOverlay, unmountOverlay, writeRootfsDiff } from '../../../src/sandbox/rootfs.js';
 import { buildSpec } from '../../../src/sandbox/spec.js';
+import { launchScript, makeJobDir, writeLaunchScript } from '../../../src/sandbox/launcher.js';
 import type { Limits, NetworkMode, OverlayPaths } from '../../../src/sandbox/types.js';
 import { describeWithHost } from '../../helpers/host.js';
 import { testRootfs } from '../../helpers/rootfs.js';
@@ -47,7 +48,17 @@ async function run(args: string[], o: RunOpts = {}) {
   const id = `t-${randomUUID().slice(0, 8)}`;
   const ov = o.overlay ?? (await newOverlay(id));
   const cgroup = `/${CGROUP_PARENT}/${id}`;
-  const spec = buildSpec({ hostname: id, args, cgroupsPath: cgroup, limits: o.limits, network: o.network });
+  // The job's argv reaches the container through its launch script in a node-owned job dir.
+  const jobDir = path.join(dir, 'jobs', id);
+  await makeJobDir(jobDir);
+  await writeLaunchScript(jobDir, launchScript({ args }), { uid: 0, gid: 0 });
+  const spec = buildSpec({
+    hostname: id,
+    cgroupsPath: cgroup,
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.network ? { network: o.network } : {}),
+    launcher: { init: '/usr/bin/tini-static', busybox: '/bin/busybox', jobDir },
+  });
   await fs.writeFile(path.join(ov.bundle, 'config.json'), JSON.stringify(spec));
   const child = execa(RUNC, ['--root', runcRoot, 'run', '-b', ov.bundle, id], { reject: false, stdin: 'ignore' });
   try {

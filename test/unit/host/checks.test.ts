@@ -2,18 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { hostReady, runHostChecks, type HostProbe, type RunResult } from '../../../src/host/checks.js';
 import { HYBRID, UNIFIED } from './fixtures.js';
 
-const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox' };
+const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox', init: '/usr/bin/tini-static', userns: 'private' };
 
 const GOOD_RUNS: Record<string, RunResult> = {
   '/usr/sbin/runc --version': { found: true, exitCode: 0, stdout: 'runc version 1.1.5\n', stderr: '' },
   '/usr/bin/conmon --version': { found: true, exitCode: 0, stdout: 'conmon version 2.1.6\n', stderr: '' },
   '/usr/local/bin/stasis-criu check': { found: true, exitCode: 0, stdout: 'Looks good.\n', stderr: '' },
   '/usr/local/bin/stasis-criu --version': { found: true, exitCode: 0, stdout: 'Version: 4.1.1\n', stderr: '' },
+  '/usr/bin/tini-static --version': { found: true, exitCode: 0, stdout: 'tini version 0.19.0\n', stderr: '' },
 };
 const GOOD_FILES: Record<string, string> = {
   '/proc/self/mountinfo': HYBRID,
   '/proc/filesystems': 'nodev\tsysfs\nnodev\tcgroup\nnodev\tcgroup2\nnodev\toverlay\n',
   '/sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc\n',
+  '/proc/sys/user/max_user_namespaces': '96362\n',
 };
 const GOOD_PATH = ['iptables-restore', 'redis-server', 'umoci', 'skopeo'];
 
@@ -37,6 +39,13 @@ async function byName(probe: HostProbe) {
 }
 
 describe('host checks', () => {
+  it('warn when user namespaces are turned off, and fail when the kernel allows none', async () => {
+    const off = (await runHostChecks(fake(), { ...BIN, userns: 'host' })).find((r) => r.name === 'user namespaces')!;
+    expect(off).toMatchObject({ status: 'warn', required: false });
+    const none = (await runHostChecks(fake({ files: { '/proc/sys/user/max_user_namespaces': '0\n' } }), BIN)).find((r) => r.name === 'user namespaces')!;
+    expect(none.status).toBe('missing');
+  });
+
   it('are all ok on a complete cgroup v1 hybrid host', async () => {
     const { all, get } = await byName(fake());
     expect(all.map((r) => [r.name, r.status])).toEqual([
@@ -49,6 +58,8 @@ describe('host checks', () => {
       ['overlayfs', 'ok'],
       ['redis-server', 'ok'],
       ['busybox', 'ok'],
+      ['init', 'ok'],
+      ['user namespaces', 'ok'],
       ['umoci', 'ok'],
       ['skopeo', 'ok'],
     ]);

@@ -20,7 +20,7 @@ describe('ids', () => {
   it('gives each task an explicit cgroup path under a tag of its state dir', () => {
     const tag = stateDirTag('/var/lib/stasis');
     expect(tag).toMatch(/^[0-9a-f]{8}$/);
-    expect(cgroupsPathFor('/var/lib/stasis', 'tenant', 'job.1')).toBe(`/stasis/${tag}/tenant/job.1`);
+    expect(cgroupsPathFor('/var/lib/stasis', 'tenant', 'job.1')).toBe(`/stasis/${tag}+tenant+job.1`);
   });
 
   it('keeps the cgroups of two state dirs apart for the same namespace and id', () => {

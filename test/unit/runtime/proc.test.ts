@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCmdline, parseProcStat, parseRssBytes, toDetails } from '../../../src/runtime/proc.js';
+import { parseCmdline, parseRssBytes, toDetails } from '../../../src/runtime/proc.js';
+import { parseProcStat } from '../../../src/os/proc.js';
 
 describe('/proc parsing', () => {
   it('parses stat with spaces and parentheses in comm', () => {
     const text = '1234 (my (odd) prog) S 1200 1234 1234 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 1 0 999 1000 200\n';
-    expect(parseProcStat(text)).toEqual({ comm: 'my (odd) prog', state: 'S', ppid: 1200, utime: 150, stime: 50 });
+    expect(parseProcStat(text)).toMatchObject({ comm: 'my (odd) prog', state: 'S', ppid: 1200, utime: 150, stime: 50 });
     expect(parseProcStat('garbage')).toBeUndefined();
   });
 
@@ -19,7 +20,7 @@ describe('/proc parsing', () => {
   });
 
   it('converts clock ticks to milliseconds and marks exec pids', () => {
-    const d = toDetails({ comm: 'sh', state: 'S', ppid: 1, utime: 150, stime: 50 }, ['sh'], 4096, 'e1');
+    const d = toDetails({ comm: 'sh', state: 'S', ppid: 1, utime: 150, stime: 50, startTime: '1' }, ['sh'], 4096, 'e1');
     expect(d).toEqual({ ppid: 1, state: 'S', comm: 'sh', args: ['sh'], rssBytes: 4096, cpuMs: 2000, execId: 'e1' });
   });
 });

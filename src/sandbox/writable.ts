@@ -1,0 +1,44 @@
+/**
+ * A task's writable layer: its overlay's upper and work dirs live on a tmpfs of their own, mounted at
+ * TASK/overlay with `size=` the job's disk limit. Writing past it gives the job ENOSPC, never the
+ * host's disk; the tmpfs pages are charged to the job's memory cgroup (docs/security.md: a job's
+ * memory limit bounds its RAM and its files together). RLIMIT_FSIZE (spec.ts) caps single files too.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { errors } from '../errors.js';
+import { isMounted, unmountOverlay } from './rootfs.js';
+
+/** One inode per 16 KiB of the layer, at least 16384: a job cannot pin kernel memory with empty files. */
+export function inodesFor(bytes: number): number {
+  return Math.max(16_384, Math.floor(bytes / 16_384));
+}
+
+/**
+ * Mounts a tmpfs of `bytes` at `dir` (created) and makes `upper` (owned by `root`, the container's
+ * root user on the host) and `work` in it. Idempotent: an existing tmpfs at `dir` is kept.
+ */
+export async function mountWritableLayer(dir: string, bytes: number, root: { uid: number; gid: number }): Promise<{ upper: string; work: string }> {
+  const upper = path.join(dir, 'upper');
+  const work = path.join(dir, 'work');
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!(await isMounted(dir))) {
+    const opts = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700,nosuid,nodev`;
+    try {
+      await execa('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
+    } catch (e) {
+      const err = e as { stderr?: string; shortMessage?: string };
+      throw errors.runtime(`cannot mount the writable layer at ${dir}: ${(err.stderr || err.shortMessage || String(e)).trim()}`, { path: dir });
+    }
+  }
+  await fs.mkdir(upper, { recursive: true, mode: 0o755 });
+  await fs.mkdir(work, { recursive: true, mode: 0o700 });
+  await fs.chown(upper, root.uid, root.gid);
+  return { upper, work };
+}
+
+/** Unmounts a task's writable layer (its contents go with it). No error when nothing is mounted. */
+export async function unmountWritableLayer(dir: string): Promise<void> {
+  await unmountOverlay(dir);
+}

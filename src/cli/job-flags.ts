@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { parseCommandArgs, parseIntFlag, parseKeyValues, resolveGlobals, usageError, GLOBAL_OPTIONS } from './args.js';
 import { JobPayloadSchema, formatIssues, type JobPayloadInput } from '../queue/job-schema.js';
+import { parseDuration } from '../config/units.js';
 import type { SubmitOptions } from '../queue/client.js';
 
 /** The option table shared by `run` and `submit`. */
@@ -14,6 +15,9 @@ export const JOB_OPTIONS = {
   cpus: { type: 'string' },
   pids: { type: 'string' },
   timeout: { type: 'string', short: 't' },
+  'cpu-time': { type: 'string' },
+  'kill-grace': { type: 'string' },
+  disk: { type: 'string' },
   'output-bytes': { type: 'string' },
   env: { type: 'string', short: 'e', multiple: true },
   cwd: { type: 'string', short: 'w' },
@@ -35,8 +39,11 @@ export const JOB_FLAGS_USAGE = `Limits and sandbox:
   -m, --memory SIZE       memory limit, e.g. 256m (no swap)
       --cpus N            CPU limit, e.g. 0.5
       --pids N            maximum number of processes
-  -t, --timeout SECONDS   wall-clock timeout (TERM, grace period, KILL)
-      --output-bytes SIZE cap of stdout and of stderr in the result (default 1m)
+  -t, --timeout DURATION  wall-clock timeout from the first start, e.g. 30, 1.5s, 2m (TERM, grace, KILL)
+      --cpu-time DURATION CPU time of the job's processes together (reason cpu-time)
+      --kill-grace DURATION  SIGTERM → SIGKILL grace on timeout, cpu-time and cancel (default 2s)
+      --disk SIZE         the writable layer: everything the job writes to its filesystem
+      --output-bytes SIZE cap of stdout and of stderr in the result and the streamed output (default 1m)
   -e, --env K=V           environment variable (repeatable)
   -w, --cwd DIR           working directory inside the container (absolute)
   -u, --user UID[:GID]    run as this user
@@ -73,10 +80,12 @@ function parseUser(v: string): { uid: number; gid: number } {
   return { uid, gid: m[2] === undefined ? uid : Number(m[2]) };
 }
 
-function parseTimeout(v: string): number {
-  const n = /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw usageError(`Expected \`--timeout\` to be a number of seconds above 0, got \`${v}\``);
-  return n;
+function durationFlag(v: string, flag: string, allowZero = false): number {
+  try {
+    return parseDuration(v, flag, { allowZero });
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
 }
 
 /**
@@ -95,7 +104,10 @@ export function parseJobRequest(args: string[], env: NodeJS.ProcessEnv): JobRequ
   if (v.memory !== undefined) limits.memory = v.memory;
   if (v.cpus !== undefined) limits.cpus = v.cpus;
   if (v.pids !== undefined) limits.pids = parseIntFlag(v.pids, 'pids')!;
-  if (v.timeout !== undefined) limits.timeout = parseTimeout(v.timeout);
+  if (v.timeout !== undefined) limits.timeout = durationFlag(v.timeout, '--timeout');
+  if (v['cpu-time'] !== undefined) limits.cpuTime = durationFlag(v['cpu-time'], '--cpu-time');
+  if (v['kill-grace'] !== undefined) limits.killGrace = durationFlag(v['kill-grace'], '--kill-grace', true);
+  if (v.disk !== undefined) limits.disk = v.disk;
   if (v['output-bytes'] !== undefined) limits.outputBytes = v['output-bytes'];
   const payload: JobPayloadInput = { command: [...command] };
   if (v.rootfs !== undefined) payload.rootfs = path.resolve(v.rootfs);

@@ -1,8 +1,8 @@
 /** Output of the job commands (run, submit, status, logs, result): summaries and log lines. Pure. */
 import type { JobStatusInfo } from '../queue/client.js';
 import type { JobResult } from '../queue/result.js';
-import { STDERR_LOG_PREFIX } from '../queue/job-run.js';
-import { formatBytes } from '../sandbox/limits.js';
+import { STDERR_LOG_PREFIX } from '../queue/output-log.js';
+import { formatBytes } from '../config/units.js';
 
 /** Exit code of `stasis run` when the job did not produce an exit status (as `docker run`'s 125). */
 export const EXIT_NO_STATUS = 125;
@@ -24,8 +24,17 @@ export function splitLogEntry(entry: string): OutputLine[] {
   );
 }
 
-/** The process exit code `stasis run` ends with for a result: the job's status, or 125 without one. */
+/** Exit codes of `stasis run` for endings the job did not choose (docs/cli.md). */
+export const RUN_EXIT_CODES = { timeout: 124, 'cpu-time': 152, oom: 137, cancelled: 130, lost: 255 } as const;
+
+/**
+ * The process exit code `stasis run` ends with for a result: the job's own status when it exited (or
+ * failed to start: 127 / 126), a fixed code when a limit or a cancel ended it (a job that traps TERM
+ * and exits 0 on a timeout still ends 124), 125 when it has no status.
+ */
 export function runExitCode(r: JobResult): number {
+  const fixed = (RUN_EXIT_CODES as Record<string, number>)[r.reason];
+  if (fixed !== undefined) return fixed;
   const s = r.exitStatus;
   if (s === null || !Number.isInteger(s)) return EXIT_NO_STATUS;
   return s < 0 || s > 255 ? 255 : s;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { commands } from './commands/index.js';
 import { runCli } from './dispatch.js';
+import { flushed } from './output.js';
 
 function version(): string {
   try {
@@ -14,6 +15,8 @@ function version(): string {
 }
 
 const code = await runCli(commands, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, version());
-// Exit explicitly: a command may leave watchers or sockets behind (stdout/stderr are synchronous
-// for files and pipes on Linux, so nothing printed is lost).
+// Everything printed reaches the OS before the process ends (a slow pipe reader gets all of it);
+// then exit explicitly: a command may leave watchers or sockets behind.
+process.exitCode = code;
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);

@@ -1,7 +1,7 @@
 /** Output formatting of the CLI: plain-text tables for people, stable JSON shapes for scripts. Pure. */
 import type { ErrorDetails } from '../errors.js';
 import type { Exit, ProcessInfo, State, TaskStats, TaskSummary } from '../runtime/task.js';
-import { formatBytes } from '../sandbox/limits.js';
+import { formatBytes } from '../config/units.js';
 
 /** Lays out rows as left-aligned columns separated by two spaces (the last column is not padded). */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -149,4 +149,28 @@ export function formatError(message: string, details: ErrorDetails = {}): string
 /** Serialises a value as one line of JSON (scripts read one JSON document per command). */
 export function jsonLine(v: unknown): string {
   return JSON.stringify(v) + '\n';
+}
+
+/** A writable the CLI prints to (process.stdout, or a test's stream). */
+export interface Drainable {
+  write(chunk: string | Uint8Array, cb?: (err?: Error | null) => void): boolean;
+  once?(event: 'drain', listener: () => void): unknown;
+  writableNeedDrain?: boolean;
+}
+
+/** Resolves once `out` can take more (after a write returned false). */
+export function waitDrain(out: Drainable): Promise<void> {
+  if (!out.once || out.writableNeedDrain === false) return Promise.resolve();
+  return new Promise((resolve) => out.once!('drain', resolve));
+}
+
+/** Resolves once everything written to `out` so far has been handed to the OS (a pipe's reader may be slow). */
+export function flushed(out: Drainable): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      out.write('', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

@@ -12,10 +12,10 @@ import type { RunnerConfig } from '../config/runner.js';
 import type { TaskPool } from '../pool/pool.js';
 import { JOB_ANNOTATIONS, type ScannedTask } from '../pool/protocol.js';
 import type { JobConsumer } from '../queue/consumer.js';
-import type { OrphanTask } from '../queue/orphans.js';
+import { attachToOrphan, type OrphanTask } from '../queue/orphans.js';
+import { limitsFromAnnotations } from '../queue/run-spec.js';
 import { toJobError } from '../queue/failure.js';
-import { parseJobPayload } from '../queue/job-schema.js';
-import type { JobTaskSource } from '../queue/job-run.js';
+import { DEFAULT_OUTPUT_BYTES, parseJobPayload } from '../queue/job-schema.js';
 import { readLineage } from '../queue/lineage.js';
 
 /** What recovery did with each task it found. */
@@ -39,18 +39,19 @@ export interface RecoveryContext {
   track?: (p: Promise<void>) => void;
 }
 
-function orphanOf(t: ScannedTask): OrphanTask {
+/** A found task as an orphan to attach to: its job, hop, start and its own limits from its annotations. */
+export function orphanOf(t: ScannedTask, config: Pick<RunnerConfig, 'killGraceMs'>): OrphanTask {
   const a = t.annotations;
   const jobId = a[JOB_ANNOTATIONS.jobId] ?? '';
-  const timeout = a[JOB_ANNOTATIONS.timeout];
   const hop = a[JOB_ANNOTATIONS.hop];
+  const l = limitsFromAnnotations(a);
   return {
     ...(hop !== undefined && /^\d+$/.test(hop) ? { hop: Number(hop) } : {}),
     jobId,
     taskId: t.taskId,
     namespace: t.namespace,
     startedAt: a[JOB_ANNOTATIONS.startedAt] ?? t.createdAt,
-    ...(timeout !== undefined && Number.isFinite(Number(timeout)) ? { timeoutSeconds: Number(timeout) } : {}),
+    limits: { killGraceMs: l.killGraceMs ?? config.killGraceMs, outputBytes: l.outputBytes ?? DEFAULT_OUTPUT_BYTES, deadlines: l.deadlines },
   };
 }
 
@@ -83,7 +84,7 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
     const state = await job.getState();
     const token = a[JOB_ANNOTATIONS.token] ?? '';
     // The job moved on (restored elsewhere from a checkpoint, maybe handed back again): this copy is stale.
-    const hop = orphanOf(t).hop;
+    const hop = orphanOf(t, config).hop;
     if (hop !== undefined && (await readLineage(redis, { queue: config.queue, prefix: config.prefix }, jobId)).hop !== hop) {
       await discard();
       continue;
@@ -95,29 +96,19 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
         ctx.track?.(p);
         report.adopted.push(t.taskId);
       } else if (holder === null) {
-        consumer.orphans.set(t.taskId, orphanOf(t));
+        consumer.orphans.set(t.taskId, orphanOf(t, config));
         report.orphaned.push(t.taskId);
       } else {
         await discard();
       }
     } else if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
-      consumer.orphans.set(t.taskId, orphanOf(t));
+      consumer.orphans.set(t.taskId, orphanOf(t, config));
       report.orphaned.push(t.taskId);
     } else {
       await discard();
     }
   }
   return report;
-}
-
-function attachSource(o: OrphanTask): JobTaskSource {
-  return {
-    kind: 'attach',
-    taskId: o.taskId,
-    namespace: o.namespace,
-    ...(o.startedAt ? { startedAt: o.startedAt } : {}),
-    ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
-  };
 }
 
 /** Re-attaches to the task of a job whose lock we still hold, keeps the lock, posts the result once. */
@@ -137,7 +128,7 @@ async function adopt(ctx: RecoveryContext, job: Job, token: string, t: ScannedTa
   }, Math.max(500, Math.floor(config.lockDurationMs / 2)));
   try {
     const lineage = await readLineage(ctx.redis, { queue: config.queue, prefix: config.prefix }, jobId);
-    const result = await consumer.execute(job, payload, meta, attachSource(orphanOf(t)), undefined, { lineage, token });
+    const result = await consumer.execute(job, payload, meta, attachToOrphan(orphanOf(t, config)), undefined, { lineage, token });
     await job.moveToCompleted(result, token, false);
   } catch (e) {
     await job.moveToFailed(toJobError(e), token, false).catch(() => undefined);

@@ -11,11 +11,15 @@ import type { RuntimeConfig } from '../config/schema.js';
 import { TaskPool } from '../pool/pool.js';
 import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
+import { loadPolicy, usernsMapping } from '../policy/load.js';
+import type { NodePolicy } from '../policy/schema.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
 import { drainPreparedSandboxes } from '../warm/recover.js';
 import { migrateVerb } from '../queue/migration.js';
 import { drainNode, type Drain } from './drain.js';
+import { pruneDir } from './retention.js';
+import { failuresDir } from '../runtime/layout.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
 
 /** Options of startRunner. */
@@ -25,6 +29,8 @@ export interface StartRunnerOptions {
   /** Use these ioredis options instead of resolving --redis / REDIS_URL / the embedded Redis. */
   connection?: RedisOptions;
   env?: NodeJS.ProcessEnv;
+  /** The operator's node policy (default: loadPolicy from the environment: STASIS_POLICY, …). */
+  policy?: NodePolicy;
   /** Background errors (adopted jobs, orphan sweeps). Default: ignored. */
   onError?: (e: unknown) => void;
 }
@@ -48,7 +54,9 @@ export interface Runner {
 /** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
 export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const env = o.env ?? process.env;
-  const runtime = loadRuntimeConfig(o.runtime ?? {}, env);
+  const policy = o.policy ?? loadPolicy({}, env);
+  // The policy's user namespace and seccomp are the runtime's (an explicit runtime option wins).
+  const runtime = loadRuntimeConfig({ userns: usernsMapping(policy), seccomp: policy.seccomp, ...(o.runtime ?? {}) }, env);
   const config = loadRunnerConfig(o.runner ?? {}, env);
   let resolved: ResolvedConnection | null = null;
   let connection: RedisOptions;
@@ -64,11 +72,20 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const onError = o.onError ?? (() => undefined);
   const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
   const pool = new TaskPool({
-    runtime: { stateDir: runtime.stateDir, runc: runtime.runc, conmon: runtime.conmon, criu: runtime.criu },
+    runtime,
     threads: config.threads,
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
   });
-  const consumer = new JobConsumer({ config, connection, pool, defaultRootfs, onError, binaries: { criu: runtime.criu, runc: runtime.runc } });
+  const consumer = new JobConsumer({
+    config,
+    connection,
+    pool,
+    policy,
+    userns: runtime.userns,
+    rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
+    onError,
+    binaries: { criu: runtime.criu, runc: runtime.runc },
+  });
   const control = new ControlServer({
     connection,
     queue: { queue: config.queue, prefix: config.prefix },
@@ -104,6 +121,12 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     if (consumer.orphans.size > 0) void sweepOrphans(ctx).catch(onError);
   }, config.stalledIntervalMs);
   sweep.unref();
+  // Kept logs and failed-restore logs: pruned by age and size now and every hour.
+  const retention = { maxAgeMs: config.logRetentionMs, maxBytes: config.logRetentionBytes };
+  const prune = () => Promise.all([pruneDir(path.join(runtime.stateDir, 'logs'), retention), pruneDir(failuresDir(runtime.stateDir), retention)]);
+  void prune();
+  const pruner = setInterval(() => void prune(), 3600_000);
+  pruner.unref();
 
   let closing: Promise<void> | null = null;
   const runner: Runner = {
@@ -124,6 +147,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     close(opts = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
+        clearInterval(pruner);
         if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
         await control.close(opts.force ? 0 : undefined).catch(() => undefined);

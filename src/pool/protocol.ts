@@ -14,10 +14,11 @@ import type { Exit } from '../runtime/task.js';
 import type { NetworkMode } from '../sandbox/types.js';
 import type { TaskCall } from './control-verbs.js';
 
-/** What to run: a task spec the worker turns into CreateTaskOptions. */
+/** What to run: a task spec the worker turns into CreateTaskOptions (limits already under the node policy). */
 export interface RunSpec {
   taskId: string;
   namespace: string;
+  /** The rootfs' real path (resolved and allowed by the node policy). */
   rootfs: string;
   args: string[];
   /** `KEY=VALUE` entries. */
@@ -26,13 +27,15 @@ export interface RunSpec {
   user?: { uid: number; gid: number };
   terminal?: boolean;
   stdin?: string;
-  memoryBytes?: number;
-  cpus?: number;
-  pids?: number;
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  /** The writable layer's size (tmpfs) and RLIMIT_FSIZE. */
+  diskBytes: number;
+  /** conmon's cap of the task's log file. */
+  logMaxBytes: number;
   network?: NetworkMode;
   annotations: Record<string, string>;
-  /** Wall-clock limit, seconds; the worker stops the task (TERM, grace, KILL) when it passes. */
-  timeoutSeconds?: number;
   /** Restore this stored checkpoint (verified first) instead of creating a fresh process. */
   restore?: RestoreSource;
 }
@@ -74,12 +77,24 @@ export interface CheckpointSettings {
   labels: Record<string, string>;
 }
 
-/** How the lifecycle behaves (from RunnerConfig). */
+/** A job's deadlines, kept by the worker thread that owns its task (also after a restore or a restart). */
+export interface Deadlines {
+  /** Wall clock, seconds from the job's first start: then the task is stopped (TERM, grace, KILL). */
+  timeoutSeconds?: number;
+  /** When the job first started (an earlier hop, ISO 8601); unset on its first run: the run's own start. */
+  firstStartedAt?: string;
+  /** CPU seconds of the task's cgroup: the task is stopped when its usage passes this. */
+  cpuTimeSeconds?: number;
+}
+
+/** How the lifecycle behaves (from RunnerConfig and the job's effective limits). */
 export interface LifecycleOptions {
+  /** SIGTERM → SIGKILL on timeout, cpu-time and cancel. */
   killGraceMs: number;
   statsIntervalMs: number;
-  /** Cap of stdout and of stderr each in the outcome. */
+  /** Cap of stdout and of stderr each in the outcome, the streamed output and job.log. */
   outputBytes: number;
+  deadlines?: Deadlines;
   /** Stream log lines over the port. */
   streamLogs: boolean;
   /** Keep the task's log file after delete (copied next to the state dir's logs). */
@@ -89,7 +104,7 @@ export interface LifecycleOptions {
 }
 
 /** Runtime settings every request carries, so a worker thread opens its TaskManager lazily. */
-export type RuntimeSettings = Pick<RuntimeConfig, 'stateDir' | 'runc' | 'conmon' | 'criu'>;
+export type RuntimeSettings = RuntimeConfig;
 
 /** Start a new task and own it until it is deleted. */
 export interface RunRequest {
@@ -110,7 +125,6 @@ export interface AttachRequest {
   namespace: string;
   /** When the original attempt began, if known (annotation), for the outcome's startedAt. */
   startedAt?: string;
-  timeoutSeconds?: number;
   options: LifecycleOptions;
   port: MessagePort;
 }
@@ -134,8 +148,8 @@ export interface DiscardRequest {
 /** Every request a worker thread accepts. */
 export type PoolRequest = RunRequest | AttachRequest | ScanRequest | DiscardRequest;
 
-/** Why a task's process stopped, as the lifecycle saw it. */
-export type StopCause = 'exited' | 'oom' | 'timeout' | 'cancelled' | 'lost' | 'preempted';
+/** Why a task's process stopped, as the lifecycle saw it (one enum with the envelope's JobReason). */
+export type StopCause = 'exited' | 'oom' | 'timeout' | 'cpu-time' | 'cancelled' | 'failed-to-start' | 'lost' | 'preempted';
 
 /** What a finished run/attach observed. */
 export interface TaskOutcome {
@@ -183,7 +197,10 @@ export type PoolResponse<T> = { ok: true; value: T } | { ok: false; error: Error
 /** Events from the worker on a task's port. */
 export type TaskEvent =
   | { type: 'started'; pid: number; startedAt: string; attached: boolean }
-  | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string }[] }
+  /** Output in order: `data` is exact (a line keeps its newline; `partial` chunks have none). */
+  | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string; partial: boolean }[] }
+  /** Sent once when the output passed `outputBytes` on a stream: nothing more of it is read or sent. */
+  | { type: 'output-truncated'; stream: 'stdout' | 'stderr' }
   | { type: 'stats'; cpuMs: number; peakMemoryBytes: number; memoryBytes: number }
   /** A checkpoint was committed to the store (periodic ones keep the task running). */
   | { type: 'checkpoint'; checkpoint: TaskCheckpoint }
@@ -218,6 +235,10 @@ export const JOB_ANNOTATIONS = {
   token: 'io.stasis.job.token',
   startedAt: 'io.stasis.job.started-at',
   timeout: 'io.stasis.job.timeout',
+  /** When the job first started, on a hop after the first (ISO 8601). */
+  firstStartedAt: 'io.stasis.job.first-started-at',
+  cpuTime: 'io.stasis.job.cpu-time',
+  killGraceMs: 'io.stasis.job.kill-grace-ms',
   outputBytes: 'io.stasis.job.output-bytes',
   /** The lineage hop the task belongs to (a newer hop elsewhere makes it stale). */
   hop: 'io.stasis.job.hop',

@@ -5,6 +5,7 @@
  * (migrate, drain), hand the SAME BullMQ job back to the queue with its checkpoint, without counting
  * an attempt (job.moveToWait / moveToDelayed + WaitingError / DelayedError).
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -99,9 +100,18 @@ export class CheckpointFlow {
     const rf = payload.restoreFrom!;
     const store = await this.openStore();
     if ('path' in rf) {
-      const rel = path.relative(store.root, path.resolve(rf.path)).split(path.sep);
-      if (rel.length !== 3 || rel[0] === '..' || !/^\d+$/.test(rel[2]!)) {
-        throw new UnrecoverableError(`ERR_INVALID_ARGUMENT: restoreFrom.path ${rf.path} is not a checkpoint directory of this node's store (${store.root}/<namespace>/<job>/<seq>)`);
+      // The path as given, then its real path: both must name <store>/<namespace>/<job>/<seq>.
+      const real = await fs.realpath(rf.path).catch(() => path.resolve(rf.path));
+      const realRoot = await fs.realpath(store.root).catch(() => store.root);
+      const rel = path.relative(realRoot, real).split(path.sep);
+      const lexical = path.relative(store.root, path.resolve(rf.path)).split(path.sep);
+      const bad = (r: string[]) => r.length !== 3 || r[0] === '..' || path.isAbsolute(r[0]!) || !/^\d+$/.test(r[2]!);
+      if (bad(rel) || bad(lexical)) {
+        throw new UnrecoverableError(`ERR_PERMISSION_DENIED: restoreFrom.path ${rf.path} is not a checkpoint directory of this node's store (${store.root}/<namespace>/<job>/<seq>)`);
+      }
+      const own = payload.namespace ?? DEFAULT_JOB_NAMESPACE;
+      if (rel[0] !== own) {
+        throw new UnrecoverableError(`ERR_PERMISSION_DENIED: restoreFrom.path ${rf.path} is a checkpoint of namespace ${rel[0]}; a job may only restore checkpoints of its own namespace (${own})`);
       }
       return { dir: store.root, namespace: rel[0]!, storeJobId: rel[1]!, seq: Number(rel[2]) };
     }

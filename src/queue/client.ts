@@ -14,6 +14,8 @@ import { isJobResult, type JobResult } from './result.js';
 import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
 import { BASE_REDIS_OPTIONS, resolveConnection, type ResolvedConnection } from './connection.js';
 import { JobControl } from './job-control.js';
+import { readOutput } from './output-read.js';
+import type { OutputChunk } from './output-log.js';
 
 /** The queue name used when none is given (env STASIS_QUEUE overrides it). */
 export const DEFAULT_QUEUE = 'stasis';
@@ -243,6 +245,22 @@ export class StasisClient {
       result: state === 'completed' ? toJobResult(job.returnvalue) : null,
       cancelRequested: cancel !== null,
     };
+  }
+
+  /**
+   * The job's output exactly as its task wrote it (stdout and stderr chunks in order, newlines kept),
+   * from the runner's output stream. With `follow`, keeps reading until the job has finished.
+   */
+  async *output(jobId: string, o: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<OutputChunk> {
+    await this.job(jobId);
+    const reader = new Redis(this.connection);
+    reader.on('error', this.onError);
+    try {
+      const finished = async () => FINISHED.has(await this.queue.getJobState(jobId));
+      yield* readOutput(reader, this.ref, jobId, { ...o, finished });
+    } finally {
+      reader.disconnect();
+    }
   }
 
   /**

@@ -12,21 +12,32 @@ import { errors, hasCode } from '../errors.js';
 import type { TaskPool } from '../pool/pool.js';
 import { JOB_ANNOTATIONS, type LifecycleOptions, type RestoreSource, type StopReason, type TaskCheckpoint, type TaskEvent } from '../pool/protocol.js';
 import { CheckpointFlow } from './checkpoint-flow.js';
-import { clearLineage, readLineage, type Lineage } from './lineage.js';
+import { clearLineage, readLineage, writeLineage, type Lineage } from './lineage.js';
 import { clearCancelRequest, readCancelRequest, watchCancelRequests, type QueueRef } from './cancel.js';
 import { failureMessage, toJobError } from './failure.js';
 import { parseJobPayload, DEFAULT_OUTPUT_BYTES, FAILED_RESULT_KEY, type JobPayload } from './job-schema.js';
-import { runJobTask, type ActiveJob, type JobRunContext, type JobTaskSource } from './job-run.js';
+import { runJobTask, type ActiveJob, type JobLimits, type JobRunContext, type JobTaskSource } from './job-run.js';
+import { policyRequest } from './policy-request.js';
+import type { PolicyDecision } from '../policy/apply.js';
 import { buildNotStartedResult, type JobResult, type JobResultMeta } from './result.js';
 import { DEFAULT_JOB_NAMESPACE, runSpecFor, taskIdFor } from './run-spec.js';
 import { attachToOrphan, keepLock, type OrphanTask } from './orphans.js';
+import { applyPolicy } from '../policy/apply.js';
+import type { RootfsContext } from '../policy/rootfs.js';
+import type { IdMapping } from '../config/schema.js';
+import type { NodePolicy } from '../policy/schema.js';
 
 /** Options of JobConsumer. */
 export interface JobConsumerOptions {
   config: RunnerConfig;
   connection: RedisOptions;
   pool: TaskPool;
-  defaultRootfs: string;
+  /** The node policy's view of the node: its default rootfs, state dir, checkpoint store. */
+  rootfs: RootfsContext;
+  /** The node's user-namespace mapping (payload ids must fit in it). */
+  userns: IdMapping | null;
+  /** The operator's node policy (limits, rootfs, network). */
+  policy: NodePolicy;
   /** Background errors (a task that could not be deleted after its result was known). */
   onError?: (e: unknown) => void;
   /** CRIU and runc binaries (checkpoint manifests, compatibility checks). */
@@ -70,10 +81,11 @@ export class JobConsumer {
     this.subscriber = new Redis(o.connection);
     this.ctx = {
       pool: o.pool,
-      lifecycle: this.lifecycle(DEFAULT_OUTPUT_BYTES),
+      lifecycle: this.lifecycle({ outputBytes: DEFAULT_OUTPUT_BYTES, killGraceMs: c.killGraceMs }),
       nodeId: c.nodeId,
-      killGraceMs: c.killGraceMs,
       logFlushMs: c.logFlushMs,
+      redis: this.redis,
+      ref: this.ref,
       ...(o.onError ? { onBackgroundError: o.onError } : {}),
     };
     // Three declared parameters: BullMQ then passes the job's AbortSignal (worker.cancelJob).
@@ -170,15 +182,22 @@ export class JobConsumer {
     return this.redis;
   }
 
-  /** Lifecycle options with a job's output cap. */
-  lifecycle(outputBytes: number): LifecycleOptions {
+  /** Lifecycle options with a job's own output cap, kill grace and deadlines. */
+  lifecycle(l: JobLimits): LifecycleOptions {
     const c = this.o.config;
-    return { killGraceMs: c.killGraceMs, statsIntervalMs: c.statsIntervalMs, outputBytes, streamLogs: true, keepLogs: c.keepLogs };
+    return {
+      killGraceMs: l.killGraceMs,
+      statsIntervalMs: c.statsIntervalMs,
+      outputBytes: l.outputBytes,
+      streamLogs: true,
+      keepLogs: c.keepLogs,
+      ...(l.deadlines ? { deadlines: l.deadlines } : {}),
+    };
   }
 
   /** Runs one attempt of `job` (run or attach) and resolves to its envelope; errors map via failure.ts. */
   async execute(job: Job, payload: JobPayload, meta: JobResultMeta, source: JobTaskSource, signal?: AbortSignal, hooks?: LineageHooks): Promise<JobResult> {
-    const lifecycle = this.lifecycle(payload.limits?.outputBytes ?? DEFAULT_OUTPUT_BYTES);
+    const lifecycle = this.lifecycle(source.limits);
     const ckSettings = hooks ? this.flow.settings(payload, meta.jobId, meta.attempt, hooks.lineage.hop) : undefined;
     if (ckSettings) lifecycle.checkpoint = ckSettings;
     const ctx = { ...this.ctx, lifecycle };
@@ -200,7 +219,11 @@ export class JobConsumer {
     // Checkpoint events: record them in the lineage (one write at a time); report failures in job.log.
     let writes: Promise<unknown> = Promise.resolve();
     const onOther = (e: TaskEvent) => {
-      if (e.type === 'checkpoint' && hooks) {
+      if (e.type === 'started' && hooks && !e.attached && !hooks.lineage.firstStartedAt) {
+        // The job's first start: its wall-clock deadline counts from here on every later node.
+        hooks.lineage.firstStartedAt = e.startedAt;
+        writes = writes.then(() => writeLineage(this.redis, this.ref, meta.jobId, hooks.lineage)).catch((err) => this.o.onError?.(err));
+      } else if (e.type === 'checkpoint' && hooks) {
         writes = writes.then(() => this.flow.recorded(meta.jobId, hooks.lineage, e.checkpoint)).catch((err) => this.o.onError?.(err));
       } else if (e.type === 'checkpoint-failed') {
         void job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0);
@@ -226,10 +249,12 @@ export class JobConsumer {
     }
     if (outcome.lockLost) throw new Error(`lost the lock of job ${meta.jobId}; its container was killed and no result is posted`);
     if (result.reason === 'cancelled') void clearCancelRequest(this.redis, this.ref, meta.jobId).catch(() => undefined);
-    if (payload.failOnNonZero && result.exitStatus !== 0 && result.reason !== 'cancelled') {
-      // The envelope stays reachable on the failed job: job.data.stasisResult (docs/queue.md).
+    if (payload.failOnNonZero && !(result.reason === 'exited' && result.exitStatus === 0)) {
+      // The envelope stays reachable on the failed job: job.data.stasisResult (docs/queue.md). Only a
+      // job that exited 0 on its own succeeded: a timeout, oom, cpu-time or cancel fails whatever its status.
       await job.updateData({ ...(job.data as object), [FAILED_RESULT_KEY]: result }).catch(() => undefined);
-      throw new Error(`command exited with status ${result.exitStatus} (reason ${result.reason}); failOnNonZero is set`);
+      const what = result.reason === 'exited' ? `command exited with status ${result.exitStatus}` : `the job ended by ${result.reason} (status ${result.exitStatus})`;
+      throw new UnrecoverableError(`${what}; failOnNonZero is set`);
     }
     return result;
   }
@@ -252,10 +277,14 @@ export class JobConsumer {
   private async processOwned(job: Job, token: string | undefined, signal: AbortSignal | undefined, orphan: OrphanTask | undefined): Promise<JobResult> {
     const jobId = job.id!;
     let payload: JobPayload;
+    let decision: PolicyDecision;
     try {
-      payload = parseJobPayload(job.data);
+      payload = parseJobPayload(job.data, this.o.policy.maxPayloadBytes);
+      decision = await applyPolicy(policyRequest(payload), this.o.policy, this.o.userns, this.o.rootfs);
     } catch (e) {
-      throw new UnrecoverableError(failureMessage(e));
+      // A bad payload or one the node's policy refuses fails at once, whatever its attempts.
+      if (hasCode(e, 'ERR_INVALID_ARGUMENT') || hasCode(e, 'ERR_PERMISSION_DENIED') || hasCode(e, 'ERR_NOT_FOUND')) throw new UnrecoverableError(failureMessage(e));
+      throw toJobError(e);
     }
     const attempt = job.attemptsMade;
     const taskId = taskIdFor(jobId, attempt);
@@ -302,9 +331,11 @@ export class JobConsumer {
     if (this.flow.settings(payload, jobId, attempt, 0)) this.checkpointable.add(jobId);
     this.drainPolicy.set(jobId, this.flow.settings(payload, jobId, attempt, 0) ? (payload.checkpoint?.onDrain ?? 'checkpoint') : payload.checkpoint?.onDrain === 'requeue' ? 'requeue' : 'wait');
     const runSource = (from?: RestoreSource): JobTaskSource => {
-      const spec = runSpecFor(payload, { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: tok }, this.o.defaultRootfs);
-      spec.annotations[JOB_ANNOTATIONS.hop] = String(lineage.hop);
-      return { kind: 'run', spec: from ? { ...spec, restore: from } : spec };
+      const owner = { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: tok };
+      const run = runSpecFor(payload, owner, decision, { ...(lineage.firstStartedAt ? { firstStartedAt: lineage.firstStartedAt } : {}), maxLogBytes: this.o.config.maxLogBytes });
+      run.spec.annotations[JOB_ANNOTATIONS.hop] = String(lineage.hop);
+      const limits = { killGraceMs: run.killGraceMs, outputBytes: run.outputBytes, deadlines: run.deadlines };
+      return { kind: 'run', spec: from ? { ...run.spec, restore: from } : run.spec, limits };
     };
     const passThrough = (e: unknown) => e instanceof WaitingError || e instanceof DelayedError || e instanceof UnrecoverableError;
     // A job that came back to the queue may be re-taken by this same worker while BullMQ is still
@@ -331,7 +362,7 @@ export class JobConsumer {
         // An orphan that vanished meanwhile: run the attempt afresh.
         const retry: JobTaskSource | null =
           !orphan && hasCode(e, 'ERR_ALREADY_EXISTS')
-            ? { kind: 'attach', taskId, namespace: meta.namespace }
+            ? { kind: 'attach', taskId, namespace: meta.namespace, limits: runSource(restore).limits }
             : orphan && hasCode(e, 'ERR_NOT_FOUND')
               ? runSource(restore)
               : null;

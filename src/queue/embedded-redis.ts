@@ -12,7 +12,6 @@
  * - acquire and release run under <stateDir>/redis/lock (O_EXCL file holding the pid; stale when that
  *   pid is gone), so a start and a last release never race.
  */
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { errors } from '../errors.js';
+import { processRunning, readPidFile } from '../os/proc.js';
 
 /** Longest unix socket path the kernel accepts (sun_path is 108 bytes with the NUL). */
 export const MAX_SOCKET_PATH = 107;
@@ -126,27 +126,6 @@ async function sendCommand(socket: string, argv: string[], timeoutMs = 5000): Pr
   });
 }
 
-/** True while `pid` runs; a zombie (exited, waiting for a slow init to reap it) counts as gone. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function readPid(file: string): Promise<number | null> {
-  const txt = await fs.readFile(file, 'utf8').catch(() => '');
-  const n = Number(txt.trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
-
 /** Runs `fn` holding the O_EXCL lock file; a lock whose pid is dead is taken over. */
 async function withLock<T>(lock: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -158,8 +137,8 @@ async function withLock<T>(lock: string, fn: () => Promise<T>, timeoutMs = 30_00
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = await readPid(lock);
-      if (owner === null || !pidAlive(owner)) {
+      const owner = await readPidFile(lock);
+      if (owner === null || !(await processRunning(owner))) {
         // Stale (its owner died, or it is being written right now: then retrying is harmless).
         if (owner !== null || Date.now() - (await mtime(lock)) > 2000) await fs.rm(lock, { force: true });
       } else if (Date.now() > deadline) {
@@ -185,7 +164,7 @@ async function liveUsers(usersDir: string): Promise<number[]> {
   const live: number[] = [];
   for (const n of names) {
     const pid = Number(n.split('.')[0]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pidAlive(pid)) live.push(pid);
+    if (Number.isSafeInteger(pid) && pid > 0 && (await processRunning(pid))) live.push(pid);
     else await fs.rm(path.join(usersDir, n), { force: true });
   }
   return live;
@@ -216,18 +195,18 @@ async function start(p: EmbeddedRedisPaths, binary: string, timeoutMs: number): 
 
 /** Stops the server: SHUTDOWN over the socket, then SIGTERM, and waits for its pid to exit. */
 async function stop(p: EmbeddedRedisPaths): Promise<void> {
-  const pid = await readPid(p.pidfile);
+  const pid = await readPidFile(p.pidfile);
   await sendCommand(p.socket, ['SHUTDOWN']);
   const deadline = Date.now() + 10_000;
   let termed = false;
-  while (pid !== null && pidAlive(pid) && Date.now() < deadline) {
+  while (pid !== null && (await processRunning(pid)) && Date.now() < deadline) {
     if (!termed && Date.now() > deadline - 7000) {
       process.kill(pid, 'SIGTERM');
       termed = true;
     }
     await sleep(20);
   }
-  if (pid !== null && pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (pid !== null && (await processRunning(pid))) process.kill(pid, 'SIGKILL');
   await fs.rm(p.socket, { force: true });
 }
 
@@ -256,7 +235,7 @@ export async function ensureEmbeddedRedis(o: EmbeddedRedisOptions): Promise<Embe
     }
     await fs.writeFile(lease, `${new Date().toISOString()}\n`);
   });
-  const pid = await readPid(p.pidfile);
+  const pid = await readPidFile(p.pidfile);
   let released = false;
   return {
     socket: p.socket,

@@ -4,19 +4,24 @@
  */
 import type { Job } from 'bullmq';
 import type { TaskHandle, TaskPool } from '../pool/pool.js';
-import type { LifecycleOptions, RunSpec, StopReason, TaskEvent, TaskOutcome } from '../pool/protocol.js';
+import type { Deadlines, LifecycleOptions, RunSpec, StopReason, TaskEvent, TaskOutcome } from '../pool/protocol.js';
 import type { TaskCall } from '../pool/control-verbs.js';
 import { buildJobResult, type JobReason, type JobResult, type JobResultMeta } from './result.js';
+import { JobOutputWriter } from './output-log.js';
+import type { Redis } from 'ioredis';
+import type { QueueRef } from './cancel.js';
 
-/** Prefix of stderr lines in job.log (stdout lines have none). */
-export const STDERR_LOG_PREFIX = '[stderr] ';
-/** At most this many lines of a job attempt are streamed into job.log; the full log stays on the node. */
-export const MAX_JOB_LOG_LINES = 10_000;
+/** A job attempt's own lifecycle limits (from its effective limits, or its task's annotations after a restart). */
+export interface JobLimits {
+  killGraceMs: number;
+  outputBytes: number;
+  deadlines?: Deadlines;
+}
 
 /** How the attempt gets its task. */
 export type JobTaskSource =
-  | { kind: 'run'; spec: RunSpec }
-  | { kind: 'attach'; taskId: string; namespace: string; startedAt?: string; timeoutSeconds?: number };
+  | { kind: 'run'; spec: RunSpec; limits: JobLimits }
+  | { kind: 'attach'; taskId: string; namespace: string; startedAt?: string; limits: JobLimits };
 
 /** A job attempt in flight on this node. */
 export interface ActiveJob {
@@ -35,51 +40,17 @@ export interface JobRunContext {
   pool: TaskPool;
   lifecycle: LifecycleOptions;
   nodeId: string;
-  killGraceMs: number;
   logFlushMs: number;
   /** Errors after the outcome was known (e.g. deleting the task failed). */
   onBackgroundError?: (e: unknown) => void;
+  /** Where the exact output stream goes (output-log.ts); without it only job.log is written. */
+  redis?: Redis;
+  ref?: QueueRef;
 }
 
 /** Maps the lifecycle's stop cause to the envelope's reason. */
 export function reasonOf(o: TaskOutcome): JobReason {
   return o.cause;
-}
-
-/** Writes log lines into job.log in batches; flush() resolves once everything queued so far is written. */
-class JobLogWriter {
-  private pending: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<unknown> = Promise.resolve();
-  private rows = 0;
-  constructor(
-    private readonly job: Job,
-    private readonly everyMs: number,
-  ) {}
-
-  add(lines: { stream: 'stdout' | 'stderr'; data: string }[]): void {
-    for (const l of lines) {
-      this.rows++;
-      if (this.rows > MAX_JOB_LOG_LINES + 1) break;
-      if (this.rows === MAX_JOB_LOG_LINES + 1) {
-        this.pending.push(`[stasis] more than ${MAX_JOB_LOG_LINES} lines; the rest is in the result's logPath on the node`);
-        break;
-      }
-      this.pending.push(l.stream === 'stderr' ? `${STDERR_LOG_PREFIX}${l.data}` : l.data);
-    }
-    this.timer ??= setTimeout(() => void this.flush(), this.everyMs);
-  }
-
-  flush(): Promise<unknown> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const rows = this.pending;
-    this.pending = [];
-    if (rows.length > 0) {
-      this.writing = this.writing.then(() => Promise.all(rows.map((r) => this.job.log(r).catch(() => 0))));
-    }
-    return this.writing;
-  }
 }
 
 /**
@@ -93,10 +64,10 @@ export async function runJobTask(
   meta: JobResultMeta,
   source: JobTaskSource,
   register: (a: ActiveJob) => () => void,
-  /** Events this module does not handle itself (checkpoint, checkpoint-failed). */
+  /** Events this module does not handle itself (checkpoint, checkpoint-failed), and 'started'. */
   onOther?: (e: TaskEvent) => void,
 ): Promise<{ result: JobResult; outcome: TaskOutcome }> {
-  const logs = new JobLogWriter(job, ctx.logFlushMs);
+  const logs = new JobOutputWriter(job, ctx.logFlushMs, ctx.redis, ctx.ref);
   const side: Promise<unknown>[] = [];
   let lastProgress = 0;
   const onEvent = (e: TaskEvent) => {
@@ -108,9 +79,12 @@ export async function runJobTask(
             .catch(() => undefined),
         );
         lastProgress = Date.now();
+        onOther?.(e);
         return;
       case 'log':
         return logs.add(e.lines);
+      case 'output-truncated':
+        return logs.truncated(e.stream);
       case 'stats':
         if (Date.now() - lastProgress < 5_000) return;
         lastProgress = Date.now();
@@ -133,7 +107,6 @@ export async function runJobTask(
             taskId: source.taskId,
             namespace: source.namespace,
             ...(source.startedAt ? { startedAt: source.startedAt } : {}),
-            ...(source.timeoutSeconds !== undefined ? { timeoutSeconds: source.timeoutSeconds } : {}),
           },
           ctx.lifecycle,
           onEvent,
@@ -142,7 +115,7 @@ export async function runJobTask(
     jobId: meta.jobId,
     taskId: meta.taskId,
     namespace: meta.namespace,
-    stop: (reason) => handle.stop(reason, reason === 'lock-lost' ? 0 : ctx.killGraceMs),
+    stop: (reason) => handle.stop(reason, reason === 'lock-lost' ? 0 : ctx.lifecycle.killGraceMs),
     control: (call, timeoutMs) => handle.control(call, timeoutMs),
     preempt: (reason, requestId) => handle.preempt(reason, requestId),
   });
@@ -150,7 +123,7 @@ export async function runJobTask(
     const outcome = await handle.outcome;
     // A failed delete after the outcome must not go unnoticed (nor unhandled).
     handle.done.catch(ctx.onBackgroundError ?? (() => undefined));
-    await logs.flush();
+    await logs.flush(true);
     await Promise.all(side);
     const result = buildJobResult(meta, {
       startedAt: outcome.startedAt,
@@ -169,6 +142,6 @@ export async function runJobTask(
     return { result, outcome };
   } finally {
     unregister();
-    await logs.flush();
+    await logs.flush(true);
   }
 }

@@ -38,6 +38,8 @@ const LineageShape = z.object({
   resume: CheckpointShape.optional(),
   /** Only this node may take the job (migrate --to). */
   target: z.string().optional(),
+  /** When the job first started in this attempt: its wall-clock deadline counts from here on every node. */
+  firstStartedAt: z.string().optional(),
   /** Times the job was handed back without running (wrong node, incompatible host). */
   handBacks: z.number().int().nonnegative(),
   /** Why nodes refused to restore it. */

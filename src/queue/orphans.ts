@@ -3,7 +3,7 @@
  * re-took itself: the two things a consumer needs to pick a job up again without running it twice.
  */
 import type { Job } from 'bullmq';
-import type { JobTaskSource } from './job-run.js';
+import type { JobLimits, JobTaskSource } from './job-run.js';
 
 /** A task left by a previous run of this node, to attach to when its job comes back to us. */
 export interface OrphanTask {
@@ -11,7 +11,8 @@ export interface OrphanTask {
   taskId: string;
   namespace: string;
   startedAt?: string;
-  timeoutSeconds?: number;
+  /** Its kill grace, output cap and deadlines (from its annotations). */
+  limits: JobLimits;
   /** The lineage hop the task belongs to (io.stasis.job.hop); a newer hop makes it stale. */
   hop?: number;
 }
@@ -23,7 +24,7 @@ export function attachToOrphan(o: OrphanTask): JobTaskSource {
     taskId: o.taskId,
     namespace: o.namespace,
     ...(o.startedAt ? { startedAt: o.startedAt } : {}),
-    ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+    limits: o.limits,
   };
 }
 

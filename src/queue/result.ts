@@ -3,16 +3,20 @@
  * read it from `job.returnvalue` or `QueueEvents`' `completed` event.
  */
 import type { ErrorData } from '../errors.js';
+import type { StopCause } from '../pool/protocol.js';
 
-/** Why the job's process stopped (or never ran). */
-export type JobReason =
-  | 'exited' //          ended on its own (any status) or by a signal nobody here sent
-  | 'oom' //             the kernel OOM-killed it inside its memory limit
-  | 'timeout' //         it ran past limits.timeout and was stopped (TERM, grace, KILL)
-  | 'cancelled' //       a cancel request stopped it
-  | 'failed-to-start' // the runtime could not create or start it
-  | 'preempted' //       checkpointed to move elsewhere (issue 4)
-  | 'lost'; //           its monitor died without recording an exit (status unknown, 255)
+/**
+ * Why the job's process stopped (or never ran): the lifecycle's own causes, one enum.
+ *   exited           ended on its own (any status) or by a signal nobody here sent
+ *   oom              the kernel OOM-killed it inside its memory limit
+ *   timeout          it ran past limits.timeout and was stopped (TERM, grace, KILL), whatever it exited with
+ *   cpu-time         it used more than limits.cpuTime seconds of CPU and was stopped
+ *   cancelled        a cancel request stopped it
+ *   failed-to-start  its program or working directory was not there or not executable (127 / 126)
+ *   preempted        checkpointed to move elsewhere
+ *   lost             its monitor died without recording an exit (status unknown, 255)
+ */
+export type JobReason = StopCause;
 
 /** Whether the process ran and stopped, or never ran. */
 export type JobRunStatus = 'exited' | 'not-started' | 'checkpointed';

@@ -1,8 +1,8 @@
-/** From a validated job payload to the pool's RunSpec: task id, annotations, limits. Pure. */
+/** From a validated job payload and the node policy's decision to the pool's RunSpec and lifecycle limits. Pure. */
 import { createHash } from 'node:crypto';
 import type { JobPayload } from './job-schema.js';
-import { DEFAULT_OUTPUT_BYTES } from './job-schema.js';
-import { JOB_ANNOTATIONS, type RunSpec } from '../pool/protocol.js';
+import type { PolicyDecision } from '../policy/apply.js';
+import { JOB_ANNOTATIONS, type Deadlines, type RunSpec } from '../pool/protocol.js';
 
 /** The namespace of jobs that name none. */
 export const DEFAULT_JOB_NAMESPACE = 'default';
@@ -31,9 +31,30 @@ export interface JobOwner {
   token: string;
 }
 
-/** Builds the RunSpec of a job attempt. */
-export function runSpecFor(payload: JobPayload, owner: JobOwner, defaultRootfs: string): RunSpec {
-  const limits = payload.limits ?? {};
+/**
+ * The cap of a task's log file on disk: room for the output caps with k8s-file's per-line overhead
+ * (a 2-byte line is a ~45-byte record), a power of two (prepared sandboxes are keyed by it), at most
+ * the node's maximum.
+ */
+export function logCapFor(outputBytes: number, nodeMax: number): number {
+  const want = Math.max(4 * 1024 * 1024, outputBytes * 16);
+  return Math.min(nodeMax, 2 ** Math.ceil(Math.log2(want)));
+}
+
+/** A job attempt as the pool runs it: the task's spec and the deadlines its lifecycle keeps. */
+export interface JobRun {
+  spec: RunSpec;
+  deadlines: Deadlines;
+  killGraceMs: number;
+  outputBytes: number;
+}
+
+/**
+ * Builds the RunSpec of a job attempt. `firstStartedAt` is when the job first started (its lineage,
+ * unset on its first run): the wall-clock deadline counts from it across restores and restarts.
+ */
+export function runSpecFor(payload: JobPayload, owner: JobOwner, d: PolicyDecision, o: { firstStartedAt?: string; maxLogBytes: number }): JobRun {
+  const l = d.limits;
   const annotations: Record<string, string> = {
     ...(payload.annotations ?? {}),
     [JOB_ANNOTATIONS.jobId]: owner.jobId,
@@ -43,24 +64,58 @@ export function runSpecFor(payload: JobPayload, owner: JobOwner, defaultRootfs: 
     [JOB_ANNOTATIONS.attempt]: String(owner.attempt),
     [JOB_ANNOTATIONS.token]: owner.token,
     [JOB_ANNOTATIONS.startedAt]: new Date().toISOString(),
-    [JOB_ANNOTATIONS.outputBytes]: String(limits.outputBytes ?? DEFAULT_OUTPUT_BYTES),
+    [JOB_ANNOTATIONS.timeout]: String(l.timeoutSeconds),
+    ...(o.firstStartedAt ? { [JOB_ANNOTATIONS.firstStartedAt]: o.firstStartedAt } : {}),
+    [JOB_ANNOTATIONS.killGraceMs]: String(l.killGraceMs),
+    [JOB_ANNOTATIONS.outputBytes]: String(l.outputBytes),
+    ...(l.cpuTimeSeconds !== undefined ? { [JOB_ANNOTATIONS.cpuTime]: String(l.cpuTimeSeconds) } : {}),
   };
-  if (limits.timeout !== undefined) annotations[JOB_ANNOTATIONS.timeout] = String(limits.timeout);
-  return {
+  const spec: RunSpec = {
     taskId: taskIdFor(owner.jobId, owner.attempt),
     namespace: payload.namespace ?? DEFAULT_JOB_NAMESPACE,
-    rootfs: payload.rootfs ?? defaultRootfs,
+    rootfs: d.rootfs,
     args: payload.command,
     ...(payload.env ? { env: Object.entries(payload.env).map(([k, v]) => `${k}=${v}`) } : {}),
     ...(payload.cwd ? { cwd: payload.cwd } : {}),
     ...(payload.user ? { user: payload.user } : {}),
     ...(payload.tty ? { terminal: true } : {}),
     ...(payload.stdin !== undefined ? { stdin: payload.stdin } : {}),
-    ...(limits.memory !== undefined ? { memoryBytes: limits.memory } : {}),
-    ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
-    ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
-    network: payload.network ?? 'none',
+    memoryBytes: l.memoryBytes,
+    cpus: l.cpus,
+    pids: l.pids,
+    diskBytes: l.diskBytes,
+    logMaxBytes: logCapFor(l.outputBytes, o.maxLogBytes),
+    network: d.network,
     annotations,
-    ...(limits.timeout !== undefined ? { timeoutSeconds: limits.timeout } : {}),
+  };
+  return {
+    spec,
+    deadlines: {
+      timeoutSeconds: l.timeoutSeconds,
+      ...(o.firstStartedAt ? { firstStartedAt: o.firstStartedAt } : {}),
+      ...(l.cpuTimeSeconds !== undefined ? { cpuTimeSeconds: l.cpuTimeSeconds } : {}),
+    },
+    killGraceMs: l.killGraceMs,
+    outputBytes: l.outputBytes,
+  };
+}
+
+/** The deadlines and output cap of a task from its annotations (a restarted node re-attaching). */
+export function limitsFromAnnotations(a: Record<string, string>): { deadlines: Deadlines; killGraceMs?: number; outputBytes?: number } {
+  const num = (k: string) => (a[k] !== undefined && Number.isFinite(Number(a[k])) ? Number(a[k]) : undefined);
+  const timeout = num(JOB_ANNOTATIONS.timeout);
+  // A re-attached task: the deadline counts from its first start (this hop's start on a first run).
+  const first = a[JOB_ANNOTATIONS.firstStartedAt] ?? a[JOB_ANNOTATIONS.startedAt];
+  const cpu = num(JOB_ANNOTATIONS.cpuTime);
+  const grace = num(JOB_ANNOTATIONS.killGraceMs);
+  const out = num(JOB_ANNOTATIONS.outputBytes);
+  return {
+    deadlines: {
+      ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+      ...(first && !Number.isNaN(Date.parse(first)) ? { firstStartedAt: first } : {}),
+      ...(cpu !== undefined ? { cpuTimeSeconds: cpu } : {}),
+    },
+    ...(grace !== undefined ? { killGraceMs: grace } : {}),
+    ...(out !== undefined ? { outputBytes: out } : {}),
   };
 }

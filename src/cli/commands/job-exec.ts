@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { exitCodeOf, onePositional, parseCommandArgs, parseEnvList, usageError } from '../args.js';
 import { jsonLine } from '../output.js';
 import { CONTROL_FLAGS_USAGE, CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
-import { parseByteSize } from '../../sandbox/limits.js';
+import { parseByteSize } from '../../config/units.js';
 import type { ExecOptions } from '../../queue/job-control.js';
 
 const options = {

@@ -6,13 +6,15 @@
 import os from 'node:os';
 import type { Command, CliIO } from '../command.js';
 import { JOB_FLAGS_USAGE, parseJobRequest } from '../job-flags.js';
-import { EXIT_NO_STATUS, formatRunSummary, runExitCode, splitLogEntry } from '../job-output.js';
+import { EXIT_NO_STATUS, formatRunSummary, runExitCode } from '../job-output.js';
+import { waitDrain } from '../output.js';
 import { formatError } from '../output.js';
 import { hasCode, toErrorData } from '../../errors.js';
 import { StasisClient, queueNameFrom } from '../../queue/client.js';
 import type { JobResult } from '../../queue/result.js';
 import { resolveConnection } from '../../queue/connection.js';
 import { startRunner, type Runner } from '../../node/runner.js';
+import { loadPolicy } from '../../policy/load.js';
 
 /** Node id of the in-process runner of `stasis run`: `<host>-run-<pid>`. */
 export function inProcessNodeId(): string {
@@ -20,10 +22,11 @@ export function inProcessNodeId(): string {
   return `${host.slice(0, 40)}-run-${process.pid}`;
 }
 
-/** Prints the job's log entries as they arrive, until it has finished. */
-async function streamLogs(client: StasisClient, jobId: string, io: CliIO): Promise<void> {
-  for await (const entry of client.logs(jobId, { follow: true, pollMs: 100 })) {
-    for (const line of splitLogEntry(entry)) (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${line.text}\n`);
+/** Prints the job's output exactly as it arrives (stdout and stderr chunks, byte for byte), until it has finished. */
+async function streamOutput(client: StasisClient, jobId: string, io: CliIO): Promise<void> {
+  for await (const c of client.output(jobId, { follow: true })) {
+    const out = c.stream === 'stderr' ? io.stderr : io.stdout;
+    if (!out.write(c.data)) await waitDrain(out);
   }
 }
 
@@ -33,8 +36,10 @@ export const runCommand: Command = {
   summary: 'run one job, stream its output and exit with its status',
   usage: `Usage: stasis run [options] -- COMMAND [ARG...]
 
-Submits one job, prints its output as it runs, a summary on stderr, and exits with the job's exit
-status (125 when it could not run). Without --redis and REDIS_URL it uses the embedded Redis under
+Submits one job, prints its output as it runs (byte for byte), a summary on stderr, and exits with
+the job's exit status: its own status when it exited (127/126 when its program or working directory
+was missing or not executable), 124 on a timeout, 152 on its CPU-time limit, 137 when OOM-killed,
+130 when cancelled, 125 when it could not run (docs/cli.md). Without --redis and REDIS_URL it uses the embedded Redis under
 the state directory and, when no runner serves the queue, runs one in this process.
 Ctrl-C cancels the job.
 
@@ -63,6 +68,11 @@ ${JOB_FLAGS_USAGE}
       if (conn.source === 'embedded' && runners === 0) {
         runner = await startRunner({
           connection: conn.options,
+          // The user is the operator here: what they pass on this command line is allowed.
+          policy: loadPolicy({
+            ...(req.payload.rootfs ? { allowRootfs: [req.payload.rootfs] } : {}),
+            ...(req.payload.network === 'host' ? { allowHostNetwork: true } : {}),
+          }, io.env),
           runtime: { stateDir: req.stateDir },
           // Its own node id: a `stasis serve` started later on this state dir must not adopt (and so
           // run twice) the task of this in-process runner, which recovery would do for a shared id.
@@ -71,7 +81,7 @@ ${JOB_FLAGS_USAGE}
         });
       }
       jobId = await client.submit(req.payload, req.submit);
-      const logs = req.json ? Promise.resolve() : streamLogs(client, jobId, io);
+      const logs = req.json ? Promise.resolve() : streamOutput(client, jobId, io);
       let result;
       try {
         result = await client.wait(jobId);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from '../command.js';
 import { parseCommandArgs, resolveGlobals, usageError } from '../args.js';
 import { startRunner } from '../../node/runner.js';
+import { loadPolicy } from '../../policy/load.js';
 import { SERVE_WARM_POOL } from '../../warm/pool.js';
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -23,7 +24,8 @@ export const serveCommand: Command = {
                            with the same id and state dir re-attaches to the containers it left running
       --concurrency N      jobs at once (default 8)
       --threads N          worker threads of the task pool (default 2)
-      --kill-grace MS      SIGTERM → SIGKILL grace on timeout/cancel (default 5000)
+      --kill-grace MS      SIGTERM → SIGKILL grace of a re-attached task whose own grace is unknown (default
+                           2000; each job's grace is limits.killGrace, default from the policy: 2 s)
       --lock-duration MS   BullMQ lock duration (default 30000)
       --state-dir DIR      state directory (default: STASIS_STATE_DIR or /var/lib/stasis)
       --checkpoint-dir DIR checkpoint store, shared between nodes to migrate (default: STASIS_CHECKPOINT_DIR;
@@ -33,6 +35,15 @@ export const serveCommand: Command = {
       --stalled-interval MS  BullMQ stalled-job check (default 30000)
       --max-hand-backs N   hand-backs of one job (reserved for another node, incompatible checkpoint) before
                            it fails as unplaceable (default 20)
+Node policy (docs/security.md; producers cannot change it):
+      --policy FILE        the node policy JSON: allowed rootfs roots, host network, default and maximum
+                           limits, per-namespace rules, user namespace, seccomp (default: STASIS_POLICY)
+      --allow-rootfs DIR   a directory whose subdirectories payloads may name as \`rootfs\` (repeatable;
+                           env STASIS_ALLOW_ROOTFS=DIR:DIR); the node's busybox rootfs is always allowed
+      --allow-host-network let payloads ask for \`network: "host"\` (env STASIS_ALLOW_HOST_NETWORK=1)
+      --userns MODE        private (default: container root is an unprivileged host id), host (off), or
+                           HOSTID:SIZE (env STASIS_USERNS); every node that migrates jobs uses the same
+      --seccomp PROFILE    default, unconfined, or an OCI seccomp JSON file (env STASIS_SECCOMP)
       --json               print the start line as JSON
 
 Env STASIS_WARM_POOL=N: prepared sandboxes kept per (rootfs, user, network, limits) so a job only runs
@@ -58,8 +69,23 @@ what is left and hands it back (docs/migration.md).`,
       'drain-timeout': { type: 'string' },
       'stalled-interval': { type: 'string' },
       'max-hand-backs': { type: 'string' },
+      policy: { type: 'string' },
+      'allow-rootfs': { type: 'string', multiple: true },
+      'allow-host-network': { type: 'boolean' },
+      userns: { type: 'string' },
+      seccomp: { type: 'string' },
       json: { type: 'boolean' },
     });
+    const policy = loadPolicy(
+      {
+        ...(values.policy ? { file: values.policy } : {}),
+        ...(values['allow-rootfs'] ? { allowRootfs: values['allow-rootfs'] } : {}),
+        ...(values['allow-host-network'] ? { allowHostNetwork: true } : {}),
+        ...(values.userns ? { userns: values.userns } : {}),
+        ...(values.seccomp ? { seccomp: values.seccomp } : {}),
+      },
+      io.env,
+    );
     const g = resolveGlobals({ 'state-dir': values['state-dir'], json: values.json }, io.env);
     const concurrency = positiveInt(values.concurrency, '--concurrency');
     const threads = positiveInt(values.threads, '--threads');
@@ -72,8 +98,10 @@ what is left and hands it back (docs/migration.md).`,
     const checkpointDir = values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : undefined;
     // Prepared sandboxes for this node's worker threads (docs/runtime.md; STASIS_WARM_POOL=0 turns them off).
     process.env.STASIS_WARM_POOL = io.env.STASIS_WARM_POOL ?? String(SERVE_WARM_POOL);
+    if (policy.userns === 'host') io.stderr.write('stasis serve: warning: user namespaces are off (--userns host): a container\'s root is the host\'s root\n');
     const runner = await startRunner({
       env: io.env,
+      policy,
       runtime: { stateDir: g.stateDir },
       runner: {
         ...(values.redis ? { redisUrl: values.redis } : {}),

@@ -4,7 +4,7 @@ import { GLOBAL_OPTIONS, type GlobalFlagValues, parseCommandArgs, parseEnvList, 
 import { jsonLine, taskJson } from '../output.js';
 import { taskContext } from '../task-context.js';
 import { ensureBusyboxRootfs } from '../../sandbox/busybox.js';
-import { parseByteSize, parseCpus } from '../../sandbox/limits.js';
+import { parseByteSize, parseCpus } from '../../config/units.js';
 import type { Limits, NetworkMode } from '../../sandbox/types.js';
 import type { CreateTaskOptions } from '../../runtime/task.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { GLOBAL_OPTIONS, onePositional, parseCommandArgs, parseIntFlag, parseKeyValues, usageError } from '../args.js';
 import { getTask, taskContext } from '../task-context.js';
-import { parseByteSize, parseCpus } from '../../sandbox/limits.js';
+import { parseByteSize, parseCpus } from '../../config/units.js';
 import type { Resources } from '../../runtime/task.js';
 
 const options = {

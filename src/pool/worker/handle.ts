@@ -22,6 +22,7 @@ import type {
   TaskOutcome,
 } from '../protocol.js';
 import { supervise, type PendingPreempt } from './supervise.js';
+import { timeoutAt } from './deadlines.js';
 import { restoreForRun } from './restore.js';
 import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
@@ -79,8 +80,10 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   const { spec, options } = req;
   const early = earlyStops(req);
   const mgr = await manager(req.runtime);
-  const monitorTimeout =
-    spec.timeoutSeconds !== undefined ? Math.ceil(spec.timeoutSeconds + options.killGraceMs / 1000 + 2) : undefined;
+  // conmon -T is the backstop of the wall-clock deadline outside Node (a prepared sandbox has none).
+  const deadline = timeoutAt(options.deadlines, new Date().toISOString());
+  const monitorTimeout = deadline !== undefined ? Math.max(1, Math.ceil((Date.parse(deadline) - Date.now()) / 1000 + options.killGraceMs / 1000 + 2)) : undefined;
+  const cpuSeconds = options.deadlines?.cpuTimeSeconds;
   const restoring = spec.restore !== undefined;
   const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create({
     id: spec.taskId,
@@ -93,14 +96,12 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
       ...(spec.user ? { user: spec.user } : {}),
       ...(spec.terminal ? { terminal: true } : {}),
     },
-    limits: {
-      ...(spec.memoryBytes !== undefined ? { memoryBytes: spec.memoryBytes } : {}),
-      ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
-      ...(spec.pids !== undefined ? { pids: spec.pids } : {}),
-    },
+    limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids, diskBytes: spec.diskBytes },
     network: spec.network ?? 'none',
     annotations: spec.annotations,
     stdin: spec.stdin !== undefined,
+    logMaxBytes: spec.logMaxBytes,
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
     ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
   });
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
@@ -126,7 +127,6 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     startedAt,
     logsDir: logsDir(req.runtime),
     logFile: logFile(req.runtime, spec.namespace, spec.taskId),
-    ...(spec.timeoutSeconds !== undefined ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
     ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
     ...(spec.stdin !== undefined && !restoring ? { stdin: spec.stdin } : {}),
@@ -144,8 +144,6 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
   const unserve = serveControl(req.port, task);
   send(req, { type: 'started', pid: state.pid, startedAt, attached: true });
   early.done();
-  const left =
-    req.timeoutSeconds !== undefined ? req.timeoutSeconds - (Date.now() - Date.parse(startedAt)) / 1000 : undefined;
   return supervise({
     task,
     port: req.port,
@@ -154,7 +152,6 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
     logsDir: logsDir(req.runtime),
     logFile: logFile(req.runtime, req.namespace, req.taskId),
     streamSince: new Date().toISOString(),
-    ...(left !== undefined ? { timeoutSeconds: Math.max(0, left) } : {}),
     ...(early.first() ? { pendingStop: early.first()! } : {}),
     ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
     runtime: req.runtime,

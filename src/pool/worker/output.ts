@@ -8,23 +8,25 @@ class CappedText {
   truncated = false;
   constructor(private readonly cap: number) {}
 
-  /** Appends `text`; beyond the cap only the truncation flag changes. */
-  add(text: string): void {
-    if (this.truncated) return;
+  /** Appends `text` and returns what was kept of it ('' once the cap is reached). */
+  add(text: string): string {
+    if (this.truncated) return '';
     const n = Buffer.byteLength(text);
     if (this.bytes + n <= this.cap) {
       this.parts.push(text);
       this.bytes += n;
-      return;
+      return text;
     }
     const room = this.cap - this.bytes;
+    let cut = '';
     if (room > 0) {
       // Cut on a byte boundary, then drop a trailing partial UTF-8 character.
-      const cut = Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+      cut = Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
       this.parts.push(cut);
       this.bytes += Buffer.byteLength(cut);
     }
     this.truncated = true;
+    return cut;
   }
 
   /** The collected text. */
@@ -42,8 +44,13 @@ export class OutputCollector {
     this.stderr = new CappedText(cap);
   }
 
-  /** Adds one log entry (a full line gets its newline back; a partial one does not). */
-  add(e: LogEntry): void {
-    (e.stream === 'stderr' ? this.stderr : this.stdout).add(e.partial ? e.data : `${e.data}\n`);
+  /** Adds one log entry (a full line gets its newline back; a partial one does not); returns what was kept. */
+  add(e: LogEntry): string {
+    return (e.stream === 'stderr' ? this.stderr : this.stdout).add(e.partial ? e.data : `${e.data}\n`);
+  }
+
+  /** True once both streams reached the cap: nothing more needs reading. */
+  get full(): boolean {
+    return this.stdout.truncated && this.stderr.truncated;
   }
 }

@@ -1,22 +1,19 @@
 /**
- * Supervision of one started task inside a worker thread: stream its logs over the port, enforce
- * the wall-clock timeout (TERM, grace, KILL; the monitor's -T is the backstop outside Node), obey
- * stop requests, sample usage, wait for the exit (inotify in the runtime, no polling), collect
- * capped output, keep the log, delete the task. The task is deleted on every path out.
+ * Supervision of one started task inside a worker thread: stream its output over the port (capped),
+ * keep its deadlines (wall clock and CPU time: TERM, grace, KILL), obey stop requests, sample usage,
+ * wait for the exit (inotify in the runtime, no polling), derive why it ended (cause.ts), keep its
+ * log, delete the task. The task is deleted on every path out.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import type { Exit, LogEntry, Task } from '../../runtime/task.js';
-import { readLog } from '../../monitor/log.js';
-import { assertNever } from '../../errors.js';
-import type { LifecycleOptions, RuntimeSettings, StopCause, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
-import { OutputCollector } from './output.js';
+import type { Exit, Task } from '../../runtime/task.js';
+import type { LifecycleOptions, RuntimeSettings, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
 import { maxUsage, readCgroupUsage, type CgroupUsage } from './cgroup-usage.js';
 import { Checkpointer } from './checkpointing.js';
-
-/** Log lines are sent over the port in batches at most this often. */
-const LOG_BATCH_MS = 50;
+import { causeOf, type StopKind } from './cause.js';
+import { timeoutAt, watchDeadlines } from './deadlines.js';
+import { OutputStream } from './output-stream.js';
 
 /** A migrate/drain request (TaskControl 'preempt') not yet carried out. */
 export interface PendingPreempt {
@@ -30,8 +27,6 @@ export interface SuperviseInput {
   port: MessagePort;
   options: LifecycleOptions;
   startedAt: string;
-  /** Seconds left until the wall-clock timeout, if any. */
-  timeoutSeconds?: number;
   /** The task's k8s-file log (runtime layout). */
   logFile: string;
   /** Directory where kept logs go (<stateDir>/logs). */
@@ -60,22 +55,26 @@ function cgroupsPathOf(task: Task): string | null {
   return typeof linux?.cgroupsPath === 'string' ? linux.cgroupsPath : null;
 }
 
-function causeOf(exit: Exit, stopped: StopReason | 'timeout' | null, preempted: boolean): StopCause {
-  if (preempted) return 'preempted';
-  if (stopped === 'timeout') return 'timeout';
-  if (stopped === 'cancelled' || stopped === 'lock-lost' || stopped === 'shutdown') return 'cancelled';
-  switch (exit.reason) {
-    case 'oom':
-      return 'oom';
-    case 'timeout':
-      return 'timeout';
-    case 'lost':
-      return 'lost';
-    case 'exited':
-    case 'checkpointed':
-      return 'exited';
-    default:
-      return assertNever(exit.reason);
+/** Usage samples: cheap cgroupfs reads (runc events when the cgroup is not readable); the max is kept. */
+class UsageSampler {
+  usage: CgroupUsage | null = null;
+  exited = false;
+  constructor(
+    private readonly task: Task,
+    private readonly cgroupsPath: string | null,
+    private readonly port: MessagePort,
+  ) {}
+
+  async sample(): Promise<void> {
+    let u = this.cgroupsPath ? await readCgroupUsage(this.cgroupsPath) : null;
+    if (!u && !this.exited) {
+      u = await this.task.stats().then(
+        (st) => ({ cpuMs: st.cpu.usageNs / 1e6, peakMemoryBytes: st.memory.maxUsageBytes, memoryBytes: st.memory.usageBytes }),
+        () => null,
+      );
+    }
+    this.usage = maxUsage(this.usage, u);
+    if (u) send(this.port, { type: 'stats', cpuMs: u.cpuMs, peakMemoryBytes: u.peakMemoryBytes, memoryBytes: u.memoryBytes });
   }
 }
 
@@ -83,14 +82,13 @@ function causeOf(exit: Exit, stopped: StopReason | 'timeout' | null, preempted: 
 export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   const { task, port, options } = s;
   const cgroupsPath = cgroupsPathOf(task);
-  const out = new OutputCollector(options.outputBytes);
+  const output = new OutputStream({ port, logFile: s.logFile, cap: options.outputBytes, stream: options.streamLogs, ...(s.streamSince ? { since: s.streamSince } : {}) });
+  const usage = new UsageSampler(task, cgroupsPath, port);
   const timers: NodeJS.Timeout[] = [];
-  let stopped: StopReason | 'timeout' | null = null;
-  let usage: CgroupUsage | null = null;
-  let exited = false;
+  let stopped: StopKind | null = null;
 
   const kill = (signal: string) => task.kill(signal, { all: true }).catch(() => undefined);
-  const stop = (why: StopReason | 'timeout', graceMs: number) => {
+  const stop = (why: StopKind, graceMs: number) => {
     // A lost lock escalates any stop in progress to an immediate KILL (and suppresses the result).
     if (stopped && !(why === 'lock-lost' && stopped !== 'lock-lost')) return;
     stopped = why;
@@ -112,51 +110,17 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   if (s.pendingStop) stop(s.pendingStop, s.pendingStop === 'lock-lost' ? 0 : options.killGraceMs);
   ckpt?.start();
   if (s.pendingPreempt) onControl({ type: 'preempt', ...s.pendingPreempt });
-  if (s.timeoutSeconds !== undefined) {
-    timers.push(setTimeout(() => stop('timeout', options.killGraceMs), Math.max(0, s.timeoutSeconds * 1000)));
-  }
-
-  // Usage samples: cheap cgroupfs reads; the last one before delete is kept.
-  const sample = async () => {
-    let u = cgroupsPath ? await readCgroupUsage(cgroupsPath) : null;
-    if (!u && !exited) {
-      // No readable cgroup here: ask the runtime (runc events --stats; fails once the task exited).
-      u = await task.stats().then(
-        (st) => ({ cpuMs: st.cpu.usageNs / 1e6, peakMemoryBytes: st.memory.maxUsageBytes, memoryBytes: st.memory.usageBytes }),
-        () => null,
-      );
-    }
-    usage = maxUsage(usage, u);
-    if (u) send(port, { type: 'stats', cpuMs: u.cpuMs, peakMemoryBytes: u.peakMemoryBytes, memoryBytes: u.memoryBytes });
-  };
-  const statsTimer = setInterval(() => void sample(), options.statsIntervalMs);
-  timers.push(statsTimer);
-
-  // Logs: one follower tails the log file (by byte offset) into the capped collectors and the port.
-  // It is aborted as soon as the exit is known and the tail is read once from its last offset, so
-  // no poll interval sits on the critical path.
-  const follow = new AbortController();
-  let offset = 0;
-  let batch: { stream: 'stdout' | 'stderr'; data: string }[] = [];
-  let batchTimer: NodeJS.Timeout | null = null;
-  const flush = () => {
-    if (batchTimer) clearTimeout(batchTimer);
-    batchTimer = null;
-    if (batch.length === 0) return;
-    send(port, { type: 'log', lines: batch });
-    batch = [];
-  };
-  const take = (e: LogEntry & { offset: number }) => {
-    offset = e.offset;
-    out.add(e);
-    if (!options.streamLogs || (s.streamSince && e.time < s.streamSince)) return;
-    batch.push({ stream: e.stream, data: e.data });
-    batchTimer ??= setTimeout(flush, LOG_BATCH_MS);
-  };
-  const follower = (async () => {
-    const isDone = async () => exited;
-    for await (const e of readLog(s.logFile, { follow: true, signal: follow.signal, isDone })) take(e);
-  })().catch(() => undefined);
+  const deadline = timeoutAt(options.deadlines, s.startedAt);
+  const unwatch = watchDeadlines(options.deadlines, s.startedAt, cgroupsPath, (what) => {
+    // A task that already stopped (found so after a restart) keeps the reason its exit gives.
+    void task.state().then((st) => {
+      if (st.status === 'stopped' || st.status === 'deleted') return;
+      ckpt?.close();
+      stop(what, options.killGraceMs);
+    }, () => undefined);
+  });
+  timers.push(setInterval(() => void usage.sample(), options.statsIntervalMs));
+  output.start();
 
   if (s.stdin !== undefined) {
     const data = s.stdin;
@@ -175,27 +139,34 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
       throw e;
     });
   } finally {
+    unwatch();
     for (const t of timers) clearTimeout(t);
     port.off('message', onControl);
     ckpt?.close();
   }
   // A final checkpoint ends the task before its commit is done: wait for it.
   await ckpt?.settle();
-  exited = true;
-  await sample();
-  follow.abort();
-  await follower;
-  for await (const e of readLog(s.logFile, { fromOffset: offset })) take(e);
-  flush();
+  usage.exited = true;
+  await usage.sample();
+  await output.finish();
 
   const logPath = await keepLog(task, s.logFile, s.logsDir, options.keepLogs);
-  const u = usage as CgroupUsage | null;
+  const u = usage.usage;
+  const out = output.out;
   const outcome: TaskOutcome = {
     taskId: task.id,
     namespace: task.namespace(),
     startedAt: s.startedAt,
     exit,
-    cause: causeOf(exit, stopped, ckpt?.preempted !== undefined),
+    cause: causeOf({
+      exit,
+      stopped,
+      preempted: ckpt?.preempted !== undefined,
+      ...(deadline ? { timeoutAt: deadline } : {}),
+      ...(options.deadlines?.cpuTimeSeconds !== undefined ? { cpuTimeSeconds: options.deadlines.cpuTimeSeconds } : {}),
+      cpuMs: u?.cpuMs ?? 0,
+      ...(output.firstStderr !== undefined ? { firstStderr: output.firstStderr } : {}),
+    }),
     cpuMs: Math.round(u?.cpuMs ?? 0),
     peakMemoryBytes: u?.peakMemoryBytes ?? 0,
     stdout: out.stdout.text(),
@@ -224,7 +195,7 @@ async function keepLog(task: Task, src: string, logsDir: string, keep: boolean):
     const st = await fs.stat(src);
     if (st.size === 0) return null;
     const dest = path.join(logsDir, task.namespace(), `${task.id}.log`);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     await fs.rename(src, dest).catch(() => fs.copyFile(src, dest));
     return dest;
   } catch {

@@ -62,16 +62,16 @@ export function counts(text: string): number[] {
 export async function waitForCount(q: Queue, jobId: string, min: number, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const { logs } = await q.getJobLogs(jobId, 0, -1);
+    const logs = await jobLog(q, jobId);
     if (counts(logs.join('\n')).some((c) => c >= min)) return;
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`job ${jobId} did not reach count ${min} in ${timeoutMs} ms`);
 }
 
-/** The job's log lines. */
+/** The job's log lines (the runner writes several lines per entry). */
 export async function jobLog(q: Queue, jobId: string): Promise<string[]> {
-  return (await q.getJobLogs(jobId, 0, -1)).logs;
+  return (await q.getJobLogs(jobId, 0, -1)).logs.flatMap((e) => e.split('\n'));
 }
 
 /** Task ids left in a state dir once the node had a moment to delete finished tasks (deletes follow the posted result). */

@@ -53,7 +53,7 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'StasisC
     expect(s.state).toBe('completed');
     expect(s.result).toEqual(r);
     const logs: string[] = [];
-    for await (const l of client.logs(id)) logs.push(l);
+    for await (const l of client.logs(id)) logs.push(...l.split('\n'));
     expect(logs).toContain('out');
     expect(logs).toContain('[stderr] err');
   });

@@ -3,7 +3,7 @@ import { loadRunnerConfig } from '../../../src/config/runner.js';
 
 describe('loadRunnerConfig', () => {
   it('uses defaults, then environment, then explicit options', () => {
-    expect(loadRunnerConfig({}, {})).toMatchObject({ queue: 'stasis', concurrency: 8, lockDurationMs: 30_000, killGraceMs: 5_000, keepLogs: true });
+    expect(loadRunnerConfig({}, {})).toMatchObject({ queue: 'stasis', concurrency: 8, lockDurationMs: 30_000, killGraceMs: 2_000, maxLogBytes: 64 * 1024 * 1024, keepLogs: true });
     const env = { REDIS_URL: 'redis://r:6379', STASIS_QUEUE: 'q1', STASIS_NODE_ID: 'n-env', STASIS_CONCURRENCY: '3' };
     expect(loadRunnerConfig({}, env)).toMatchObject({ redisUrl: 'redis://r:6379', queue: 'q1', nodeId: 'n-env', concurrency: 3 });
     expect(loadRunnerConfig({ queue: 'q2', concurrency: 5 }, env)).toMatchObject({ queue: 'q2', concurrency: 5 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execaNode, type ResultPromise } from 'execa';
+import { execa, execaNode, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { embeddedRedisPaths, pingSocket, stopEmbeddedRedis } from '../../../src/queue/embedded-redis.js';
@@ -128,6 +128,21 @@ describeWithHost(['root', 'runc', 'conmon', 'redis-server', 'busybox'], 'stasis 
     serve.kill('SIGTERM');
     await serve;
     expect(await pingSocket(sock)).toBe(false);
+  });
+
+  it('5 MB without a newline round-trips byte for byte through `stasis run` into a slow pipe', async () => {
+    const cli = ['node', CLI, '--state-dir', stateDir, 'run', '--output-bytes', '8m', '--', 'sh', '-c', 'head -c 5000000 /dev/zero | tr "\\000" x'];
+    const r = await execa('sh', ['-c', `${cli.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} | (sleep 1; wc -c)`], { env: ENV, extendEnv: false, reject: false, timeout: 60_000 });
+    expect(r.stdout.trim()).toBe('5000000');
+    const exact = await execa('sh', ['-c', `${cli.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} | sha256sum`], { env: ENV, extendEnv: false, reject: false, timeout: 60_000 });
+    const want = await execa('sh', ['-c', 'head -c 5000000 /dev/zero | tr "\\000" x | sha256sum']);
+    expect(exact.stdout).toBe(want.stdout);
+  });
+
+  it('partial lines come out exactly: no newline added, none lost, stdout and stderr apart', async () => {
+    const r = await stasis(['run', '--', 'sh', '-c', 'printf a; printf b >&2; printf "c\\nd"']);
+    expect(r.stdout).toBe('ac\nd');
+    expect(r.stderr.startsWith('b')).toBe(true);
   });
 
   it('Ctrl-C during `stasis run` cancels the job: the summary says cancelled and `stasis run` exits 130', async () => {

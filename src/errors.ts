@@ -10,6 +10,7 @@ export const ErrorCode = z.enum([
   'ERR_RUNTIME',
   'ERR_CHECKPOINT',
   'ERR_INTERNAL',
+  'ERR_PERMISSION_DENIED',
 ]);
 /** One of the error categories. */
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -61,6 +62,7 @@ export const errors = {
   runtime: (m: string, d?: ErrorDetails) => new StasisError('ERR_RUNTIME', m, d),
   checkpoint: (m: string, d?: ErrorDetails) => new StasisError('ERR_CHECKPOINT', m, d),
   internal: (m: string, d?: ErrorDetails) => new StasisError('ERR_INTERNAL', m, d),
+  permissionDenied: (m: string, d?: ErrorDetails) => new StasisError('ERR_PERMISSION_DENIED', m, d),
 };
 
 /** True when `e` carries a stasis error code (works across threads: checks `code`, not the class). */

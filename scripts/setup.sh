@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stasis host set-up: installs what a Debian/Ubuntu host needs to run stasis, idempotently.
-#   - runc, conmon, iptables, redis-server, busybox-static, umoci, skopeo (distribution packages)
+#   - runc, conmon, iptables, redis-server, busybox-static, umoci, skopeo, docker-registry
+#     (distribution packages; the registry only for the image tests, its service disabled)
 #   - a CRIU 4.x under $STASIS_CRIU_PREFIX (default /opt/stasis/criu) when the distribution's
 #     criu fails `criu check`; it is unpacked from Debian trixie debs with a *private* apt
 #     configuration and run through its own dynamic loader, so the system's libc and apt
@@ -27,7 +28,7 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=sudo
 fi
 
-PKGS=(runc conmon iptables redis-server busybox-static umoci skopeo ca-certificates)
+PKGS=(runc conmon iptables redis-server busybox-static umoci skopeo docker-registry ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -38,6 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "distribution packages present (${PKGS[*]})"
+fi
+# docker-registry is only for the image tests, which start their own on 127.0.0.1: never leave the
+# packaged service (all interfaces, port 5000) enabled on a node.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 # --- CRIU --------------------------------------------------------------------------------------

@@ -24,13 +24,15 @@ export function countingTools(): { tools: ImageTools; counts: ToolCounts } {
 
 /**
  * Wrapper executables for other processes (STASIS_SKOPEO / STASIS_UMOCI): each appends its argv to
- * `log` and runs the real tool. Count lines with `countLog`.
+ * `log` and runs the real tool; a copy first sleeps `copyDelayS`, so that concurrent callers surely
+ * overlap. Count lines with `countLog`.
  */
-export async function loggingWrappers(dir: string): Promise<{ skopeo: string; umoci: string; log: string }> {
+export async function loggingWrappers(dir: string, copyDelayS = 1): Promise<{ skopeo: string; umoci: string; log: string }> {
   const log = path.join(dir, 'tools.log');
   const wrap = async (name: string) => {
     const file = path.join(dir, name);
-    await fsp.writeFile(file, `#!/bin/sh\necho "${name} $*" >> '${log}'\nexec /usr/bin/${name} "$@"\n`, { mode: 0o755 });
+    const delay = `case " $* " in *" copy "*) sleep ${copyDelayS} ;; esac\n`;
+    await fsp.writeFile(file, `#!/bin/sh\necho "${name} $*" >> '${log}'\n${delay}exec /usr/bin/${name} "$@"\n`, { mode: 0o755 });
     return file;
   };
   return { skopeo: await wrap('skopeo'), umoci: await wrap('umoci'), log };

@@ -63,13 +63,14 @@ export class ProgressLine {
     this.enabled = enabled ?? (out as { isTTY?: boolean }).isTTY === true;
   }
 
-  /** Shows `p` (at most ten times a second, except on a phase change). */
+  /** Shows `p` (at most ten times a second, except on a phase change or when a pull completes). */
   update(p: PullProgress): void {
     if (!this.enabled) return;
     const line = formatPullProgress(p);
     const now = Date.now();
     const phaseChanged = line.split(' ')[0] !== this.last.split(' ')[0];
-    if (line === this.last || (!phaseChanged && now - this.lastAt < 100)) return;
+    const complete = p.phase === 'pulling' && p.bytesDone === p.bytesTotal;
+    if (line === this.last || (!phaseChanged && !complete && now - this.lastAt < 100)) return;
     this.out.write(`\r\x1b[K${line}`);
     this.last = line;
     this.lastAt = now;

@@ -72,7 +72,7 @@ describeWithHost(['root', 'busybox', 'skopeo', 'umoci', 'docker-registry'], 'sta
     const r = await cli(['image', 'pull', imgs.app.ref, '--insecure', '--state-dir', stateDir], { tty: true });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/resolving /);
-    expect(r.err).toMatch(/pulling \S+ \[[#-]{24}\] [\d.]+[KM]iB\/[\d.]+[KM]iB \d\/1 layers/);
+    expect(r.err).toMatch(/pulling \S+ \[#{24}\] ([\d.]+[KM]iB)\/\1 1\/1 layers/);
     expect(r.err.endsWith('\n')).toBe(true);
   });
 

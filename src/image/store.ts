@@ -85,9 +85,12 @@ export class ImageStore {
   static async open(o: ImageStoreOptions): Promise<ImageStore> {
     const s = new ImageStore(o);
     const p = s.paths;
-    for (const d of [p.meta, p.refs, p.locks]) await fs.mkdir(d, { recursive: true });
     // Unpacked images may hold setuid binaries owned by host root: only root may reach them.
-    for (const d of [p.root, p.rootfs, p.tmp]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [p.root, p.rootfs, p.tmp]) {
+      await fs.mkdir(d, { recursive: true, mode: 0o700 });
+      await fs.chmod(d, 0o700);
+    }
+    for (const d of [p.meta, p.refs, p.locks]) await fs.mkdir(d, { recursive: true });
     await initLayout(p.layout);
     return s;
   }

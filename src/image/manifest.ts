@@ -88,3 +88,8 @@ export function manifestBytes(m: Manifest): number {
 export function manifestBlobs(m: Manifest): string[] {
   return [m.config.digest, ...m.layers.map((l) => l.digest)];
 }
+
+/** Layer media types umoci 0.4.7 cannot unpack (zstd), of a manifest's layers. Unknown types pass. */
+export function unsupportedLayerTypes(m: Manifest): string[] {
+  return [...new Set(m.layers.map((l) => l.mediaType ?? '').filter((t) => /zstd/i.test(t)))];
+}

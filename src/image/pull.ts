@@ -12,7 +12,7 @@ import { errors } from '../errors.js';
 import type { StoreContext } from './context.js';
 import { findNamed, putNamed, readIndex, readManifest } from './layout.js';
 import { withLock } from './lock.js';
-import { choosePlatform, manifestBlobs, manifestBytes, parseManifestDoc, sha256Digest, type Manifest } from './manifest.js';
+import { choosePlatform, manifestBlobs, manifestBytes, parseManifestDoc, sha256Digest, unsupportedLayerTypes, type Manifest } from './manifest.js';
 import { blobFile, layoutName, lockFile, metaFile } from './paths.js';
 import { isInsecure, type ImagePolicy } from './policy.js';
 import { watchPull, type ProgressListener } from './progress.js';
@@ -69,6 +69,10 @@ export async function resolveSource(ctx: StoreContext, ref: ImageRef, policy: Im
     if (d.kind !== 'manifest') throw errors.failedPrecondition(`image ${ref.canonical} nests an index in an index, which is not supported`);
     manifest = d.manifest;
     if (ref.transport === 'docker') copySource = transportString(ref, entry.digest);
+  }
+  const unsupported = unsupportedLayerTypes(manifest);
+  if (unsupported.length) {
+    throw errors.failedPrecondition(`image ${ref.canonical} has layers of a type the node cannot unpack: ${unsupported.join(', ')} (umoci 0.4.7 reads gzip and plain tar)`, { field: 'image' });
   }
   const sizeBytes = manifestBytes(manifest);
   if (policy.maxImageBytes !== undefined && sizeBytes > policy.maxImageBytes) {

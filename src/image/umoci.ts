@@ -43,5 +43,6 @@ export async function umociUnpack(tools: ImageTools, o: { layout: string; name: 
   if (/cannot be mapped to a host id/.test(msg)) {
     throw errors.failedPrecondition(`image ${o.image} has files whose owner is outside the id mapping ${formatMapping(o.mapping)}: ${msg}`, { ...d, field: 'mapping' });
   }
+  if (/not correct mediatype/.test(msg)) throw errors.failedPrecondition(`image ${o.image} has a layer umoci cannot unpack: ${msg}`, d);
   throw errors.runtime(`umoci could not unpack image ${o.image}: ${msg}`, d);
 }

@@ -1,6 +1,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { ImageStore } from '../../../src/image/store.js';
 import { describeWithHost } from '../../helpers/host.js';
@@ -92,5 +93,18 @@ describeWithHost(['root', 'busybox', 'skopeo', 'umoci', 'docker-registry'], 'the
       code: 'ERR_FAILED_PRECONDITION',
       message: expect.stringContaining('insecureRegistries'),
     });
+  });
+
+  it('refuses an image with zstd layers before copying it, since umoci 0.4.7 cannot unpack them', async () => {
+    const zl = path.join(imgs.work, 'zstd-layout');
+    await execa('skopeo', ['copy', '--dest-compress', '--dest-compress-format', 'zstd', `oci:${imgs.layout}:noshell`, `oci:${zl}:noshell`]);
+    await execa('skopeo', ['copy', '--dest-tls-verify=false', `oci:${zl}:noshell`, `docker://${reg.host}/team/zstd:1`]);
+    const { tools, counts } = countingTools();
+    const store = await ImageStore.open({ stateDir, tools });
+    await expect(store.ensure(`${reg.host}/team/zstd:1`, { policy: POLICY })).rejects.toMatchObject({
+      code: 'ERR_FAILED_PRECONDITION',
+      message: expect.stringContaining('tar+zstd'),
+    });
+    expect(counts.copy).toBe(0);
   });
 });

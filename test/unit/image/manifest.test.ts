@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choosePlatform, manifestBytes, ociArch, parseManifestDoc, sha256Digest } from '../../../src/image/manifest.js';
+import { choosePlatform, manifestBytes, ociArch, parseManifestDoc, sha256Digest, unsupportedLayerTypes } from '../../../src/image/manifest.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const manifest = { schemaVersion: 2, config: { digest: d('c'), size: 10 }, layers: [{ digest: d('1'), size: 100 }, { digest: d('2'), size: 200 }] };
@@ -38,5 +38,10 @@ describe('manifests', () => {
 
   it('digest the exact bytes', () => {
     expect(sha256Digest('')).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('name the zstd layers umoci 0.4.7 cannot unpack', () => {
+    const doc = parseManifestDoc(JSON.stringify({ ...manifest, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: d('1'), size: 1 }, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('2'), size: 1 }] }), 'x');
+    expect(doc.kind === 'manifest' && unsupportedLayerTypes(doc.manifest)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd']);
   });
 });

@@ -1,4 +1,5 @@
 /** Output of `stasis image …`: the image table, the pull summary and the pull progress line. Pure except ProgressLine. */
+import { assertNever } from '../errors.js';
 import type { EnsuredImage } from '../image/store.js';
 import type { ImageInfo } from '../image/inventory.js';
 import { formatMapping } from '../image/mapping.js';
@@ -49,7 +50,7 @@ export function formatPullProgress(p: PullProgress, width = 24): string {
       return `pulling ${p.ref} [${bar}] ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} ${p.layersDone}/${p.layersTotal} layers`;
     }
     default:
-      return `${String((p as { phase: unknown }).phase)} ${p.ref}`;
+      return assertNever(p.phase);
   }
 }
 

@@ -121,4 +121,17 @@ describeWithHost(['root', 'busybox', 'skopeo', 'umoci', 'docker-registry'], 'ima
     expect(await store.list()).toEqual([]);
     expect(await fsp.readdir(path.join(store.paths.blobs, 'sha256'))).toEqual([]);
   });
+
+  it('collects down to storeMaxBytes in the background after a pull', async () => {
+    const errors: unknown[] = [];
+    const store = await ImageStore.open({ stateDir, onGcError: (e) => errors.push(e) });
+    const old = await store.ensure(imgs.noShell.ref, { policy: POLICY });
+    await fsp.utimes(metaFile(store.paths, old.digest), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const fresh = await store.ensure(imgs.app.ref, { policy: { ...POLICY, storeMaxBytes: 1024 } });
+    const deadline = Date.now() + 10_000;
+    const busy = async () => (await store.list()).length > 1 || fs.existsSync(path.join(store.paths.locks, 'gc.lock'));
+    while ((await busy()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await store.list()).map((i) => i.digest)).toEqual([fresh.digest]); // the fresh one is within the grace period
+    expect(errors).toEqual([]);
+  });
 });

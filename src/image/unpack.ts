@@ -49,10 +49,20 @@ export async function ensureUnpacked(ctx: StoreContext, image: ImageRecord, mapp
     const record: UnpackRecord = { digest: image.digest, mapping, sizeBytes: await treeBytes(path.join(tmp, 'rootfs')), unpackedAt: new Date().toISOString() };
     await writeJsonAtomic(path.join(tmp, UNPACK_RECORD), record);
     await fs.chmod(tmp, 0o755);
-    // A directory without a record is debris of a crash between rename and record: replace it.
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.rename(tmp, dir);
-    return { rootfs: path.join(dir, 'rootfs'), record, created: true };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.rename(tmp, dir);
+        return { rootfs: path.join(dir, 'rootfs'), record, created: true };
+      } catch (e) {
+        if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '') || attempt > 2) throw e;
+      }
+      // Never delete a published unpack (a task may stand on it): only debris without a record.
+      const there = await findUnpacked(ctx, image.digest, mapping);
+      if (there) return there;
+      const debris = path.join(p.tmp, `rm-${process.pid}-${randomUUID().slice(0, 8)}`);
+      await fs.rename(dir, debris).catch(() => undefined);
+      await fs.rm(debris, { recursive: true, force: true });
+    }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

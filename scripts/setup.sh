@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # stasis host set-up: installs what a Debian/Ubuntu host needs to run stasis, idempotently.
 #   - runc, conmon, iptables, redis-server, busybox-static, tini (tini-static: every task's init),
-#     umoci, skopeo (distribution packages); gcc + libc6-dev build the tests' static syscall probe
+#     umoci, skopeo, docker-registry (distribution packages; the registry only for the image
+#     tests, its service disabled); gcc + libc6-dev build the tests' static syscall probe
 #   - a CRIU 4.x under $STASIS_CRIU_PREFIX (default /opt/stasis/criu) when the distribution's
 #     criu fails `criu check`; it is unpacked from Debian trixie debs with a *private* apt
 #     configuration and run through its own dynamic loader, so the system's libc and apt
@@ -28,7 +29,7 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=sudo
 fi
 
-PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo ca-certificates gcc libc6-dev)
+PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo docker-registry ca-certificates gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,6 +40,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "distribution packages present (${PKGS[*]})"
+fi
+# docker-registry is only for the image tests, which start their own on 127.0.0.1: never leave the
+# packaged service (all interfaces, port 5000) enabled on a node.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 # --- CRIU --------------------------------------------------------------------------------------

@@ -95,6 +95,13 @@ export async function checkOnPath(
   return result(o.name, p !== null, o.required ?? true, p ?? `${o.program} not found in PATH`, `install package ${o.pkg} (${SETUP})${why}`);
 }
 
+/** Checks an optional program on PATH that answers `--version` (umoci, skopeo); a missing one is a warning. */
+export async function checkVersionedOnPath(probe: HostProbe, o: { name: string; program: string; pkg: string; why: string }): Promise<CheckResult> {
+  const p = await probe.which(o.program);
+  if (p === null) return result(o.name, false, false, `${o.program} not found in PATH`, `install package ${o.pkg} (${SETUP}); ${o.why}`);
+  return checkVersioned(probe, { name: o.name, path: p, pkg: o.pkg, required: false });
+}
+
 /** Checks a file exists (busybox). */
 export async function checkFile(probe: HostProbe, o: { name: string; path: string; pkg: string }): Promise<CheckResult> {
   const ok = await probe.exists(o.path);
@@ -177,8 +184,8 @@ export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promis
     await checkFile(probe, { name: 'busybox', path: bin.busybox, pkg: 'busybox-static' }),
     await checkVersioned(probe, { name: 'init', path: bin.init, pkg: 'tini', envVar: 'STASIS_INIT' }),
     await checkUserns(probe, bin.userns),
-    await checkOnPath(probe, { name: 'umoci', program: 'umoci', pkg: 'umoci', required: false, why: 'only to unpack OCI images' }),
-    await checkOnPath(probe, { name: 'skopeo', program: 'skopeo', pkg: 'skopeo', required: false, why: 'only to fetch OCI images' }),
+    await checkVersionedOnPath(probe, { name: 'umoci', program: 'umoci', pkg: 'umoci', why: 'the image store unpacks images with it' }),
+    await checkVersionedOnPath(probe, { name: 'skopeo', program: 'skopeo', pkg: 'skopeo', why: 'the image store pulls images with it' }),
   ];
 }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe } from 'vitest';
 
 /** A host dependency an integration suite can require. */
-export type HostDep = 'runc' | 'conmon' | 'criu' | 'redis-server' | 'busybox' | 'root';
+export type HostDep = 'runc' | 'conmon' | 'criu' | 'redis-server' | 'busybox' | 'root' | 'skopeo' | 'umoci' | 'docker-registry';
 
 const CRIU = process.env.STASIS_CRIU ?? '/usr/local/bin/stasis-criu';
 
@@ -24,6 +24,15 @@ function present(dep: HostDep): boolean {
     case 'redis-server':
       try {
         execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    case 'skopeo':
+    case 'umoci':
+    case 'docker-registry':
+      try {
+        execFileSync(dep, ['--version'], { stdio: 'ignore' });
         return true;
       } catch {
         return false;

@@ -34,8 +34,9 @@ export const doctor: Command = {
 Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
 iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server,
 busybox-static and tini-static (every task's launcher and init), user namespaces (a warning when
-STASIS_USERNS=host turns them off); umoci and skopeo are optional. Prints what is missing and exactly how to get it, and
-exits 1 when a required one is missing. Binaries come from STASIS_RUNC, STASIS_CONMON and
+STASIS_USERNS=host turns them off), and the versions of umoci and skopeo (optional: the image store
+needs them). Prints what is missing and exactly how to get it, and exits 1 when a required one is
+missing. Binaries come from STASIS_RUNC, STASIS_CONMON and
 STASIS_CRIU when set. --json prints {"ok", "checks": [{"name","status","required","detail","fix"}]}.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, options);

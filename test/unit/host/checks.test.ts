@@ -10,6 +10,8 @@ const GOOD_RUNS: Record<string, RunResult> = {
   '/usr/local/bin/stasis-criu check': { found: true, exitCode: 0, stdout: 'Looks good.\n', stderr: '' },
   '/usr/local/bin/stasis-criu --version': { found: true, exitCode: 0, stdout: 'Version: 4.1.1\n', stderr: '' },
   '/usr/bin/tini-static --version': { found: true, exitCode: 0, stdout: 'tini version 0.19.0\n', stderr: '' },
+  '/usr/bin/umoci --version': { found: true, exitCode: 0, stdout: 'umoci version 0.4.7+ds-3+b7\n', stderr: '' },
+  '/usr/bin/skopeo --version': { found: true, exitCode: 0, stdout: 'skopeo version 1.9.3\n', stderr: '' },
 };
 const GOOD_FILES: Record<string, string> = {
   '/proc/self/mountinfo': HYBRID,
@@ -115,5 +117,20 @@ describe('host checks', () => {
     const { get } = await byName(fake({ files: { '/proc/filesystems': 'nodev\tsysfs\n' }, uid: 1000 }));
     expect(get('overlayfs')).toMatchObject({ status: 'missing', fix: 'run: modprobe overlay' });
     expect(get('root')).toMatchObject({ status: 'missing', detail: 'running as uid 1000' });
+  });
+});
+
+describe('image tool checks', () => {
+  it('show the versions of umoci and skopeo', async () => {
+    const { get } = await byName(fake());
+    expect(get('umoci')).toMatchObject({ status: 'ok', required: false, detail: '0.4.7+ds-3+b7 (/usr/bin/umoci)' });
+    expect(get('skopeo')).toMatchObject({ status: 'ok', detail: '1.9.3 (/usr/bin/skopeo)' });
+  });
+
+  it('warn when skopeo is on PATH but does not answer --version', async () => {
+    const runs = { '/usr/bin/skopeo --version': { found: true, exitCode: 2, stdout: '', stderr: 'boom' } };
+    const { get, all } = await byName(fake({ runs }));
+    expect(get('skopeo')).toMatchObject({ status: 'warn', detail: expect.stringContaining('exited 2: boom') });
+    expect(hostReady(all)).toBe(true);
   });
 });

@@ -19,6 +19,8 @@ import { drainPreparedSandboxes } from '../warm/recover.js';
 import { migrateVerb } from '../queue/migration.js';
 import { drainNode, type Drain } from './drain.js';
 import { pruneDir } from './retention.js';
+import { ImageStore } from '../image/store.js';
+import { storedImageDigests } from '../checkpoint/fs-store.js';
 import { failuresDir } from '../runtime/layout.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
 
@@ -76,11 +78,18 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     threads: config.threads,
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
   });
+  const images = await ImageStore.open({
+    stateDir: runtime.stateDir,
+    // Running tasks' images are in use by their mounts (the store checks); stored checkpoints' too.
+    inUse: () => (config.checkpointDir ? storedImageDigests(config.checkpointDir) : Promise.resolve(new Set<string>())),
+    onGcError: onError,
+  });
   const consumer = new JobConsumer({
     config,
     connection,
     pool,
     policy,
+    images,
     userns: runtime.userns,
     rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
     onError,

@@ -27,9 +27,11 @@ export interface PolicyRequest {
 /** A payload's sandbox as the node will run it. */
 export interface PolicyDecision {
   limits: EffectiveLimits;
-  /** The real path of the rootfs. */
+  /** The real path of the rootfs (for an image: its unpacked rootfs in the node's store). */
   rootfs: string;
   network: 'none' | 'host';
+  /** Set for a job that names an image: what it resolved to. */
+  image?: { ref: string; digest: string };
 }
 
 /** Checks the parts of a request that need no filesystem (network, annotations, ids, namespaces). */

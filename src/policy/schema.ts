@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { byteSizeSchema, cpusSchema, durationOrZeroSchema, durationSchema } from '../config/units.js';
 import { IdMappingSchema } from '../config/schema.js';
+import { ImagePolicySchema } from '../image/policy.js';
 
 /** Namespaces, task ids and the like (as the payload's `namespace`). */
 const NAMESPACE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -63,6 +64,8 @@ export const NodePolicySchema = z
     seccomp: z.union([z.literal('default'), z.literal('unconfined'), absPath]).default('default'),
     /** The largest job payload (its JSON) a node takes. */
     maxPayloadBytes: byteSizeSchema.default(4 * 1024 * 1024),
+    /** Images: allowed registries and layouts, pull policy, credentials file, size caps (docs/images.md). */
+    images: ImagePolicySchema.default({}),
   })
   .strict();
 /** A node policy as given (file/flags). */

@@ -18,8 +18,12 @@ import type { TaskCall } from './control-verbs.js';
 export interface RunSpec {
   taskId: string;
   namespace: string;
-  /** The rootfs' real path (resolved and allowed by the node policy). */
+  /** The rootfs' real path (resolved and allowed by the node policy, or the node's unpacked image). */
   rootfs: string;
+  /** The rootfs is already owned by the node's mapped ids (an image unpacked for the node's user namespace). */
+  rootfsMapped?: boolean;
+  /** The image the rootfs is, when the job named one: its reference and the digest it resolved to. */
+  image?: { ref: string; digest: string };
   args: string[];
   /** `KEY=VALUE` entries. */
   env?: string[];
@@ -73,8 +77,10 @@ export interface CheckpointSettings {
   storeJobId: string;
   /** Periodic leave-running checkpoints every this many seconds. */
   everySeconds?: number;
-  /** Labels recorded in each manifest (job id, attempt, hop). */
+  /** Labels recorded in each manifest (job id, attempt, hop, the node's user-namespace mapping). */
   labels: Record<string, string>;
+  /** The image digest the task runs on: the manifest's rootfs identity (else a listing of the rootfs). */
+  rootfsDigest?: string;
 }
 
 /** A job's deadlines, kept by the worker thread that owns its task (also after a restore or a restart). */
@@ -242,4 +248,6 @@ export const JOB_ANNOTATIONS = {
   outputBytes: 'io.stasis.job.output-bytes',
   /** The lineage hop the task belongs to (a newer hop elsewhere makes it stale). */
   hop: 'io.stasis.job.hop',
+  imageRef: 'io.stasis.image.ref',
+  imageDigest: 'io.stasis.image.digest',
 } as const;

@@ -30,9 +30,14 @@ export function storeJobIdFor(queue: string, jobId: string): string {
   return `${queue}:${jobId}`.replace(/[^A-Za-z0-9_.:@+-]/g, '_').slice(0, 200);
 }
 
+/** The label a checkpoint records of its node's user-namespace mapping ('host' when off). */
+export function usernsLabel(m: { hostId: number; size: number } | null): string {
+  return m ? `${m.hostId}:${m.size}` : 'host';
+}
+
 /** What a node decided about a job it just took. */
 export type Claim =
-  | { kind: 'run'; lineage: Lineage; restore?: RestoreSource; restoreWhy?: 'resume' | 'template' }
+  | { kind: 'run'; lineage: Lineage; restore?: RestoreSource; restoreWhy?: 'resume' | 'template'; pinDigest?: string }
   | { kind: 'hand-back'; lineage: Lineage; why: string }
   | { kind: 'fail'; message: string };
 
@@ -63,6 +68,8 @@ export class CheckpointFlow {
     private readonly binaries: { criu: string; runc: string },
     /** This host's info (tests); default: read from the host once. */
     host?: HostInfo,
+    /** This node's user-namespace mapping: a checkpoint taken under another one is handed back. */
+    private readonly userns: { hostId: number; size: number } | null = null,
   ) {
     if (host) this.host = Promise.resolve(host);
   }
@@ -91,7 +98,7 @@ export class CheckpointFlow {
       nodeId: this.config.nodeId,
       storeJobId: storeJobIdFor(this.config.queue, jobId),
       ...(payload.checkpoint?.everySeconds ? { everySeconds: payload.checkpoint.everySeconds } : {}),
-      labels: { jobId, queue: this.config.queue, attempt: String(attempt), hop: String(hop) },
+      labels: { jobId, queue: this.config.queue, attempt: String(attempt), hop: String(hop), userns: usernsLabel(this.userns) },
     };
   }
 
@@ -132,6 +139,7 @@ export class CheckpointFlow {
     if (l.target && l.target !== me) return this.refusal(l, `reserved for node ${l.target}`);
     let restore: RestoreSource | undefined;
     let restoreWhy: 'resume' | 'template' | undefined;
+    let pinDigest: string | undefined;
     if (l.resume) {
       restore = { dir: this.config.checkpointDir ?? '', namespace: l.resume.namespace, storeJobId: l.resume.storeJobId, seq: l.resume.seq };
       restoreWhy = 'resume';
@@ -151,13 +159,18 @@ export class CheckpointFlow {
       if (ck) {
         const c = checkCompat(ck.manifest, await this.hostInfo());
         if (!c.ok) return this.refusal(l, `cannot restore checkpoint #${ck.seq}: ${c.reasons.join(' ')}`);
+        const theirs = ck.manifest.labels.userns;
+        if (theirs !== undefined && theirs !== usernsLabel(this.userns)) {
+          return this.refusal(l, `cannot restore checkpoint #${ck.seq}: it was taken under user namespace mapping ${theirs}; this node uses ${usernsLabel(this.userns)}`);
+        }
+        if (ck.manifest.rootfs?.source === 'given') pinDigest = ck.manifest.rootfs.digest;
       }
     }
     l.hop += 1;
     l.nodes = [...l.nodes, me];
     delete l.target;
     await writeLineage(this.redis, this.ref, jobId, l);
-    return { kind: 'run', lineage: l, ...(restore ? { restore, restoreWhy: restoreWhy! } : {}) };
+    return { kind: 'run', lineage: l, ...(restore ? { restore, restoreWhy: restoreWhy! } : {}), ...(pinDigest ? { pinDigest } : {}) };
   }
 
   private refusal(l: Lineage, why: string): Claim {

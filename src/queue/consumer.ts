@@ -19,6 +19,9 @@ import { parseJobPayload, DEFAULT_OUTPUT_BYTES, FAILED_RESULT_KEY, type JobPaylo
 import { runJobTask, type ActiveJob, type JobLimits, type JobRunContext, type JobTaskSource } from './job-run.js';
 import { policyRequest } from './policy-request.js';
 import type { PolicyDecision } from '../policy/apply.js';
+import type { ImageStore } from '../image/store.js';
+import { resolveJobImage } from './job-image.js';
+import type { JobProcess } from './run-spec.js';
 import { buildNotStartedResult, type JobResult, type JobResultMeta } from './result.js';
 import { DEFAULT_JOB_NAMESPACE, runSpecFor, taskIdFor } from './run-spec.js';
 import { attachToOrphan, keepLock, type OrphanTask } from './orphans.js';
@@ -36,8 +39,10 @@ export interface JobConsumerOptions {
   rootfs: RootfsContext;
   /** The node's user-namespace mapping (payload ids must fit in it). */
   userns: IdMapping | null;
-  /** The operator's node policy (limits, rootfs, network). */
+  /** The operator's node policy (limits, rootfs, network, images). */
   policy: NodePolicy;
+  /** The node's image store (jobs that name an `image`). */
+  images?: ImageStore;
   /** Background errors (a task that could not be deleted after its result was known). */
   onError?: (e: unknown) => void;
   /** CRIU and runc binaries (checkpoint manifests, compatibility checks). */
@@ -98,7 +103,7 @@ export class JobConsumer {
       stalledInterval: c.stalledIntervalMs,
       autorun: false,
     });
-    this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' });
+    this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' }, undefined, o.userns);
     this.worker.on('completed', (job: Job) => void clearLineage(this.redis, this.ref, job.id!).catch(() => undefined));
     this.worker.on('lockRenewalFailed', (ids: string[]) => {
       for (const id of ids) this.stop(id, 'lock-lost');
@@ -199,7 +204,8 @@ export class JobConsumer {
   async execute(job: Job, payload: JobPayload, meta: JobResultMeta, source: JobTaskSource, signal?: AbortSignal, hooks?: LineageHooks): Promise<JobResult> {
     const lifecycle = this.lifecycle(source.limits);
     const ckSettings = hooks ? this.flow.settings(payload, meta.jobId, meta.attempt, hooks.lineage.hop) : undefined;
-    if (ckSettings) lifecycle.checkpoint = ckSettings;
+    const imageDigest = source.kind === 'run' ? source.spec.image?.digest : undefined;
+    if (ckSettings) lifecycle.checkpoint = imageDigest ? { ...ckSettings, rootfsDigest: imageDigest } : ckSettings;
     const ctx = { ...this.ctx, lifecycle };
     const register = (a: ActiveJob) => {
       this.active.set(meta.jobId, a);
@@ -314,12 +320,14 @@ export class JobConsumer {
       orphan = undefined;
     }
     let restore: RestoreSource | undefined;
+    let pinDigest: string | undefined;
     if (!orphan) {
       const claim = await this.flow.claim(jobId, payload, attempt);
       if (claim.kind === 'fail') throw new UnrecoverableError(claim.message);
       if (claim.kind === 'hand-back') return this.flow.handBack(job, tok, claim.lineage, claim.why);
       lineage = claim.lineage;
       restore = claim.restore;
+      pinDigest = claim.pinDigest;
       // Only a job that moved (or restores) gets a line: a plain first run's job.log is the command's output alone.
       if (restore || lineage.nodes.length > 1) {
         void job
@@ -328,11 +336,29 @@ export class JobConsumer {
       }
     }
     const hooks: LineageHooks = { lineage, token: tok };
+    // An image job runs on the digest its tag resolves to now, or the one its checkpoint was taken on.
+    let jobProcess: JobProcess | undefined;
+    if (payload.image && !orphan) {
+      if (!this.o.images) throw new UnrecoverableError('ERR_FAILED_PRECONDITION: this node has no image store');
+      try {
+        const img = await resolveJobImage(this.o.images, { ...payload, image: payload.image }, this.o.policy.images, this.o.userns, pinDigest);
+        decision = { ...decision, rootfs: img.rootfs, image: img.image };
+        jobProcess = img.process;
+        meta.image = img.image;
+      } catch (e) {
+        if (hasCode(e, 'ERR_UNAVAILABLE') || hasCode(e, 'ERR_RUNTIME') || hasCode(e, 'ERR_INTERNAL')) throw toJobError(e);
+        throw new UnrecoverableError(failureMessage(e));
+      }
+    }
     if (this.flow.settings(payload, jobId, attempt, 0)) this.checkpointable.add(jobId);
     this.drainPolicy.set(jobId, this.flow.settings(payload, jobId, attempt, 0) ? (payload.checkpoint?.onDrain ?? 'checkpoint') : payload.checkpoint?.onDrain === 'requeue' ? 'requeue' : 'wait');
     const runSource = (from?: RestoreSource): JobTaskSource => {
       const owner = { jobId, queue: this.o.config.queue, prefix: this.o.config.prefix, nodeId: this.o.config.nodeId, attempt, token: tok };
-      const run = runSpecFor(payload, owner, decision, { ...(lineage.firstStartedAt ? { firstStartedAt: lineage.firstStartedAt } : {}), maxLogBytes: this.o.config.maxLogBytes });
+      const run = runSpecFor(payload, owner, decision, {
+        ...(lineage.firstStartedAt ? { firstStartedAt: lineage.firstStartedAt } : {}),
+        maxLogBytes: this.o.config.maxLogBytes,
+        ...(jobProcess ? { process: jobProcess } : {}),
+      });
       run.spec.annotations[JOB_ANNOTATIONS.hop] = String(lineage.hop);
       const limits = { killGraceMs: run.killGraceMs, outputBytes: run.outputBytes, deadlines: run.deadlines };
       return { kind: 'run', spec: from ? { ...run.spec, restore: from } : run.spec, limits };

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import { byteSizeSchema, cpusSchema, durationOrZeroSchema, durationSchema } from '../config/units.js';
+import { ImageRefString } from '../image/reference.js';
 
 /** PATH_MAX: the longest path (in bytes, with its NUL) the kernel takes. */
 export const PATH_MAX = 4096;
@@ -104,11 +105,14 @@ export const RestoreFromSchema = z.union([
 /** The job payload schema (input → parsed). */
 export const JobPayloadSchema = z
   .object({
-    /** The argv to run; the first element is the program. */
+    /** The argv to run; the first element is the program. Optional with an `image` whose Entrypoint/Cmd says what to run. */
     command: z
       .array(text('command[]', MAX_ARG_BYTES))
       .min(1, 'Expected `command` to be a non-empty argv array')
-      .refine((a) => a[0] !== '', 'Expected `command[0]` to be a program name, got an empty string'),
+      .refine((a) => a[0] !== '', 'Expected `command[0]` to be a program name, got an empty string')
+      .optional(),
+    /** An OCI image by reference (`registry:5000/team/tool:1.4`, `name@sha256:…`, `oci:/dir:tag`); excludes `rootfs`. */
+    image: ImageRefString.optional(),
     /** Read-only lower rootfs directory under one of the node's allowed roots (default: the node's busybox rootfs). */
     rootfs: absolutePath('rootfs').optional(),
     env: z
@@ -154,7 +158,13 @@ export const JobPayloadSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    const argvEnv = p.command.reduce((n, a) => n + bytes(a) + 1, 0) + Object.entries(p.env ?? {}).reduce((n, [k, v]) => n + bytes(k) + bytes(v) + 2, 0);
+    if (!p.command && !p.image) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['command'], message: 'Expected `command` (a non-empty argv array), it is missing (it may only be left out with an `image` that has an Entrypoint or Cmd)' });
+    }
+    if (p.image !== undefined && p.rootfs !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rootfs'], message: 'Expected either `image` or `rootfs`, not both' });
+    }
+    const argvEnv = (p.command ?? []).reduce((n, a) => n + bytes(a) + 1, 0) + Object.entries(p.env ?? {}).reduce((n, [k, v]) => n + bytes(k) + bytes(v) + 2, 0);
     if (argvEnv > MAX_ARGV_ENV_BYTES) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['command'], message: `Expected \`command\` and \`env\` together to be at most ${MAX_ARGV_ENV_BYTES} bytes (ARG_MAX), got ${argvEnv}` });
     }

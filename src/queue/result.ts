@@ -66,8 +66,10 @@ export interface JobResult {
   checkpoints: JobCheckpointRef[];
   /** The nodes the job ran on, in order (more than one after a migration, drain or lost node). */
   nodes: string[];
-  /** Set when reason is 'failed-to-start'. */
+  /** Set when the job could not run at all (a bad payload, a refusal). */
   error?: ErrorData;
+  /** The image the job ran on, when it named one: the reference and the digest it resolved to. */
+  image?: { ref: string; digest: string };
 }
 
 /** Who ran the job: the part of the envelope known before the process starts. */
@@ -77,6 +79,8 @@ export interface JobResultMeta {
   nodeId: string;
   taskId: string;
   namespace: string;
+  /** The image the job runs on, when it named one. */
+  image?: { ref: string; digest: string };
 }
 
 /** What the task lifecycle observed (plain data, as the pool returns it). */

@@ -41,6 +41,25 @@ export function logCapFor(outputBytes: number, nodeMax: number): number {
   return Math.min(nodeMax, 2 ** Math.ceil(Math.log2(want)));
 }
 
+/** The process a job runs: its payload's, or its image's config under docker's rules (job-image.ts). */
+export interface JobProcess {
+  args: string[];
+  /** `KEY=VALUE` entries. */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number };
+}
+
+/** The process of a payload without an image. */
+export function payloadProcess(p: JobPayload): JobProcess {
+  return {
+    args: p.command ?? [],
+    ...(p.env ? { env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`) } : {}),
+    ...(p.cwd ? { cwd: p.cwd } : {}),
+    ...(p.user ? { user: p.user } : {}),
+  };
+}
+
 /** A job attempt as the pool runs it: the task's spec and the deadlines its lifecycle keeps. */
 export interface JobRun {
   spec: RunSpec;
@@ -53,7 +72,13 @@ export interface JobRun {
  * Builds the RunSpec of a job attempt. `firstStartedAt` is when the job first started (its lineage,
  * unset on its first run): the wall-clock deadline counts from it across restores and restarts.
  */
-export function runSpecFor(payload: JobPayload, owner: JobOwner, d: PolicyDecision, o: { firstStartedAt?: string; maxLogBytes: number }): JobRun {
+export function runSpecFor(
+  payload: JobPayload,
+  owner: JobOwner,
+  d: PolicyDecision,
+  o: { firstStartedAt?: string; maxLogBytes: number; process?: JobProcess },
+): JobRun {
+  const proc = o.process ?? payloadProcess(payload);
   const l = d.limits;
   const annotations: Record<string, string> = {
     ...(payload.annotations ?? {}),
@@ -69,15 +94,17 @@ export function runSpecFor(payload: JobPayload, owner: JobOwner, d: PolicyDecisi
     [JOB_ANNOTATIONS.killGraceMs]: String(l.killGraceMs),
     [JOB_ANNOTATIONS.outputBytes]: String(l.outputBytes),
     ...(l.cpuTimeSeconds !== undefined ? { [JOB_ANNOTATIONS.cpuTime]: String(l.cpuTimeSeconds) } : {}),
+    ...(d.image ? { [JOB_ANNOTATIONS.imageRef]: d.image.ref, [JOB_ANNOTATIONS.imageDigest]: d.image.digest } : {}),
   };
   const spec: RunSpec = {
     taskId: taskIdFor(owner.jobId, owner.attempt),
     namespace: payload.namespace ?? DEFAULT_JOB_NAMESPACE,
     rootfs: d.rootfs,
-    args: payload.command,
-    ...(payload.env ? { env: Object.entries(payload.env).map(([k, v]) => `${k}=${v}`) } : {}),
-    ...(payload.cwd ? { cwd: payload.cwd } : {}),
-    ...(payload.user ? { user: payload.user } : {}),
+    ...(d.image ? { image: d.image, rootfsMapped: true } : {}),
+    args: proc.args,
+    ...(proc.env ? { env: proc.env } : {}),
+    ...(proc.cwd ? { cwd: proc.cwd } : {}),
+    ...(proc.user ? { user: proc.user } : {}),
     ...(payload.tty ? { terminal: true } : {}),
     ...(payload.stdin !== undefined ? { stdin: payload.stdin } : {}),
     memoryBytes: l.memoryBytes,

@@ -120,7 +120,7 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
         fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
         fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
         writeJob(ctx, p, { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal: rec.terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) }, proc.user),
-        lowerFor(ctx, rootfs).then(async (lower) => {
+        lowerFor(ctx, rootfs, o.rootfsMapped).then(async (lower) => {
           rec.lower = lower;
           await mountTaskRootfs(ctx, p, lower, o.limits?.diskBytes);
         }),

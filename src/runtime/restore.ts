@@ -164,7 +164,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
       await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
       await writeJsonAtomic(p.spec, spec);
       await emptyJobDir(p);
-      const lower = await lowerFor(ctx, rootfs);
+      const lower = await lowerFor(ctx, rootfs, o.rootfsMapped);
       rec.lower = lower;
       await mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx));
       if (meta.hasRootfsDiff) await applyRootfsDiff(path.join(o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);

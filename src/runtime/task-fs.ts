@@ -26,10 +26,13 @@ export function hostIds(ctx: RuntimeContext, user?: { uid: number; gid: number }
   return m ? { uid: shiftId(u.uid, m), gid: shiftId(u.gid, m) } : { uid: u.uid, gid: u.gid };
 }
 
-/** The overlay's lower dir for `rootfs`: itself, or its id-shifted copy under a user namespace. */
-export async function lowerFor(ctx: RuntimeContext, rootfs: string): Promise<string> {
+/**
+ * The overlay's lower dir for `rootfs`: itself, or its id-shifted copy under a user namespace (unless
+ * `mapped`: an image the store unpacked with the node's mapping already).
+ */
+export async function lowerFor(ctx: RuntimeContext, rootfs: string, mapped = false): Promise<string> {
   const m = ctx.sandbox.userns;
-  return m ? shiftedRootfs(rootfs, m, shiftedRootfsDir(ctx)) : rootfs;
+  return m && !mapped ? shiftedRootfs(rootfs, m, shiftedRootfsDir(ctx)) : rootfs;
 }
 
 /** Mounts the task's writable layer (tmpfs of `diskBytes`) and its overlay over `lower` at bundle/rootfs. */

@@ -277,6 +277,8 @@ export interface CreateTaskOptions {
   hostname?: string;
   /** Cap of the task's log file on disk (conmon --log-size-max; on overflow the log starts over). */
   logMaxBytes?: number;
+  /** The rootfs is already owned by the node's mapped ids (an image unpacked for its user namespace): no shifted copy. */
+  rootfsMapped?: boolean;
   /** RLIMIT_CPU of the job's processes, seconds (a backstop of a CPU-time limit watched on the cgroup). */
   cpuSeconds?: number;
 }
@@ -290,6 +292,8 @@ export interface RestoreTaskOptions {
   from: string;
   /** Override the lower rootfs (default: the one recorded in checkpoint.json). */
   rootfs?: string;
+  /** The rootfs is already owned by the node's mapped ids (an unpacked image). */
+  rootfsMapped?: boolean;
   annotations?: Record<string, string>;
   timeoutSeconds?: number;
 }

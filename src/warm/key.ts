@@ -16,6 +16,8 @@ export interface WarmTemplate {
   limits: Limits;
   /** conmon's log cap. */
   logMaxBytes?: number;
+  /** The rootfs is already owned by the node's mapped ids. */
+  mapped?: boolean;
 }
 
 /** The template of a task (rootfs already resolved to an absolute path). */
@@ -27,6 +29,7 @@ export function templateOf(o: CreateTaskOptions, rootfs: string): WarmTemplate {
     network: o.network ?? 'none',
     limits: { ...(o.limits ?? {}) },
     ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
+    ...(o.rootfsMapped ? { mapped: true } : {}),
   };
 }
 

@@ -120,7 +120,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
       fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
       fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
       emptyJobDir(p),
-      lowerFor(ctx, template.rootfs).then(async (lower) => {
+      lowerFor(ctx, template.rootfs, template.mapped).then(async (lower) => {
         rec.lower = lower;
         await mountTaskRootfs(ctx, p, lower, template.limits.diskBytes);
       }),

@@ -41,7 +41,10 @@ export async function checkpointIntoStore(
     await store.abort(pending).catch(() => undefined);
     throw e;
   }
-  const ck = await store.commit(pending, { labels: { ...c.labels, reason } });
+  const ck = await store.commit(pending, {
+    labels: { ...c.labels, reason },
+    ...(c.rootfsDigest ? { rootfs: { path: task.info.spec.root?.path ?? 'rootfs', digest: c.rootfsDigest } } : {}),
+  });
   await store.prune(c.storeJobId, c.keep, ns).catch(() => []);
   return { seq: ck.seq, path: ck.path, at: ck.manifest.createdAt, nodeId: c.nodeId, reason, namespace: ck.namespace, storeJobId: ck.jobId };
 }

@@ -101,6 +101,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     annotations: spec.annotations,
     stdin: spec.stdin !== undefined,
     logMaxBytes: spec.logMaxBytes,
+    ...(spec.rootfsMapped ? { rootfsMapped: true } : {}),
     ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
     ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
   });

@@ -44,6 +44,7 @@ export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: Runtime
     namespace: spec.namespace,
     from: ck.path,
     rootfs: spec.rootfs,
+    ...(spec.rootfsMapped ? { rootfsMapped: true } : {}),
     annotations: spec.annotations,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
   });

@@ -21,6 +21,11 @@ export const RunnerConfigSchema = z.object({
   lockDurationMs: z.number().int().min(1000).default(30_000),
   /** Stalled-job check interval, ms. */
   stalledIntervalMs: z.number().int().min(1000).default(30_000),
+  /**
+   * Times a job may stall (its node died or lost Redis for longer than the lock) before BullMQ fails
+   * it ("job stalled more than allowable limit"): node crashes cost time, not the job.
+   */
+  maxStalledCount: z.number().int().nonnegative().default(10),
   /** Time between SIGTERM and SIGKILL for a task whose own grace is unknown (the policy's limits set each job's), ms. */
   killGraceMs: z.number().int().nonnegative().default(2_000),
   /** The largest log file of one task on disk (conmon --log-size-max; each task's cap follows its output cap). */

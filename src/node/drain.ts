@@ -39,8 +39,7 @@ export function drainNode(consumer: JobConsumer, o: { timeoutMs: number; onError
     killed = true;
     for (const id of consumer.activeJobs()) {
       report.killed.push(id);
-      consumer.flow.abandon.add(id);
-      consumer.stop(id, 'shutdown');
+      consumer.attempt(id)?.abandon();
     }
   };
   const done = (async () => {
@@ -50,15 +49,15 @@ export function drainNode(consumer: JobConsumer, o: { timeoutMs: number; onError
     try {
       await Promise.all(
         consumer.activeJobs().map(async (jobId) => {
-          // A job being taken right now: wait (briefly) until its policy and task handle are known.
-          for (let i = 0; i < 100 && !killed && !consumer.activeJob(jobId) && consumer.activeJobs().includes(jobId); i++) {
+          // A job being taken right now: wait (briefly) until its policy and task are known.
+          for (let i = 0; i < 100 && !killed && !consumer.activeJob(jobId) && consumer.attempt(jobId); i++) {
             await new Promise((r) => setTimeout(r, 100));
           }
-          if (!consumer.activeJobs().includes(jobId)) return;
-          const policy = consumer.drainPolicy.get(jobId) ?? 'wait';
+          const a = consumer.attempt(jobId);
+          if (!a) return;
+          const policy = a.drainPolicy;
           if (policy === 'requeue') {
-            consumer.flow.requeue.add(jobId);
-            consumer.stop(jobId, 'shutdown');
+            a.requeue();
             report.requeued.push(jobId);
           } else if (policy === 'checkpoint') {
             try {

@@ -1,21 +1,22 @@
 /**
  * Crash recovery of a runner node: its tasks outlive it (each runs under its own monitor), so a
  * node restarted with the same node id and state dir scans them before taking new jobs:
- * - job active and its lock still holds our saved token → extend the lock, re-attach, post once;
- * - job active with its lock expired, or back in the queue → keep the task; when this node takes
- *   the job again it attaches instead of starting a new container (JobConsumer.orphans);
+ * - job active and its lock holds our saved token, or lapsed (nobody else took it) → take the lock
+ *   back, re-attach, post once (JobConsumer.adopt);
+ * - job back in the queue → keep the task; when this node takes the job again it attaches instead of
+ *   starting a new container (JobConsumer.orphans);
  * - job gone, finished, or locked by another node → kill and delete the task.
  */
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunnerConfig } from '../config/runner.js';
 import type { TaskPool } from '../pool/pool.js';
 import { JOB_ANNOTATIONS, type ScannedTask } from '../pool/protocol.js';
 import type { JobConsumer } from '../queue/consumer.js';
-import { attachToOrphan, type OrphanTask } from '../queue/orphans.js';
+import type { OrphanTask } from '../queue/orphans.js';
 import { limitsFromAnnotations } from '../queue/run-spec.js';
-import { toJobError } from '../queue/failure.js';
-import { DEFAULT_OUTPUT_BYTES, parseJobPayload } from '../queue/job-schema.js';
+import { DEFAULT_OUTPUT_BYTES } from '../queue/job-schema.js';
+import { lockHolder, reacquireLock } from '../queue/bullmq-keys.js';
 import { readLineage } from '../queue/lineage.js';
 
 /** What recovery did with each task it found. */
@@ -90,14 +91,12 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
       continue;
     }
     if (state === 'active') {
-      const holder = await redis.get(`${config.prefix}:${config.queue}:${jobId}:lock`);
-      if (holder !== null && holder === token && (await job.extendLock(token, config.lockDurationMs)) === 1) {
-        const p = adopt(ctx, job, token, t).catch((e) => ctx.onError?.(e));
-        ctx.track?.(p);
+      // Our saved token still holds the lock, or the lock lapsed (a restart, a Redis outage) and the job
+      // is still active: take it back and post from here. Another node's token: that copy is stale.
+      const lock = await reacquireLock(redis, { queue: config.queue, prefix: config.prefix }, jobId, token, config.lockDurationMs);
+      if (lock === 'ours') {
+        ctx.track?.(consumer.adopt(job, token, { orphan: orphanOf(t, config) }).catch((e) => ctx.onError?.(e)));
         report.adopted.push(t.taskId);
-      } else if (holder === null) {
-        consumer.orphans.set(t.taskId, orphanOf(t, config));
-        report.orphaned.push(t.taskId);
       } else {
         await discard();
       }
@@ -109,32 +108,6 @@ export async function recoverNode(ctx: RecoveryContext): Promise<NodeRecoveryRep
     }
   }
   return report;
-}
-
-/** Re-attaches to the task of a job whose lock we still hold, keeps the lock, posts the result once. */
-async function adopt(ctx: RecoveryContext, job: Job, token: string, t: ScannedTask): Promise<void> {
-  const { config, consumer } = ctx;
-  const jobId = job.id!;
-  const payload = parseJobPayload(job.data);
-  const attempt = Number(t.annotations[JOB_ANNOTATIONS.attempt] ?? job.attemptsMade);
-  const meta = { jobId, attempt, nodeId: config.nodeId, taskId: t.taskId, namespace: t.namespace };
-  const renew = setInterval(() => {
-    job.extendLock(token, config.lockDurationMs).then(
-      (ok) => {
-        if (ok !== 1) consumer.stop(jobId, 'lock-lost');
-      },
-      () => undefined,
-    );
-  }, Math.max(500, Math.floor(config.lockDurationMs / 2)));
-  try {
-    const lineage = await readLineage(ctx.redis, { queue: config.queue, prefix: config.prefix }, jobId);
-    const result = await consumer.execute(job, payload, meta, attachToOrphan(orphanOf(t, config)), undefined, { lineage, token });
-    await job.moveToCompleted(result, token, false);
-  } catch (e) {
-    await job.moveToFailed(toJobError(e), token, false).catch(() => undefined);
-  } finally {
-    clearInterval(renew);
-  }
 }
 
 /** Drops kept orphans whose job finished, vanished or runs elsewhere now (kills their tasks). */
@@ -149,7 +122,7 @@ export async function sweepOrphans(ctx: RecoveryContext): Promise<string[]> {
     const activeHere = state === 'active' && consumer.activeJobs().includes(jobId);
     if (waiting || activeHere) continue;
     if (state === 'active') {
-      const lock = await ctx.redis.get(`${ctx.config.prefix}:${ctx.config.queue}:${jobId}:lock`);
+      const lock = await lockHolder(ctx.redis, { queue: ctx.config.queue, prefix: ctx.config.prefix }, jobId);
       if (lock === null) continue; // stalled, not re-queued yet
     }
     if (!consumer.orphans.has(taskId)) continue; // taken by this node meanwhile

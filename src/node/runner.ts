@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
 import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
@@ -17,6 +17,7 @@ import { resolveConnection, type ResolvedConnection } from '../queue/connection.
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
 import { drainPreparedSandboxes } from '../warm/recover.js';
 import { migrateVerb } from '../queue/migration.js';
+import { handOff, takeVerb } from '../queue/handoff.js';
 import { drainNode, type Drain } from './drain.js';
 import { pruneDir } from './retention.js';
 import { ImageStore } from '../image/store.js';
@@ -33,6 +34,8 @@ export interface StartRunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** The operator's node policy (default: loadPolicy from the environment: STASIS_POLICY, …). */
   policy?: NodePolicy;
+  /** The node cannot go on (its BullMQ worker loop failed): `stasis serve` exits. */
+  onFatal?: (e: unknown) => void;
   /** Background errors (adopted jobs, orphan sweeps). Default: ignored. */
   onError?: (e: unknown) => void;
 }
@@ -84,6 +87,8 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     inUse: () => (config.checkpointDir ? storedImageDigests(config.checkpointDir) : Promise.resolve(new Set<string>())),
     onGcError: onError,
   });
+  const ref = { queue: config.queue, prefix: config.prefix };
+  let commands: Redis | null = null;
   const consumer = new JobConsumer({
     config,
     connection,
@@ -94,7 +99,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
     onError,
     binaries: { criu: runtime.criu, runc: runtime.runc },
+    handOff: (nodeId, jobId, token, why) => handOff(commands!, ref, nodeId, jobId, token, why),
   });
+  commands = consumer.commands;
   const control = new ControlServer({
     connection,
     queue: { queue: config.queue, prefix: config.prefix },
@@ -107,17 +114,23 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   });
   control.register('migrate', migrateVerb(consumer));
   const queue = new Queue(config.queue, { connection, prefix: config.prefix });
+  queue.on('error', onError);
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     adoptions.add(p);
     void p.finally(() => adoptions.delete(p));
   };
+  control.register('take', takeVerb(consumer, queue, consumer.commands, ref, track));
   const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError, track };
   let recovery: NodeRecoveryReport;
   try {
     recovery = await recoverNode(ctx);
     await control.start();
-    await consumer.start();
+    // A worker loop that fails for good would leave a node that takes no jobs: say so and stop.
+    await consumer.start((e) => {
+      onError(new Error(`the job consumer stopped: ${e instanceof Error ? e.message : String(e)}`));
+      o.onFatal?.(e);
+    });
   } catch (e) {
     await consumer.close(true).catch(() => undefined);
     await control.close(0).catch(() => undefined);
@@ -128,7 +141,8 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   }
   const sweep = setInterval(() => {
     if (consumer.orphans.size > 0) void sweepOrphans(ctx).catch(onError);
-  }, config.stalledIntervalMs);
+    void consumer.sweepDetached(queue).catch(onError);
+  }, Math.min(config.stalledIntervalMs, 5_000));
   sweep.unref();
   // Kept logs and failed-restore logs: pruned by age and size now and every hour.
   const retention = { maxAgeMs: config.logRetentionMs, maxBytes: config.logRetentionBytes };

@@ -74,6 +74,11 @@ export interface TaskHandle {
   control(call: TaskCall, timeoutMs: number): Promise<unknown>;
   /** Asks the owning thread to checkpoint the task into the store and end it (migrate/drain). */
   preempt(reason: 'migrate' | 'drain', requestId: string): void;
+  /**
+   * Lets the thread delete the stopped task: its result is posted (or will never be from here). Until
+   * then the task stays on disk with its exit, so a node that dies before posting posts after a restart.
+   */
+  release(): void;
 }
 
 /** The main thread's handle on the worker threads. */
@@ -182,6 +187,13 @@ export class TaskPool {
       preempt: (reason, requestId) => {
         try {
           port1.postMessage({ type: 'preempt', reason, requestId });
+        } catch {
+          // already finished
+        }
+      },
+      release: () => {
+        try {
+          port1.postMessage({ type: 'release' });
         } catch {
           // already finished
         }

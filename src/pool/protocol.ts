@@ -212,8 +212,8 @@ export type TaskEvent =
   | { type: 'checkpoint'; checkpoint: TaskCheckpoint }
   /** A checkpoint failed; the task keeps running. `requestId` names the preempt request it answers. */
   | { type: 'checkpoint-failed'; reason: string; error: ErrorData; requestId?: string }
-  /** Sent once the outcome is known, BEFORE the task is deleted, so the result can be posted early;
-   *  the request itself resolves (with the same outcome) after the delete. */
+  /** Sent once the outcome is known; the task is deleted only after the main thread's `release`
+   *  (or when the port closes), and the request itself resolves (with the same outcome) after that. */
   | { type: 'outcome'; outcome: TaskOutcome }
   /** The answer to a `control` request with the same requestId (src/pool/worker/control.ts). */
   | { type: 'control-result'; requestId: string; response: PoolResponse<unknown> };
@@ -229,7 +229,9 @@ export type TaskControl =
   | { type: 'control'; requestId: string; call: TaskCall }
   /** Checkpoint the task into the store (not leaving it running), ending it with cause 'preempted'
    *  (src/pool/worker/checkpointing.ts). A failure is answered by a `checkpoint-failed` event. */
-  | { type: 'preempt'; reason: 'migrate' | 'drain'; requestId: string };
+  | { type: 'preempt'; reason: 'migrate' | 'drain'; requestId: string }
+  /** The outcome was posted (or never will be from this node): the thread may delete the stopped task. */
+  | { type: 'release' };
 
 /** Annotation keys stasis writes on a job's task. */
 export const JOB_ANNOTATIONS = {

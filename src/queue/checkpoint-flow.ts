@@ -19,7 +19,6 @@ import type { CheckpointSettings, RestoreSource, TaskCheckpoint } from '../pool/
 import type { QueueRef } from './cancel.js';
 import type { JobPayload } from './job-schema.js';
 import { emptyLineage, readLineage, writeLineage, type Lineage } from './lineage.js';
-import type { JobCheckpointRef } from './result.js';
 import { DEFAULT_JOB_NAMESPACE } from './run-spec.js';
 
 /** Delay before a handed-back job may be taken again, ms. */
@@ -38,28 +37,15 @@ export function usernsLabel(m: { hostId: number; size: number } | null): string 
 /** What a node decided about a job it just took. */
 export type Claim =
   | { kind: 'run'; lineage: Lineage; restore?: RestoreSource; restoreWhy?: 'resume' | 'template'; pinDigest?: string }
+  /** Another node still holds the job's current hop (its lock lapsed while Redis was away): hand it over first. */
+  | { kind: 'holder'; node: string; lineage: Lineage }
   | { kind: 'hand-back'; lineage: Lineage; why: string }
   | { kind: 'fail'; message: string };
-
-/** A migration/drain request waiting for the task's final checkpoint. */
-interface PendingPreempt {
-  requestId: string;
-  to: string | null;
-  reason: 'migrate' | 'drain';
-  resolve(ck: TaskCheckpoint): void;
-  reject(e: unknown): void;
-}
 
 /** Per-node checkpoint lineage logic; one per JobConsumer. */
 export class CheckpointFlow {
   private host: Promise<HostInfo> | null = null;
   private store: Promise<FsCheckpointStore> | null = null;
-  /** Preempt requests in flight, by job id. */
-  readonly pending = new Map<string, PendingPreempt>();
-  /** Jobs to requeue (start over) once their task stopped (drain policy 'requeue'). */
-  readonly requeue = new Set<string>();
-  /** Jobs killed by a drain's timeout/second signal: back to the queue, keeping their resume marker. */
-  readonly abandon = new Set<string>();
 
   constructor(
     private readonly config: RunnerConfig,
@@ -131,11 +117,15 @@ export class CheckpointFlow {
     return { dir: store.root, namespace, storeJobId, seq };
   }
 
-  /** Decides whether this node runs the job now and from what (see the module comment). */
-  async claim(jobId: string, payload: JobPayload, attempt: number): Promise<Claim> {
+  /**
+   * Decides whether this node runs the job now and from what (see the module comment). `takeOver`:
+   * the holder of the job's hop did not take it back, so this node runs it.
+   */
+  async claim(jobId: string, payload: JobPayload, attempt: number, o: { takeOver?: boolean } = {}): Promise<Claim> {
     let l = await readLineage(this.redis, this.ref, jobId);
     if (l.attempt !== attempt) l = { ...emptyLineage(attempt), nodes: l.nodes, checkpoints: l.checkpoints };
     const me = this.config.nodeId;
+    if (l.holder && l.holder.node !== me && l.holder.hop === l.hop && !o.takeOver) return { kind: 'holder', node: l.holder.node, lineage: l };
     if (l.target && l.target !== me) return this.refusal(l, `reserved for node ${l.target}`);
     let restore: RestoreSource | undefined;
     let restoreWhy: 'resume' | 'template' | undefined;
@@ -168,6 +158,10 @@ export class CheckpointFlow {
     }
     l.hop += 1;
     l.nodes = [...l.nodes, me];
+    // Hand-backs count per hop: a job taken again starts over (docs/migration.md).
+    l.handBacks = 0;
+    l.refusals = [];
+    l.holder = { node: me, hop: l.hop };
     delete l.target;
     await writeLineage(this.redis, this.ref, jobId, l);
     return { kind: 'run', lineage: l, ...(restore ? { restore, restoreWhy: restoreWhy! } : {}), ...(pinDigest ? { pinDigest } : {}) };
@@ -201,29 +195,23 @@ export class CheckpointFlow {
   }
 
   /**
-   * After the task ended by a final checkpoint: makes it the resume marker (for the requested target),
-   * moves the job back to wait, answers the request, and throws WaitingError (no attempt counted).
+   * After the task ended by a final checkpoint: makes it the resume marker, reserved for `to` when
+   * given, and gives the hop up (the caller then hands the job over or moves it back to wait).
    */
-  async preempted(job: Job, token: string, l: Lineage, ck: TaskCheckpoint): Promise<never> {
-    const jobId = job.id!;
-    const req = this.pending.get(jobId);
+  async preempted(job: Job, l: Lineage, ck: TaskCheckpoint, to: string | null): Promise<void> {
     if (!l.checkpoints.some((c) => c.seq === ck.seq && c.storeJobId === ck.storeJobId)) l.checkpoints = [...l.checkpoints, ck];
     l.resume = ck;
-    if (req?.to) l.target = req.to;
+    if (to) l.target = to;
     else delete l.target;
-    await writeLineage(this.redis, this.ref, jobId, l);
-    await job.log(`[stasis] checkpointed on node ${this.config.nodeId} (#${ck.seq}, ${ck.reason}); back to the queue${req?.to ? ` for node ${req.to}` : ''}`).catch(() => 0);
-    await job.moveToWait(token);
-    this.pending.delete(jobId);
-    req?.resolve(ck);
-    throw new WaitingError();
+    delete l.holder;
+    await writeLineage(this.redis, this.ref, job.id!, l);
+    await job.log(`[stasis] checkpointed on node ${this.config.nodeId} (#${ck.seq}, ${ck.reason}); back to the queue${to ? ` for node ${to}` : ''}`).catch(() => 0);
   }
 
-  /** After a drain stopped a job whose policy is 'requeue': back to the queue to start over. */
+  /** After a drain stopped a job (policy 'requeue', or killed: `keepResume`): back to the queue, not an attempt. Throws WaitingError. */
   async requeued(job: Job, token: string, l: Lineage, keepResume = false): Promise<never> {
-    this.requeue.delete(job.id!);
-    this.abandon.delete(job.id!);
     if (!keepResume) delete l.resume;
+    delete l.holder;
     await writeLineage(this.redis, this.ref, job.id!, l);
     await job
       .log(`[stasis] node ${this.config.nodeId} is draining; the job ${l.resume ? `resumes from checkpoint #${l.resume.seq}` : 'starts over'} elsewhere`)
@@ -237,13 +225,5 @@ export class CheckpointFlow {
     delete l.resume;
     await writeLineage(this.redis, this.ref, job.id!, l);
     await job.log(`[stasis] ${why}; starting the job over (checkpoint.onCorrupt = restart)`).catch(() => 0);
-  }
-
-  /** The envelope's lineage fields. */
-  envelope(l: Lineage, outcome: { checkpoints?: TaskCheckpoint[] }): { checkpoints: JobCheckpointRef[]; nodes: string[] } {
-    const all = [...l.checkpoints];
-    for (const c of outcome.checkpoints ?? []) if (!all.some((x) => x.seq === c.seq && x.storeJobId === c.storeJobId)) all.push(c);
-    const nodes = l.nodes.length > 0 ? l.nodes : [this.config.nodeId];
-    return { checkpoints: all.map((c) => ({ seq: c.seq, nodeId: c.nodeId, at: c.at, path: c.path, reason: c.reason })), nodes };
   }
 }

@@ -27,7 +27,7 @@ import {
   type ControlReply,
   type ControlRequest,
 } from './control.js';
-import type { ActiveJob } from './job-run.js';
+import type { ActiveJob } from './attempt.js';
 import { storeJobIdFor } from './checkpoint-flow.js';
 
 /** What a verb handler may use. */

@@ -38,6 +38,11 @@ const LineageShape = z.object({
   resume: CheckpointShape.optional(),
   /** Only this node may take the job (migrate --to). */
   target: z.string().optional(),
+  /**
+   * The node that runs the job's current hop and has not given it back. Another node that takes the
+   * job (its lock lapsed in a Redis outage) hands it to the holder first, if the holder answers.
+   */
+  holder: z.object({ node: z.string(), hop: z.number().int().nonnegative() }).optional(),
   /** When the job first started in this attempt: its wall-clock deadline counts from here on every node. */
   firstStartedAt: z.string().optional(),
   /** Times the job was handed back without running (wrong node, incompatible host). */

@@ -83,48 +83,6 @@ export interface JobResultMeta {
   image?: { ref: string; digest: string };
 }
 
-/** What the task lifecycle observed (plain data, as the pool returns it). */
-export interface JobRunOutcome {
-  startedAt: string;
-  exitedAt: string;
-  exitStatus: number;
-  signal: string | null;
-  reason: JobReason;
-  cpuMs: number;
-  peakMemoryBytes: number;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  logPath: string | null;
-  checkpoints?: JobCheckpointRef[];
-  nodes?: string[];
-}
-
-/** Builds the envelope of a job whose process ran and stopped. */
-export function buildJobResult(meta: JobResultMeta, o: JobRunOutcome): JobResult {
-  const wallMs = Math.max(0, Date.parse(o.exitedAt) - Date.parse(o.startedAt));
-  return {
-    ...meta,
-    status: 'exited',
-    exitStatus: o.exitStatus,
-    signal: o.signal,
-    reason: o.reason,
-    startedAt: o.startedAt,
-    exitedAt: o.exitedAt,
-    wallMs: Number.isFinite(wallMs) ? wallMs : 0,
-    cpuMs: o.cpuMs,
-    peakMemoryBytes: o.peakMemoryBytes,
-    stdout: o.stdout,
-    stderr: o.stderr,
-    stdoutTruncated: o.stdoutTruncated,
-    stderrTruncated: o.stderrTruncated,
-    logPath: o.logPath,
-    checkpoints: o.checkpoints ?? [],
-    nodes: o.nodes ?? [meta.nodeId],
-  };
-}
-
 /** Builds the envelope of a job that never started (used in failed-job data and by `stasis result`). */
 export function buildNotStartedResult(meta: JobResultMeta, error: ErrorData, reason: JobReason = 'failed-to-start'): JobResult {
   return {

@@ -17,29 +17,44 @@ export function criuLogPath(text: string): string | undefined {
 
 const CRIU_ERROR = /\bError \(([^)]+)\): (.*)$/;
 
-/** CRIU's last `Error (file.c:NN): message` line in a dump/restore log, as "message (file.c:NN)". */
-export function lastCriuError(log: string): string | undefined {
-  const lines = log.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!.trim();
-    const m = CRIU_ERROR.exec(l);
-    if (!m) continue;
-    if (/RLIMIT_NOFILE/.test(m[2]!)) continue; // harmless on these hosts, logged on every run
-    return `${m[2]!.trim()} (${m[1]})`;
+/**
+ * Error lines that follow the real one (the restore is already failing) or say nothing: CRIU logs
+ * RLIMIT_NOFILE on every run here, and after a failure its cgroup daemon and the final summary.
+ */
+const NOISE = /RLIMIT_NOFILE|cgroupd|Restoring FAILED|Dumping FAILED|^Failed to (?:restore|dump)\b|criu failed|Unable to restore/i;
+
+/** CRIU's `Error (file.c:NN): message` lines of a log, as "message (file.c:NN)", noise left out. */
+export function criuErrors(log: string): string[] {
+  const out: string[] = [];
+  for (const line of log.split('\n')) {
+    const m = CRIU_ERROR.exec(line.trim());
+    if (m && !NOISE.test(m[2]!)) out.push(`${m[2]!.trim()} (${m[1]})`);
   }
-  return undefined;
+  return out;
 }
 
-/** Reads the tail of CRIU's log at `path` and returns its last error (undefined when unreadable). */
+/** CRIU's last real error line of a log (see criuErrors). */
+export function lastCriuError(log: string): string | undefined {
+  return criuErrors(log).at(-1);
+}
+
+/** The error that explains a failure: the first real one, and the last when it differs ("first; …; last"). */
+export function criuCause(log: string): string | undefined {
+  const all = criuErrors(log);
+  if (all.length === 0) return undefined;
+  return all.length === 1 ? all[0] : `${all[0]} … ${all.at(-1)}`;
+}
+
+/** Reads CRIU's log at `path` (its last 4 MiB) and returns the error that explains the failure (criuCause). */
 export async function readCriuError(path: string): Promise<string | undefined> {
   try {
     const fh = await open(path, 'r');
     try {
       const { size } = await fh.stat();
-      const len = Math.min(size, 256 * 1024);
+      const len = Math.min(size, 4 * 1024 * 1024);
       const buf = Buffer.alloc(len);
       await fh.read(buf, 0, len, size - len);
-      return lastCriuError(buf.toString('utf8'));
+      return criuCause(buf.toString('utf8'));
     } finally {
       await fh.close();
     }

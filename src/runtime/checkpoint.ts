@@ -9,12 +9,28 @@ import { waitExit } from '../monitor/exit-file.js';
 import { writeRootfsDiff } from '../sandbox/rootfs.js';
 import { errors, hasCode, StasisError } from '../errors.js';
 import type { RuntimeContext } from './context.js';
+import { runcStateOf } from './runc-state.js';
 import type { TaskPaths } from './layout.js';
 import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { CHECKPOINT_LAYOUT, type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
 
 /** How long to wait for conmon to record the exit after a checkpoint ended the task. */
 const EXIT_AFTER_DUMP_MS = 10_000;
+
+/** `runc checkpoint` of the task into `images` with CRIU. */
+async function dump(ctx: RuntimeContext, rec: TaskRecord, images: string, work: string, opts: CheckpointOptions, parentPath: string | undefined): Promise<void> {
+  await ctx.runc.checkpoint(rec.info.containerId, {
+    imagePath: images,
+    workPath: work,
+    leaveRunning: !!opts.leaveRunning,
+    tcpEstablished: opts.tcpEstablished,
+    fileLocks: opts.fileLocks,
+    externalUnixSockets: opts.externalUnixSockets,
+    shellJob: opts.shellJob,
+    preDump: opts.preDump,
+    ...(parentPath ? { parentPath } : {}),
+  });
+}
 
 /** Refuses a relative path or a directory that already holds something. */
 async function prepareDir(dir: string): Promise<string> {
@@ -45,48 +61,39 @@ export async function checkpointTask(
   const leaveRunning = !!opts.leaveRunning || !!opts.preDump;
   const parentPath = opts.parentPath ? await parentImages(opts.parentPath, images) : undefined;
   await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning });
-  const started = Date.now();
+  // A task left running is frozen from before the dump until its files are written, so CRIU's image
+  // and the rootfs diff describe the same instant (a file it appends to has the size CRIU recorded).
+  const freeze = !!opts.leaveRunning && !opts.preDump && (await runcStateOf(ctx, rec.info.containerId))?.status === 'running';
+  let dumpMs = 0;
+  let createdAt = '';
+  if (freeze) await ctx.runc.pause(rec.info.containerId);
   try {
-    await ctx.runc.checkpoint(rec.info.containerId, {
-      imagePath: images,
-      workPath: work,
-      leaveRunning: !!opts.leaveRunning,
-      tcpEstablished: opts.tcpEstablished,
-      fileLocks: opts.fileLocks,
-      externalUnixSockets: opts.externalUnixSockets,
-      shellJob: opts.shellJob,
-      preDump: opts.preDump,
-      ...(parentPath ? { parentPath } : {}),
-    });
+    const started = Date.now();
+    await dump(ctx, rec, images, work, opts, parentPath);
+    dumpMs = Date.now() - started;
+    createdAt = new Date().toISOString();
+    if (!opts.preDump) await writeImageFiles(rec, p, dir, opts, createdAt);
   } catch (e) {
     await removeMarker(p.markersDir, 'checkpointing');
     if (incremental && hasCode(e)) {
       const err = e as StasisError;
-      throw new StasisError(
-        'ERR_CHECKPOINT',
-        `incremental checkpoint of task ${rec.info.id} failed: ${err.message}`,
-        { ...err.details, incremental: true },
-        { cause: e },
-      );
+      throw new StasisError('ERR_CHECKPOINT', `incremental checkpoint of task ${rec.info.id} failed: ${err.message}`, { ...err.details, incremental: true }, { cause: e });
     }
     throw e;
-  }
-  const dumpMs = Date.now() - started;
-  const createdAt = new Date().toISOString();
-  const criuLog = path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log');
-  try {
-    if (!opts.preDump) await writeImageFiles(rec, p, dir, opts, createdAt);
   } finally {
-    if (!leaveRunning) {
-      await writeMarker(p.markersDir, 'checkpointed', { path: dir, leaveRunning: false });
-      await removeMarker(p.markersDir, 'checkpointing');
-      const ac = new AbortController();
-      const t = setTimeout(() => ac.abort(), EXIT_AFTER_DUMP_MS);
-      await waitExit(p.runDir, ac.signal).catch(() => undefined);
-      clearTimeout(t);
-    } else {
-      await removeMarker(p.markersDir, 'checkpointing');
-    }
+    if (freeze) await ctx.runc.resume(rec.info.containerId);
+  }
+  const criuLog = path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log');
+  if (!leaveRunning) {
+    await writeMarker(p.markersDir, 'checkpointed', { path: dir, leaveRunning: false });
+    await removeMarker(p.markersDir, 'checkpointing');
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), EXIT_AFTER_DUMP_MS);
+    // The dump ended the task: its monitor records the exit soon; a late one is not an error here.
+    await waitExit(p.runDir, ac.signal).catch(() => undefined);
+    clearTimeout(t);
+  } else {
+    await removeMarker(p.markersDir, 'checkpointing');
   }
   return { path: dir, criuLog, dumpMs, leaveRunning, createdAt };
 }

@@ -193,7 +193,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
         const err = e as StasisError;
         throw new StasisError(
           err.code === 'ERR_RUNTIME' ? 'ERR_CHECKPOINT' : err.code,
-          `restore of task ${id} from ${o.from} failed: ${err.message}`,
+          `restore of task ${id} from ${o.from} failed: ${err.message}${kept ? ` (CRIU's restore.log is kept at ${kept})` : ''}`,
           { ...err.details, ...(kept ? { criuLog: kept } : {}) },
           { cause: e },
         );

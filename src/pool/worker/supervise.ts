@@ -178,9 +178,19 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     ...(ckpt ? { checkpoints: ckpt.taken } : {}),
     ...(ckpt?.preempted ? { preempted: ckpt.preempted } : {}),
   };
-  // Posting may start now: a crash before the delete below leaves a task whose job is finished,
-  // which recovery deletes.
+  // The main thread posts now; the stopped task (its exit on disk) stays until it says `release`, so a
+  // node that dies before posting finds it after a restart and posts then.
+  const released = new Promise<void>((resolve) => {
+    const onRelease = (m: TaskControl) => {
+      if (m?.type !== 'release') return;
+      port.off('message', onRelease);
+      resolve();
+    };
+    port.on('message', onRelease);
+    port.once('close', () => resolve());
+  });
   send(port, { type: 'outcome', outcome });
+  await released;
   await task.delete().catch(async () => {
     await new Promise((r) => setTimeout(r, 200));
     await task.delete();

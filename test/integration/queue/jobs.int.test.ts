@@ -112,12 +112,12 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
 
   it('fails bad payloads at once, without retries, naming each field, before runc', async () => {
     const { queue, events } = await setup();
-    const job = await queue.add('bad', { command: [], limits: { memory: -1 }, image: 'x' }, { attempts: 3 });
+    const job = await queue.add('bad', { command: [], limits: { memory: -1 }, imagee: 'x' }, { attempts: 3 });
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/limits\.memory/);
     const j = (await Job.fromId(queue, job.id!))!;
     expect(j.attemptsMade).toBe(1);
     expect(j.failedReason).toContain('`command`');
-    expect(j.failedReason).toContain('`image`');
+    expect(j.failedReason).toContain('`imagee`');
     expect(j.failedReason).toContain('Expected `limits.memory` to be a byte size like `256m`, got `-1`');
   });
 

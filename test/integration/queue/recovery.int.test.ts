@@ -30,25 +30,51 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }).then((r) => (runners.push(r), r));
   }
 
-  it('after its lock expired and the job went back to the queue, the restarted node attaches to the running container', async () => {
+  /** Starts a long job on a first node, "crashes" it (threads gone, container kept) and lets the lock lapse. */
+  async function crashWhileRunning(queue: string, nodeId: string, timing: Record<string, number>) {
+    const first = await start(queue, nodeId, timing);
+    const p = await producer(redis, queue);
+    const job = await p.queue.add('long', { command: ['sh', '-c', 'echo one; sleep 4; echo two'] });
+    await new Promise<void>((resolve) => p.events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+    const runningSince = Date.now();
+    await first.close({ force: true });
+    await new Promise((r) => setTimeout(r, 2000)); // the lock expires
+    return { ...p, job, runningSince };
+  }
+
+  async function expectSameContainerFinished(r: JobResult, runningSince: number): Promise<void> {
+    expect(r).toMatchObject({ exitStatus: 0, reason: 'exited', stdout: 'one\ntwo\n', attempt: 0 });
+    expect(Date.parse(r.exitedAt!) - Date.parse(r.startedAt!)).toBeGreaterThanOrEqual(3900);
+    // The same container finished (~4 s after it started), not a new run started after the restart (>= 6 s).
+    expect(Date.parse(r.exitedAt!) - runningSince).toBeLessThan(5500);
+  }
+
+  it('after a crash, the restarted node takes back the lapsed lock of its still-active job and attaches', async () => {
     const queue = queueName();
     const timing = { lockDurationMs: 1500, stalledIntervalMs: 1000 };
-    const first = await start(queue, 'n-orphan', timing);
-    const { queue: q, events, close } = await producer(redis, queue);
+    const { job, events, close, runningSince } = await crashWhileRunning(queue, 'n-adopt', timing);
     try {
-      const job = await q.add('long', { command: ['sh', '-c', 'echo one; sleep 4; echo two'] });
-      await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
-      const runningSince = Date.now();
-      // Simulated crash: the threads and the consumer go away; the container keeps running under conmon.
-      await first.close({ force: true });
-      await new Promise((r) => setTimeout(r, 2000)); // the lock expires
+      const second = await start(queue, 'n-adopt', timing);
+      expect(second.recovery.adopted).toHaveLength(1);
+      await expectSameContainerFinished((await job.waitUntilFinished(events, 30_000)) as JobResult, runningSince);
+      await second.close();
+      expect(await leftoverTasks(dir)).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('after the job went back to the queue, the restarted node attaches when it takes the job again', async () => {
+    const queue = queueName();
+    const timing = { lockDurationMs: 1500, stalledIntervalMs: 1000 };
+    const { job, events, close, runningSince } = await crashWhileRunning(queue, 'n-orphan', timing);
+    try {
+      // What another consumer's stalled check does with a lock-less active job: back to wait.
+      await job.moveToWait();
+      expect(await job.getState()).toBe('waiting');
       const second = await start(queue, 'n-orphan', timing);
       expect(second.recovery.orphaned).toHaveLength(1);
-      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
-      expect(r).toMatchObject({ exitStatus: 0, reason: 'exited', stdout: 'one\ntwo\n', attempt: 0 });
-      expect(Date.parse(r.exitedAt!) - Date.parse(r.startedAt!)).toBeGreaterThanOrEqual(3900);
-      // The same container finished (~4 s after it started), not a new run started after the restart (>= 6 s).
-      expect(Date.parse(r.exitedAt!) - runningSince).toBeLessThan(5500);
+      await expectSameContainerFinished((await job.waitUntilFinished(events, 30_000)) as JobResult, runningSince);
       await second.close();
       expect(await leftoverTasks(dir)).toEqual([]);
     } finally {
@@ -64,12 +90,13 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       const job = await q.add('locked', { command: ['sleep', '60'] });
       await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
       const client = new Redis(redis.options);
-      await client.del(`bull:${queue}:${job.id}:lock`);
+      // Another node's token now holds the lock (a lapse this node did not notice in time).
+      await client.set(`bull:${queue}:${job.id}:lock`, 'another-node-token', 'PX', 60_000);
       client.disconnect();
       const deadline = Date.now() + 15_000;
       while ((await leftoverTasks(dir)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(await leftoverTasks(dir)).toEqual([]);
-      expect(await job.getState()).toBe('active'); // not completed, not failed: the stalled checker requeues it
+      expect(await job.getState()).toBe('active'); // not completed, not failed: the other holder owns it
       expect((await q.getJob(job.id!))?.returnvalue ?? null).toBeNull();
       await runner.close({ force: true });
     } finally {

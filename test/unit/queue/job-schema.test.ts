@@ -32,8 +32,8 @@ describe('parseJobPayload', () => {
   });
 
   it('rejects unknown keys, naming them', () => {
-    const e = failure({ command: ['true'], image: 'alpine', limits: { swap: 1 } });
-    expect(e.message).toContain('Unknown field: `image`');
+    const e = failure({ command: ['true'], imagee: 'alpine', limits: { swap: 1 } });
+    expect(e.message).toContain('Unknown field: `imagee`');
     expect(e.message).toContain('`swap`');
   });
 

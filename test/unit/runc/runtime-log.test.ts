@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { criuLogPath, lastCriuError } from '../../../src/runc/criu-log.js';
+import { criuCause, criuLogPath, lastCriuError } from '../../../src/runc/criu-log.js';
 import { lastErrorLine, oneLine, unquoteGo } from '../../../src/runc/runtime-log.js';
 
 describe('lastErrorLine', () => {
@@ -75,5 +75,19 @@ describe('lastCriuError', () => {
 
   it('is undefined without errors', () => {
     expect(lastCriuError('(00.1) Dumping finished successfully\n')).toBeUndefined();
+  });
+});
+
+describe('criuCause', () => {
+  it('names the first real error and the last one, not the noise that follows a failure', () => {
+    const log = [
+      '(00.1) Error (criu/util.c:1533): rlimit: Can\'t setup RLIMIT_NOFILE for self: Operation not permitted',
+      '(00.2)      1: Error (criu/files-reg.c:2175): File tmp/workload.log has bad size 470 (expect 462)',
+      '(00.3)      1: Error (criu/files.c:1234): Can\'t open file tmp/workload.log',
+      '(00.4) Error (criu/cr-restore.c:2320): Restoring FAILED.',
+      '(00.5) Error (criu/cgroup.c:1998): cg: cgroupd: recv req error: No such file or directory',
+    ].join('\n');
+    expect(criuCause(log)).toBe("File tmp/workload.log has bad size 470 (expect 462) (criu/files-reg.c:2175) … Can't open file tmp/workload.log (criu/files.c:1234)");
+    expect(lastCriuError(log)).toBe("Can't open file tmp/workload.log (criu/files.c:1234)");
   });
 });

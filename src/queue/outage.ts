@@ -1,0 +1,50 @@
+/**
+ * Redis outages as the node sees them: every Redis client's and the BullMQ worker's 'error' events
+ * come here, a connection error is reported once when Redis becomes unreachable and once when it is
+ * back (not once per retry), and anything else is passed on as it is. Containers keep running
+ * meanwhile; results wait for Redis (pipeline/post.ts).
+ */
+import type { Redis } from 'ioredis';
+
+const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|EHOSTUNREACH|ENETUNREACH|Connection is closed|connect ETIMEDOUT|socket closed|Stream isn't writeable/i;
+
+/** True for an error that means Redis cannot be reached (rather than a command that failed). */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return CONNECTION.test(`${String(err?.code ?? '')} ${String(err?.message ?? e)}`);
+}
+
+/** One node's view of Redis reachability. */
+export class OutageWatch {
+  private since: number | null = null;
+
+  constructor(private readonly report: (e: unknown) => void) {}
+
+  /** True while Redis is unreachable. */
+  get down(): boolean {
+    return this.since !== null;
+  }
+
+  /** Watches a client's errors and reconnections; returns it. */
+  watch(redis: Redis, name: string): Redis {
+    redis.on('error', (e: unknown) => this.error(name, e));
+    redis.on('ready', () => this.up());
+    return redis;
+  }
+
+  /** An error from `source`: the start of an outage (reported once), or a real error (passed on). */
+  error(source: string, e: unknown): void {
+    if (!isConnectionError(e)) return this.report(e);
+    if (this.since !== null) return;
+    this.since = Date.now();
+    this.report(new Error(`Redis is unreachable (${source}: ${e instanceof Error ? e.message : String(e)}); containers keep running and results wait for it`));
+  }
+
+  /** A client connected: the end of an outage, if there was one. */
+  up(): void {
+    if (this.since === null) return;
+    const s = Math.round((Date.now() - this.since) / 1000);
+    this.since = null;
+    this.report(new Error(`Redis is reachable again after ${s} s`));
+  }
+}

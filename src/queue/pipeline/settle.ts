@@ -1,0 +1,30 @@
+/**
+ * Stage 5 of a job attempt: what the task's end means for the job. A task that ended by its final
+ * checkpoint (migrate, drain) hands the job over: to the target node directly when it takes it,
+ * else back to the queue; a drain sends its jobs back (to start over, or to resume from their last
+ * checkpoint); a lost lock means another node holds the job: nothing is posted here.
+ */
+import { WaitingError } from 'bullmq';
+import type { TaskOutcome } from '../../pool/protocol.js';
+import type { JobAttempt } from '../attempt.js';
+import type { PipelineDeps } from './deps.js';
+import { FencedError } from './fenced.js';
+
+/** Settles the job after its task ended; throws a BullMQ move (WaitingError) or FencedError when no result is posted. */
+export async function settle(a: JobAttempt, d: PipelineDeps, outcome: TaskOutcome): Promise<void> {
+  if (outcome.lockLost) throw new FencedError(`lost the lock of job ${a.jobId}; its container was killed and no result is posted here`);
+  const l = a.lineage;
+  if (!l) return;
+  const ck = outcome.preempted;
+  if (ck) {
+    const to = a.preemptTarget;
+    await d.flow.preempted(a.job, l, ck, to);
+    // The target restores it at once under this lock token; only if it does not answer does the job wait in the queue.
+    const handed = to !== null && (await d.handOff(to, a.jobId, a.token, 'target'));
+    if (!handed) await a.job.moveToWait(a.token);
+    a.handedBack(ck);
+    throw new WaitingError();
+  }
+  if (a.ending === 'requeue') await d.flow.requeued(a.job, a.token, l);
+  if (a.ending === 'abandon') await d.flow.requeued(a.job, a.token, l, true);
+}

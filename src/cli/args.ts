@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errors, hasCode, type ErrorDetails, type StasisError } from '../errors.js';
 import { DEFAULT_NAMESPACE } from '../runtime/task.js';
+import { isAlias, parseConfig, type OptionSpecs } from './options.js';
 
 /** The option table of one command, as node:util parseArgs takes it. */
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
@@ -9,12 +10,15 @@ export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 /** The state directory used when neither --state-dir nor STASIS_STATE_DIR is given. */
 export const DEFAULT_STATE_DIR = '/var/lib/stasis';
 
-/** Flags every task command accepts: --state-dir, -n/--namespace, --json. */
-export const GLOBAL_OPTIONS = {
-  'state-dir': { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  json: { type: 'boolean' },
-} as const satisfies OptionTable;
+/** The table of the flags every task command accepts: --state-dir, -n/--namespace, --json. */
+export const GLOBAL_SPECS = {
+  'state-dir': { type: 'string', value: 'DIR', help: 'state directory', env: 'STASIS_STATE_DIR', default: DEFAULT_STATE_DIR },
+  namespace: { type: 'string', short: 'n', value: 'NAME', help: 'tenant namespace', env: 'STASIS_NAMESPACE', default: DEFAULT_NAMESPACE },
+  json: { type: 'boolean', help: 'print JSON' },
+} as const satisfies OptionSpecs;
+
+/** Flags every task command accepts, as node:util parseArgs takes them (derived from GLOBAL_SPECS). */
+export const GLOBAL_OPTIONS = parseConfig(GLOBAL_SPECS) satisfies OptionTable;
 
 /** The parsed (not yet resolved) values of the global flags. */
 export interface GlobalFlagValues {
@@ -74,6 +78,26 @@ export function parseCommandArgs<const O extends OptionTable>(args: string[], op
   }
   const result: CommandArgs<typeof parsed.values> = { values: parsed.values, positionals, rest, hasRest: term !== undefined };
   return result;
+}
+
+/**
+ * Parses `args` against an option table (options.ts) like parseCommandArgs, then folds each alias
+ * into its target (`--pids-limit 5` reads as `--pids 5`; repeatable ones are joined). Giving a
+ * single-valued flag under two of its names is a usage error.
+ */
+export function parseOptions<const T extends OptionSpecs>(args: string[], specs: T) {
+  const parsed = parseCommandArgs(args, parseConfig(specs));
+  const values = parsed.values as Record<string, unknown>;
+  for (const [name, s] of Object.entries(specs)) {
+    if (!isAlias(s) || values[name] === undefined) continue;
+    const given = values[name];
+    delete values[name];
+    const target = values[s.aliasOf];
+    if (target === undefined) values[s.aliasOf] = given;
+    else if (Array.isArray(target) && Array.isArray(given)) values[s.aliasOf] = [...(target as unknown[]), ...(given as unknown[])];
+    else throw usageError(`\`--${name}\` is another name of \`--${s.aliasOf}\`: give only one of them`);
+  }
+  return parsed;
 }
 
 /** True when `args` asks for help (`-h`/`--help` before any `--`). */

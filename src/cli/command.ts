@@ -1,4 +1,5 @@
 /** The shape of a CLI command: `stasis <name> …args`. Each command lives in commands/<name>.ts. */
+import type { OptionSpecs } from './options.js';
 export interface Command {
   /** The verb, or a group and verb separated by a space ('task create'). */
   name: string;
@@ -6,6 +7,8 @@ export interface Command {
   summary: string;
   /** Usage text printed by `stasis <name> --help` and on bad arguments. */
   usage: string;
+  /** The option table the command parses and its usage lists (options.ts); absent for hand-written usage. */
+  options?: OptionSpecs;
   /** Runs the command with the arguments after its name; resolves to the process exit code. */
   run(args: string[], io: CliIO): Promise<number>;
 }
@@ -15,6 +18,8 @@ export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Where `-i` reads from (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** A command as the dispatcher lists it: loaded (a Command) or loaded on demand (`load`). */

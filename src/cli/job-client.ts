@@ -1,19 +1,17 @@
 /** Opening a StasisClient from the job commands' flags (--redis, --queue, --state-dir). */
-import { GLOBAL_OPTIONS } from './args.js';
+import { GLOBAL_SPECS } from './args.js';
+import type { OptionSpecs } from './options.js';
 import { StasisClient, queueNameFrom } from '../queue/client.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 
-/** Flags of the read-side job commands (status, logs, result). */
+/** Flags of every job command (status, logs, result, cancel, job …): where the queue is. */
 export const QUEUE_OPTIONS = {
-  ...GLOBAL_OPTIONS,
-  redis: { type: 'string' },
-  queue: { type: 'string', short: 'q' },
-} as const;
-
-/** Usage lines of QUEUE_OPTIONS. */
-export const QUEUE_FLAGS_USAGE = `      --redis URL      Redis to use (default: REDIS_URL, else the embedded Redis under the state dir)
-  -q, --queue NAME     queue name (default: STASIS_QUEUE, else "stasis")
-      --state-dir DIR  state directory (default /var/lib/stasis, env STASIS_STATE_DIR)`;
+  redis: { type: 'string', value: 'URL', group: 'Queue', help: 'Redis to use', env: 'REDIS_URL', default: 'the embedded Redis under the state dir' },
+  queue: { type: 'string', short: 'q', value: 'NAME', group: 'Queue', help: 'queue name', env: 'STASIS_QUEUE', default: 'stasis' },
+  'state-dir': { ...GLOBAL_SPECS['state-dir'], group: 'Queue' },
+  // Jobs carry their own namespace; -n is still accepted as every command accepts it.
+  namespace: { ...GLOBAL_SPECS.namespace, hidden: true },
+} as const satisfies OptionSpecs;
 
 /** A client plus the connection it runs on; close() releases both. */
 export interface OpenClient {

@@ -1,15 +1,27 @@
 /** `stasis cancel ID`: asks the runner to stop a job; it completes with reason 'cancelled'. */
 import type { Command } from '../command.js';
-import { onePositional, parseCommandArgs, resolveGlobals } from '../args.js';
-import { QUEUE_FLAGS_USAGE, QUEUE_OPTIONS, openJobClient } from '../job-client.js';
+import { GLOBAL_SPECS, onePositional, parseOptions, resolveGlobals } from '../args.js';
+import { QUEUE_OPTIONS, openJobClient } from '../job-client.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
+
+const options = {
+  reason: { type: 'string', value: 'TEXT', help: 'recorded with the request' },
+  wait: { type: 'boolean', help: 'wait for the job to finish and print its reason' },
+  json: GLOBAL_SPECS.json,
+  ...QUEUE_OPTIONS,
+} as const satisfies OptionSpecs;
 
 /** `stasis cancel`. */
 export const cancelCommand: Command = {
   name: 'cancel',
   summary: 'cancel a job (its container is stopped; the result says cancelled)',
-  usage: `Usage: stasis cancel [options] JOB_ID\n\n      --reason TEXT    recorded with the request\n      --wait           wait for the job to finish and print its reason\n${QUEUE_FLAGS_USAGE}\n      --json           print JSON`,
+  usage: formatUsage(
+    { synopsis: 'cancel [options] JOB_ID', about: "Asks the job's runner to stop it: its container is stopped and the job completes with reason\n'cancelled'. A job not started yet completes as cancelled when a runner picks it up." },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...QUEUE_OPTIONS, reason: { type: 'string' }, wait: { type: 'boolean' } });
+    const { values, positionals } = parseOptions(args, options);
     const jobId = onePositional(positionals, 'JOB_ID');
     const g = resolveGlobals(values, io.env);
     const open = await openJobClient({ redis: values.redis, queue: values.queue, stateDir: g.stateDir, env: io.env });

@@ -1,12 +1,15 @@
 import type { Command } from '../command.js';
-import { parseCommandArgs, usageError } from '../args.js';
+import { parseOptions, usageError } from '../args.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { formatTable, jsonLine } from '../output.js';
 import { loadRuntimeConfig } from '../../config/load.js';
 import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
 import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
 import { hostProbe } from '../../host/probe.js';
 
-const options = { json: { type: 'boolean' } } as const;
+const options = {
+  json: { type: 'boolean', help: 'print {"ok", "checks": [{"name","status","required","detail","fix"}]}' },
+} as const satisfies OptionSpecs;
 
 /** Human output of doctor: one line per check, the fix under each failure, and a verdict. */
 export function formatDoctor(results: CheckResult[]): string {
@@ -29,17 +32,21 @@ export function formatDoctor(results: CheckResult[]): string {
 export const doctor: Command = {
   name: 'doctor',
   summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, tini, user namespaces, root',
-  usage: `Usage: stasis doctor [--json]
-
-Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
+  usage: formatUsage(
+    {
+      synopsis: 'doctor [options]',
+      about: `Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
 iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server,
 busybox-static and tini-static (every task's launcher and init), user namespaces (a warning when
 STASIS_USERNS=host turns them off), and the versions of umoci and skopeo (optional: the image store
 needs them). Prints what is missing and exactly how to get it, and exits 1 when a required one is
-missing. Binaries come from STASIS_RUNC, STASIS_CONMON and
-STASIS_CRIU when set. --json prints {"ok", "checks": [{"name","status","required","detail","fix"}]}.`,
+missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`);
     const cfg = loadRuntimeConfig({}, io.env);
     const results = await runHostChecks(hostProbe(io.env), {

@@ -1,27 +1,26 @@
 /** `stasis job exec JOB_ID -- CMD…`: run a process inside a running job's container, print its output, exit with its status. */
 import type { Command } from '../command.js';
-import { exitCodeOf, onePositional, parseCommandArgs, parseEnvList, usageError } from '../args.js';
+import { exitCodeOf, onePositional, parseEnvList, parseOptions, usageError } from '../args.js';
+import { secondsFlag } from '../durations.js';
 import { jsonLine } from '../output.js';
-import { CONTROL_FLAGS_USAGE, CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
+import { readAll } from '../stdin.js';
 import { parseByteSize } from '../../config/units.js';
 import type { ExecOptions } from '../../queue/job-control.js';
 
 const options = {
+  env: { type: 'string', short: 'e', multiple: true, value: 'K=V', help: 'environment variable' },
+  cwd: { type: 'string', short: 'w', value: 'DIR', help: 'working directory' },
+  workdir: { type: 'string', aliasOf: 'cwd' },
+  user: { type: 'string', short: 'u', value: 'UID[:GID]', help: 'run as this user' },
+  tty: { type: 'boolean', short: 't', help: 'give it a terminal' },
+  stdin: { type: 'boolean', short: 'i', help: "send this command's stdin (read to its end first)" },
+  interactive: { type: 'boolean', aliasOf: 'stdin' },
+  timeout: { type: 'string', value: 'DURATION', help: 'kill it after this long, e.g. 30 (seconds), 1.5s, 2m', default: '60s' },
+  'output-bytes': { type: 'string', value: 'SIZE', help: 'cap of stdout and of stderr each', default: '1m' },
   ...CONTROL_OPTIONS,
-  env: { type: 'string', short: 'e', multiple: true },
-  cwd: { type: 'string', short: 'w' },
-  user: { type: 'string', short: 'u' },
-  tty: { type: 'boolean', short: 't' },
-  stdin: { type: 'boolean', short: 'i' },
-  timeout: { type: 'string' },
-  'output-bytes': { type: 'string' },
-} as const;
-
-async function readAll(s: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
+} as const satisfies OptionSpecs;
 
 /** Builds exec options from the flags (pure but for --stdin, which the caller reads). */
 export function execOptionsFromFlags(v: {
@@ -42,11 +41,7 @@ export function execOptionsFromFlags(v: {
     o.user = { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
   }
   if (v.tty) o.tty = true;
-  if (v.timeout !== undefined) {
-    const s = /^\s*\d*\.?\d+\s*$/.test(v.timeout) ? Number(v.timeout) : NaN;
-    if (!Number.isFinite(s) || s <= 0) throw usageError(`Expected \`--timeout\` to be a number of seconds above 0, got \`${v.timeout}\``);
-    o.timeoutMs = Math.ceil(s * 1000);
-  }
+  if (v.timeout !== undefined) o.timeoutMs = Math.ceil(secondsFlag(v.timeout, '--timeout') * 1000);
   if (v['output-bytes'] !== undefined) o.outputBytes = parseByteSize(v['output-bytes'], '--output-bytes');
   return o;
 }
@@ -55,26 +50,22 @@ export function execOptionsFromFlags(v: {
 export const jobExec: Command = {
   name: 'job exec',
   summary: "run a command inside a running job's container",
-  usage: `Usage: stasis job exec [options] JOB_ID -- COMMAND [ARG...]
-
-Runs COMMAND in the job's container on the node that runs it, waits for it, prints its stdout and
+  usage: formatUsage(
+    {
+      synopsis: 'job exec [options] JOB_ID -- COMMAND [ARG...]',
+      about: `Runs COMMAND in the job's container on the node that runs it, waits for it, prints its stdout and
 stderr and exits with its exit status. --json prints {"execId","exitStatus","signal","exitedAt",
-"stdout","stderr","stdoutTruncated","stderrTruncated","timedOut"} instead.
-
-  -e, --env K=V        environment (repeatable)
-  -w, --cwd DIR        working directory
-  -u, --user UID[:GID] run as this user
-  -t, --tty            give it a terminal
-  -i, --stdin          send this command's stdin (read to its end first)
-      --timeout SECS   kill it after this long (default 60)
-      --output-bytes N cap of stdout and of stderr each (default 1m)
-${CONTROL_FLAGS_USAGE}`,
+"stdout","stderr","stdoutTruncated","stderrTruncated","timedOut"} instead.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals, rest } = parseCommandArgs(args, options);
+    const { values, positionals, rest } = parseOptions(args, options);
     const jobId = onePositional(positionals, 'JOB_ID');
     if (rest.length === 0) throw usageError('missing the command to run, after --');
     const o = execOptionsFromFlags(values);
-    if (values.stdin) o.stdin = await readAll(process.stdin);
+    if (values.stdin) o.stdin = await readAll(io.stdin ?? process.stdin);
     return withJobControl(values, io, async (control, t, json) => {
       const r = await control.exec(jobId, rest, { ...o, ...t });
       if (json) {

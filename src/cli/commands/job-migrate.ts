@@ -1,24 +1,32 @@
 /** `stasis job migrate JOB_ID [--to NODE]`: checkpoint a running job and hand it back to the queue. */
 import type { Command } from '../command.js';
-import { onePositional, parseCommandArgs } from '../args.js';
+import { onePositional, parseOptions } from '../args.js';
 import { jsonLine } from '../output.js';
-import { CONTROL_FLAGS_USAGE, CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
+
+const options = {
+  to: { type: 'string', value: 'NODE', help: 'only this node may take the job' },
+  ...CONTROL_OPTIONS,
+} as const satisfies OptionSpecs;
 import { migrateJob } from '../../queue/migration.js';
 
 /** `stasis job migrate`. */
 export const jobMigrate: Command = {
   name: 'job migrate',
   summary: 'move a running job to another node (checkpoint, hand back, restore there)',
-  usage: `Usage: stasis job migrate [options] JOB_ID
-
-The node running the job checkpoints it into its checkpoint store (which must be shared with the other
+  usage: formatUsage(
+    {
+      synopsis: 'job migrate [options] JOB_ID',
+      about: `The node running the job checkpoints it into its checkpoint store (which must be shared with the other
 nodes, --checkpoint-dir), then hands the same job back to the queue. The next node to take it (only
-NODE with --to) restores it and the job finishes there; its result lists both nodes and the checkpoint.
-
-      --to NODE            only this node may take the job
-${CONTROL_FLAGS_USAGE}`,
+NODE with --to) restores it and the job finishes there; its result lists both nodes and the checkpoint.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...CONTROL_OPTIONS, to: { type: 'string' } });
+    const { values, positionals } = parseOptions(args, options);
     const jobId = onePositional(positionals, 'JOB_ID');
     return withJobControl(values, io, async (control, t, json) => {
       const r = await migrateJob(control, jobId, { ...(values.to ? { to: values.to } : {}), ...t });

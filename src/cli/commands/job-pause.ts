@@ -1,16 +1,18 @@
 /** `stasis job pause|resume JOB_ID`: freeze or thaw a running job's container on its node. */
 import type { Command } from '../command.js';
-import { onePositional, parseCommandArgs } from '../args.js';
+import { onePositional, parseOptions } from '../args.js';
 import { jsonLine } from '../output.js';
-import { CONTROL_FLAGS_USAGE, CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
+import { formatUsage } from '../options.js';
 
 function pauseOrResume(verb: 'pause' | 'resume', summary: string, doc: string): Command {
   return {
     name: `job ${verb}`,
     summary,
-    usage: `Usage: stasis job ${verb} [options] JOB_ID\n\n${doc}\n\n${CONTROL_FLAGS_USAGE}`,
+    usage: formatUsage({ synopsis: `job ${verb} [options] JOB_ID`, about: doc }, CONTROL_OPTIONS),
+    options: CONTROL_OPTIONS,
     async run(args, io) {
-      const { values, positionals } = parseCommandArgs(args, CONTROL_OPTIONS);
+      const { values, positionals } = parseOptions(args, CONTROL_OPTIONS);
       const jobId = onePositional(positionals, 'JOB_ID');
       return withJobControl(values, io, async (control, t, json) => {
         const r = verb === 'pause' ? await control.pause(jobId, t) : await control.resume(jobId, t);

@@ -1,15 +1,25 @@
 /** `stasis submit [flags] -- cmd…`: adds one job and prints its id. */
 import type { Command } from '../command.js';
-import { JOB_FLAGS_USAGE, parseJobRequest } from '../job-flags.js';
+import { SUBMIT_OPTIONS, parseJobRequest } from '../job-flags.js';
 import { openJobClient } from '../job-client.js';
+import { formatUsage } from '../options.js';
+import { readCommandStdin } from '../stdin.js';
 
 /** `stasis submit`. */
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'add a job to the queue and print its id',
-  usage: `Usage: stasis submit [options] -- COMMAND [ARG...]\n\nAdds one job and prints its id (--json: {"jobId":…}).\n\n${JOB_FLAGS_USAGE}\n      --json              print JSON`,
+  usage: formatUsage(
+    {
+      synopsis: ['submit [options] -- COMMAND [ARG...]', 'submit [options] --image REF [-- ARG...]'],
+      about: 'Adds one job and prints its id (--json: {"jobId","queue"}). With -i, this command\'s stdin is read to\nits end first and goes into the job as its stdin.',
+    },
+    SUBMIT_OPTIONS,
+  ),
+  options: SUBMIT_OPTIONS,
   async run(args, io) {
-    const req = parseJobRequest(args, io.env);
+    const req = parseJobRequest(args, io.env, 'submit');
+    if (req.interactive) req.payload.stdin = await readCommandStdin(io);
     const open = await openJobClient({ redis: req.redis, queue: req.queue, stateDir: req.stateDir, env: io.env });
     try {
       const jobId = await open.client.submit(req.payload, req.submit);

@@ -1,36 +1,40 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs, usageError } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseOptions, usageError } from '../args.js';
 import { formatKeyValues, jsonLine } from '../output.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 import type { CheckpointOptions } from '../../runtime/task.js';
 
 const options = {
-  ...GLOBAL_OPTIONS,
-  image: { type: 'string' },
-  'leave-running': { type: 'boolean' },
-  'tcp-established': { type: 'boolean' },
-  'file-locks': { type: 'boolean' },
-  'ext-unix-sk': { type: 'boolean' },
-  'shell-job': { type: 'boolean' },
-  'pre-dump': { type: 'boolean' },
-  'parent-path': { type: 'string' },
-  'no-rootfs-diff': { type: 'boolean' },
-} as const;
+  image: { type: 'string', value: 'DIR', help: 'where the checkpoint goes (created; required)' },
+  'leave-running': { type: 'boolean', help: 'keep the task running after the dump' },
+  'tcp-established': { type: 'boolean', help: 'checkpoint established TCP connections' },
+  'file-locks': { type: 'boolean', help: 'checkpoint file locks' },
+  'ext-unix-sk': { type: 'boolean', help: 'allow external unix sockets' },
+  'shell-job': { type: 'boolean', help: 'allow a shell job (a process attached to a terminal session)' },
+  'pre-dump': { type: 'boolean', help: 'dump memory only, as a parent for a later dump (the task keeps running)' },
+  'parent-path': { type: 'string', value: 'DIR', help: 'a pre-dump to base this dump on' },
+  'no-rootfs-diff': { type: 'boolean', help: "do not save the task's filesystem changes" },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** `stasis task checkpoint ID --image DIR`: dumps a running task with CRIU. */
 export const taskCheckpoint: Command = {
   name: 'task checkpoint',
   summary: 'checkpoint a running task into a directory (CRIU)',
-  usage: `Usage: stasis task checkpoint ID --image DIR [--leave-running] [--tcp-established] [--file-locks]
-                              [--ext-unix-sk] [--shell-job] [--pre-dump] [--parent-path DIR]
-                              [--no-rootfs-diff] [--json] [--state-dir DIR] [-n NAMESPACE]
-
-Dumps the task into DIR (created; it must not hold an image yet): CRIU images, its spec, its
+  usage: formatUsage(
+    {
+      synopsis: 'task checkpoint [options] ID --image DIR',
+      about: `Dumps the task into DIR (created; it must not hold an image yet): CRIU images, its spec, its
 overlay changes (rootfs-diff.tar) and checkpoint.json. Without --leave-running the task stops
 (reason "checkpointed"). Restore with 'stasis task restore --id NEW --from DIR'.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     if (!values.image) throw usageError('missing --image DIR');
     const opts: CheckpointOptions = {

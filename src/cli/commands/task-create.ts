@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, type GlobalFlagValues, parseCommandArgs, parseEnvList, parseIntFlag, parseKeyValues, usageError } from '../args.js';
+import { GLOBAL_SPECS, type GlobalFlagValues, parseEnvList, parseIntFlag, parseKeyValues, parseOptions, usageError } from '../args.js';
+import { secondsFlag } from '../durations.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { jsonLine, taskJson } from '../output.js';
 import { taskContext } from '../task-context.js';
 import { ensureBusyboxRootfs } from '../../sandbox/busybox.js';
@@ -9,25 +11,29 @@ import type { Limits, NetworkMode } from '../../sandbox/types.js';
 import type { CreateTaskOptions } from '../../runtime/task.js';
 
 const options = {
-  ...GLOBAL_OPTIONS,
-  id: { type: 'string' },
-  rootfs: { type: 'string' },
-  memory: { type: 'string' },
-  cpus: { type: 'string' },
-  pids: { type: 'string' },
-  env: { type: 'string', short: 'e', multiple: true },
-  cwd: { type: 'string' },
-  tty: { type: 'boolean', short: 't' },
-  stdin: { type: 'boolean', short: 'i' },
-  timeout: { type: 'string' },
-  net: { type: 'string' },
-  hostname: { type: 'string' },
-  annotation: { type: 'string', multiple: true },
-} as const;
+  id: { type: 'string', value: 'ID', help: 'task id, unique in the namespace (required)' },
+  rootfs: { type: 'string', value: 'DIR', help: 'read-only lower rootfs', default: 'a busybox rootfs in STATE_DIR/rootfs/busybox' },
+  memory: { type: 'string', value: 'SIZE', help: 'memory limit, e.g. 64m, 1g (no swap)' },
+  cpus: { type: 'string', value: 'N', help: 'CPU limit, e.g. 0.5' },
+  pids: { type: 'string', value: 'N', help: 'maximum number of processes' },
+  'pids-limit': { type: 'string', aliasOf: 'pids' },
+  env: { type: 'string', short: 'e', multiple: true, value: 'K=V', help: 'environment variable' },
+  cwd: { type: 'string', short: 'w', value: 'DIR', help: 'working directory inside the task' },
+  workdir: { type: 'string', aliasOf: 'cwd' },
+  tty: { type: 'boolean', short: 't', help: 'run the process on a pty' },
+  stdin: { type: 'boolean', short: 'i', help: 'keep a stdin pipe open' },
+  interactive: { type: 'boolean', aliasOf: 'stdin' },
+  timeout: { type: 'string', value: 'DURATION', help: 'the monitor kills the task after this long, e.g. 30 (seconds), 2m' },
+  net: { type: 'string', value: 'none|host', help: "network: its own empty namespace or the host's", default: 'none' },
+  network: { type: 'string', aliasOf: 'net' },
+  hostname: { type: 'string', value: 'NAME', help: 'hostname inside the task', default: 'the id' },
+  annotation: { type: 'string', multiple: true, value: 'K=V', help: 'annotation' },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** Builds CreateTaskOptions from `task create` arguments (pure; the rootfs default is filled in later). */
 export function createOptionsFromArgs(args: string[]): { opts: CreateTaskOptions; globals: GlobalFlagValues } {
-  const { values, positionals, rest } = parseCommandArgs(args, options);
+  const { values, positionals, rest } = parseOptions(args, options);
   if (!values.id) throw usageError('missing --id');
   if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}' (put the command after --)`);
   if (rest.length === 0) throw usageError('missing the command to run, after -- (e.g. -- sh -c "echo hi")');
@@ -49,8 +55,7 @@ export function createOptionsFromArgs(args: string[]): { opts: CreateTaskOptions
   if (env.length) opts.process.env = env;
   if (values.cwd !== undefined) opts.process.cwd = values.cwd;
   if (values.stdin) opts.stdin = true;
-  const timeout = parseIntFlag(values.timeout, 'timeout');
-  if (timeout !== undefined) opts.timeoutSeconds = timeout;
+  if (values.timeout !== undefined) opts.timeoutSeconds = secondsFlag(values.timeout, '--timeout');
   if (values.hostname !== undefined) opts.hostname = values.hostname;
   const annotations = parseKeyValues(values.annotation, 'annotation');
   if (Object.keys(annotations).length) opts.annotations = annotations;
@@ -61,26 +66,15 @@ export function createOptionsFromArgs(args: string[]): { opts: CreateTaskOptions
 export const taskCreate: Command = {
   name: 'task create',
   summary: 'create a task from a rootfs and a command (start it with task start)',
-  usage: `Usage: stasis task create --id ID [options] -- COMMAND [ARG...]
-
-Creates a task: a per-task overlay over a read-only rootfs, an OCI spec from the limits, and a
-conmon monitor. The process is created but not started; run 'stasis task start ID'.
-
-Options:
-  --id ID             task id (unique in the namespace)
-  --rootfs DIR        read-only lower rootfs (default: a busybox rootfs in STATE_DIR/rootfs/busybox)
-  --memory SIZE       memory limit, e.g. 64m, 1g (no swap)
-  --cpus N            CPU limit, e.g. 0.5
-  --pids N            maximum number of processes
-  -e, --env K=V       environment variable (repeatable)
-  --cwd DIR           working directory inside the task
-  -t, --tty           run the process on a pty
-  -i, --stdin         keep a stdin pipe open
-  --timeout SECONDS   the monitor kills the task after this long
-  --net none|host     network: own empty namespace (default) or the host's
-  --hostname NAME     hostname inside the task (default: the id)
-  --annotation K=V    annotation (repeatable)
-  --state-dir DIR, -n/--namespace NAME, --json`,
+  usage: formatUsage(
+    {
+      synopsis: 'task create --id ID [options] -- COMMAND [ARG...]',
+      about: `Creates a task: a per-task overlay over a read-only rootfs, an OCI spec from the limits, and a
+conmon monitor. The process is created but not started; run 'stasis task start ID'.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
     const { opts, globals } = createOptionsFromArgs(args);
     const ctx = await taskContext(globals, io);

@@ -1,10 +1,14 @@
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
 import { exitJson, jsonLine } from '../output.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 import type { Task } from '../../runtime/task.js';
 
-const options = { ...GLOBAL_OPTIONS, force: { type: 'boolean', short: 'f' } } as const;
+const options = {
+  force: { type: 'boolean', short: 'f', help: 'SIGKILL a running or paused task first' },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** How long `delete --force` waits for a SIGKILLed task to be reported stopped. */
 const FORCE_WAIT_MS = 15_000;
@@ -23,12 +27,17 @@ export async function forceStop(task: Task): Promise<void> {
 export const taskDelete: Command = {
   name: 'task delete',
   summary: 'delete a stopped task (--force kills it first)',
-  usage: `Usage: stasis task delete ID [-f/--force] [--json] [--state-dir DIR] [-n NAMESPACE]
-
-Deletes a stopped or created task: runc delete, unmounts its overlay, removes its directory.
+  usage: formatUsage(
+    {
+      synopsis: 'task delete [options] ID',
+      about: `Deletes a stopped or created task: runc delete, unmounts its overlay, removes its directory.
 Prints the exit status when the task had one. --force SIGKILLs a running or paused task first.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     const ctx = await taskContext(values, io);
     const task = await getTask(ctx, id);

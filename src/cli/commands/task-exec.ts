@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, exitCodeOf, onePositional, parseCommandArgs, parseEnvList, usageError } from '../args.js';
+import { GLOBAL_SPECS, exitCodeOf, onePositional, parseOptions, parseEnvList, usageError } from '../args.js';
 import { exitJson, jsonLine } from '../output.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 import { pipeLogs } from './task-logs.js';
 import type { ExecOpts, ExecProcess } from '../../runtime/task.js';
 
 const options = {
-  ...GLOBAL_OPTIONS,
-  'exec-id': { type: 'string' },
-  tty: { type: 'boolean', short: 't' },
-  env: { type: 'string', short: 'e', multiple: true },
-  cwd: { type: 'string' },
-  detach: { type: 'boolean', short: 'd' },
-  stdin: { type: 'boolean', short: 'i' },
-} as const;
+  'exec-id': { type: 'string', value: 'EXEC', help: 'name of the exec process', default: 'a random id' },
+  tty: { type: 'boolean', short: 't', help: 'run it on a pty' },
+  stdin: { type: 'boolean', short: 'i', help: "copy this command's stdin to it (then close it)" },
+  interactive: { type: 'boolean', aliasOf: 'stdin' },
+  env: { type: 'string', short: 'e', multiple: true, value: 'K=V', help: 'environment variable' },
+  cwd: { type: 'string', short: 'w', value: 'DIR', help: 'working directory inside the task' },
+  workdir: { type: 'string', aliasOf: 'cwd' },
+  detach: { type: 'boolean', short: 'd', help: 'start it, print its id and leave it running' },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** Copies this process' stdin into the exec process, then closes its stdin. */
 async function forwardStdin(p: ExecProcess): Promise<void> {
@@ -36,15 +39,20 @@ function forwardSignals(p: ExecProcess): () => void {
 export const taskExec: Command = {
   name: 'task exec',
   summary: 'run another process inside a running task',
-  usage: `Usage: stasis task exec ID [--exec-id EXEC] [-t/--tty] [-i/--stdin] [-e K=V]... [--cwd DIR] [-d/--detach] -- COMMAND [ARG...]
-
-Starts COMMAND inside the task's namespaces and cgroup, prints its output while it runs, then
+  usage: formatUsage(
+    {
+      synopsis: 'task exec [options] ID -- COMMAND [ARG...]',
+      about: `Starts COMMAND inside the task's namespaces and cgroup, prints its output while it runs, then
 removes it and exits with its exit status. --exec-id names it (default: a random id).
 --stdin copies this command's stdin to it (then closes it). Ctrl-C and SIGTERM are passed on to it.
 --detach starts it and prints its id instead; then use task logs/wait/kill/state --exec-id.
 --json (without --detach) prints its exit as 'task wait --json' does, after its output.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals, rest } = parseCommandArgs(args, options);
+    const { values, positionals, rest } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     if (rest.length === 0) throw usageError('missing the command to run, after --');
     if (values.stdin && values.detach) throw usageError('--stdin and --detach do not go together');

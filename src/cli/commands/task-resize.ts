@@ -1,23 +1,29 @@
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs, parseIntFlag, usageError } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseOptions, parseIntFlag, usageError } from '../args.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, targetProcess, taskContext } from '../task-context.js';
 
 const options = {
-  ...GLOBAL_OPTIONS,
-  width: { type: 'string' },
-  height: { type: 'string' },
-  'exec-id': { type: 'string' },
-} as const;
+  width: { type: 'string', value: 'COLUMNS', help: 'terminal width (required)' },
+  height: { type: 'string', value: 'ROWS', help: 'terminal height (required)' },
+  'exec-id': { type: 'string', value: 'EXEC', help: "resize this exec process' pty instead" },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** `stasis task resize ID --width W --height H`: resizes a tty task's pty. */
 export const taskResize: Command = {
   name: 'task resize',
   summary: "resize a tty task's terminal",
-  usage: `Usage: stasis task resize ID --width COLUMNS --height ROWS [--exec-id EXEC] [--state-dir DIR] [-n NAMESPACE]
-
-Resizes the pty of a task created with --tty (or of a tty exec process with --exec-id).`,
+  usage: formatUsage(
+    {
+      synopsis: 'task resize [options] ID --width COLUMNS --height ROWS',
+      about: `Resizes the pty of a task created with --tty (or of a tty exec process with --exec-id).`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     const width = parseIntFlag(values.width, 'width', 1, 65535);
     const height = parseIntFlag(values.height, 'height', 1, 65535);

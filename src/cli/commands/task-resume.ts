@@ -1,19 +1,27 @@
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
 import { jsonLine } from '../output.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 
-const options = { ...GLOBAL_OPTIONS } as const;
+const options = {
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** `stasis task resume ID`: thaws a paused task. */
 export const taskResume: Command = {
   name: 'task resume',
   summary: 'thaw a paused task',
-  usage: `Usage: stasis task resume ID [--state-dir DIR] [-n NAMESPACE]
-
-Thaws a task frozen by 'stasis task pause'.`,
+  usage: formatUsage(
+    {
+      synopsis: 'task resume [options] ID',
+      about: `Thaws a task frozen by 'stasis task pause'.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     const ctx = await taskContext(values, io);
     await (await getTask(ctx, id)).resume();

@@ -1,19 +1,27 @@
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
 import { jsonLine, taskJson } from '../output.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 
-const options = { ...GLOBAL_OPTIONS } as const;
+const options = {
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** `stasis task start ID`: starts a created task's process. */
 export const taskStart: Command = {
   name: 'task start',
   summary: 'start a created task',
-  usage: `Usage: stasis task start ID [--state-dir DIR] [-n NAMESPACE] [--json]
-
-Starts the process of a created task. It keeps running under its monitor after this command exits.`,
+  usage: formatUsage(
+    {
+      synopsis: 'task start [options] ID',
+      about: `Starts the process of a created task. It keeps running under its monitor after this command exits.`,
+    },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     const ctx = await taskContext(values, io);
     const task = await getTask(ctx, id);

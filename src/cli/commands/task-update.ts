@@ -1,18 +1,25 @@
 import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS, onePositional, parseCommandArgs, parseIntFlag, parseKeyValues, usageError } from '../args.js';
+import { GLOBAL_SPECS, onePositional, parseIntFlag, parseKeyValues, parseOptions, usageError } from '../args.js';
+import { formatUsage, type OptionSpecs } from '../options.js';
 import { getTask, taskContext } from '../task-context.js';
 import { parseByteSize, parseCpus } from '../../config/units.js';
 import type { Resources } from '../../runtime/task.js';
 
+/** The limit flags of `task update` and `job update`. */
+export const RESOURCE_OPTIONS = {
+  memory: { type: 'string', value: 'SIZE', help: 'memory limit (256m, 1g, bytes); swap stays off unless --memory-swap' },
+  'memory-swap': { type: 'string', value: 'SIZE', help: 'memory plus swap limit' },
+  cpus: { type: 'string', value: 'N', help: 'CPUs (0.5 = half a CPU)' },
+  'cpu-shares': { type: 'string', value: 'N', help: 'relative CPU weight, 2 to 262144' },
+  pids: { type: 'string', value: 'N', help: 'most processes at once' },
+  'pids-limit': { type: 'string', aliasOf: 'pids' },
+} as const satisfies OptionSpecs;
+
 const options = {
-  ...GLOBAL_OPTIONS,
-  memory: { type: 'string' },
-  'memory-swap': { type: 'string' },
-  cpus: { type: 'string' },
-  'cpu-shares': { type: 'string' },
-  pids: { type: 'string' },
-  annotation: { type: 'string', multiple: true },
-} as const;
+  ...RESOURCE_OPTIONS,
+  annotation: { type: 'string', multiple: true, value: 'K=V', help: "annotation merged into the task's record" },
+  ...GLOBAL_SPECS,
+} as const satisfies OptionSpecs;
 
 /** Builds Resources from `task update` flag values (pure). */
 export function resourcesFromFlags(v: {
@@ -37,12 +44,13 @@ export function resourcesFromFlags(v: {
 export const taskUpdate: Command = {
   name: 'task update',
   summary: 'change the memory, cpu or pids limits of a task',
-  usage: `Usage: stasis task update ID [--memory SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N]
-                          [--pids N] [--annotation K=V]... [--state-dir DIR] [-n NAMESPACE]
-
-Changes the task's cgroup limits in place (runc update); annotations are merged into its record.`,
+  usage: formatUsage(
+    { synopsis: 'task update [options] ID', about: "Changes the task's cgroup limits in place (runc update); annotations are merged into its record." },
+    options,
+  ),
+  options,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseOptions(args, options);
     const id = onePositional(positionals, 'task id');
     const resources = resourcesFromFlags(values);
     const annotations = parseKeyValues(values.annotation, 'annotation');

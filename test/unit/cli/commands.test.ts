@@ -7,7 +7,7 @@ import { runCli } from '../../../src/cli/dispatch.js';
 const io = () => ({ stdout: new PassThrough(), stderr: new PassThrough(), env: {} });
 
 describe('the command list', () => {
-  it('loads every command lazily, and each module matches its entry', async () => {
+  it('loads every command lazily, and each module matches its entry', { timeout: 30_000 }, async () => {
     for (const e of commands) {
       expect('load' in e, `${e.name} is lazy`).toBe(true);
       const c = await (e as LazyCommand).load();

@@ -1,0 +1,107 @@
+/**
+ * The flags of `stasis serve` and what they resolve to: every setting is a flag, else its
+ * environment variable (the table's `env`), else the runner's default. Timings take durations with
+ * units (`30s`, `1m`, `500ms`); a plain number is milliseconds, as it always was. Pure.
+ */
+import path from 'node:path';
+import { GLOBAL_SPECS } from './args.js';
+import { millisFlag } from './durations.js';
+import { flagOrEnv, type OptionSpecs, type OptionValue } from './options.js';
+import { errors } from '../errors.js';
+import type { RunnerConfigInput } from '../config/runner.js';
+import type { PolicyFlags } from '../policy/load.js';
+
+const NODE = 'Queue and node';
+const TIMING = 'Timings (DURATION: 30s, 1m, 500ms; a plain number is milliseconds)';
+const CHECKPOINTS = 'Checkpoints and migration';
+const POLICY = "Node policy (docs/security.md; producers cannot change it)";
+
+/** The option table of `stasis serve`. */
+export const SERVE_OPTIONS = {
+  redis: { type: 'string', value: 'URL', group: NODE, help: 'Redis to use', env: 'REDIS_URL', default: 'an embedded redis-server under the state dir' },
+  queue: { type: 'string', value: 'NAME', group: NODE, help: 'queue to consume', env: 'STASIS_QUEUE', default: 'stasis' },
+  'node-id': { type: 'string', value: 'ID', group: NODE, help: "this node's stable id; a restart with the same id and state dir re-attaches to the containers it left running", env: 'STASIS_NODE_ID', default: 'the hostname' },
+  concurrency: { type: 'string', value: 'N', group: NODE, help: 'jobs at once', env: 'STASIS_CONCURRENCY', default: '8' },
+  threads: { type: 'string', value: 'N', group: NODE, help: 'worker threads of the task pool', env: 'STASIS_THREADS', default: '2 (1 on a single CPU)' },
+  'state-dir': { ...GLOBAL_SPECS['state-dir'], group: NODE },
+  'kill-grace': { type: 'string', value: 'DURATION', group: TIMING, help: "SIGTERM → SIGKILL grace of a re-attached task whose own grace is unknown (each job's grace is its limits.killGrace, by default the policy's 2s)", env: 'STASIS_KILL_GRACE_MS', default: '2s' },
+  'lock-duration': { type: 'string', value: 'DURATION', group: TIMING, help: 'BullMQ lock duration, renewed at half of it while a container runs (at least 1s)', env: 'STASIS_LOCK_DURATION_MS', default: '30s' },
+  'stalled-interval': { type: 'string', value: 'DURATION', group: TIMING, help: 'BullMQ stalled-job check (at least 1s)', env: 'STASIS_STALLED_INTERVAL', default: '30s' },
+  'max-stalled-count': { type: 'string', value: 'N', group: TIMING, help: 'times a job may lose its lock (its node died) and be taken again before it fails as stalled', env: 'STASIS_MAX_STALLED_COUNT', default: '10' },
+  'drain-timeout': { type: 'string', value: 'DURATION', group: TIMING, help: 'SIGTERM drain: time to checkpoint and hand back jobs before killing them', env: 'STASIS_DRAIN_TIMEOUT', default: '60s' },
+  'checkpoint-dir': { type: 'string', value: 'DIR', group: CHECKPOINTS, help: 'checkpoint store, shared between nodes to migrate (unset: no checkpoints)', env: 'STASIS_CHECKPOINT_DIR' },
+  'checkpoint-keep': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'checkpoints kept per job', env: 'STASIS_CHECKPOINT_KEEP', default: '2' },
+  'max-hand-backs': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'hand-backs of one job (reserved for another node, incompatible checkpoint) before it fails as unplaceable', env: 'STASIS_MAX_HAND_BACKS', default: '20' },
+  policy: { type: 'string', value: 'FILE', group: POLICY, help: 'the node policy JSON: allowed rootfs roots, host network, default and maximum limits, per-namespace rules, user namespace, seccomp, images', env: 'STASIS_POLICY' },
+  'allow-rootfs': { type: 'string', multiple: true, value: 'DIR', group: POLICY, help: "a directory whose subdirectories payloads may name as `rootfs`; the node's busybox rootfs is always allowed (the variable takes DIR:DIR)", env: 'STASIS_ALLOW_ROOTFS' },
+  'allow-host-network': { type: 'boolean', group: POLICY, help: 'let payloads ask for `network: "host"` (the variable: 1)', env: 'STASIS_ALLOW_HOST_NETWORK' },
+  userns: { type: 'string', value: 'MODE', group: POLICY, help: "private (container root is an unprivileged host id), host (off), or HOSTID:SIZE; every node that migrates jobs uses the same", env: 'STASIS_USERNS', default: 'private' },
+  seccomp: { type: 'string', value: 'PROFILE', group: POLICY, help: 'default, unconfined, or an OCI seccomp JSON file', env: 'STASIS_SECCOMP', default: 'default' },
+  json: { type: 'boolean', group: 'Output', help: 'print the start line as JSON' },
+} as const satisfies OptionSpecs;
+
+/** The parsed flag values of SERVE_OPTIONS (strings as given). */
+export type ServeFlagValues = Readonly<Record<string, unknown>>;
+
+/** A bad setting: a usage error when it came from a flag, a plain invalid argument from the environment. */
+function bad(o: OptionValue, what: string) {
+  const message = `Expected \`${o.source}\` to be ${what}, got \`${o.value}\``;
+  return errors.invalidArgument(message, o.source.startsWith('-') ? { usage: true, field: o.source } : { field: o.source });
+}
+
+function positiveInt(o: OptionValue | undefined): number | undefined {
+  if (o === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(o.value) || Number(o.value) <= 0) throw bad(o, 'a whole number above 0');
+  return Number(o.value);
+}
+
+function millis(o: OptionValue | undefined, allowZero = false): number | undefined {
+  return o === undefined ? undefined : millisFlag(o.value, o.source, { allowZero });
+}
+
+/**
+ * The runner settings `stasis serve` passes to startRunner: each from its flag, else its environment
+ * variable; unset ones are left out (the runner's defaults apply).
+ */
+export function runnerSettings(values: ServeFlagValues, env: NodeJS.ProcessEnv): RunnerConfigInput {
+  const get = (name: keyof typeof SERVE_OPTIONS) => flagOrEnv(SERVE_OPTIONS, values, env, name);
+  const r: RunnerConfigInput = {};
+  const redis = get('redis');
+  if (redis) r.redisUrl = redis.value;
+  const queue = get('queue');
+  if (queue) r.queue = queue.value;
+  const nodeId = get('node-id');
+  if (nodeId) r.nodeId = nodeId.value;
+  const set = <K extends keyof RunnerConfigInput>(key: K, v: RunnerConfigInput[K] | undefined) => {
+    if (v !== undefined) r[key] = v;
+  };
+  set('concurrency', positiveInt(get('concurrency')));
+  set('threads', positiveInt(get('threads')));
+  set('killGraceMs', millis(get('kill-grace'), true));
+  set('lockDurationMs', millis(get('lock-duration')));
+  set('stalledIntervalMs', millis(get('stalled-interval')));
+  set('maxStalledCount', positiveInt(get('max-stalled-count')));
+  set('drainTimeoutMs', millis(get('drain-timeout')));
+  const checkpointDir = get('checkpoint-dir');
+  if (checkpointDir) r.checkpointDir = path.resolve(checkpointDir.value);
+  set('checkpointKeep', positiveInt(get('checkpoint-keep')));
+  set('maxHandBacks', positiveInt(get('max-hand-backs')));
+  return r;
+}
+
+/** The policy flags of `stasis serve` (loadPolicy reads their environment variables itself). */
+export function policyFlags(values: {
+  policy?: string | undefined;
+  'allow-rootfs'?: string[] | undefined;
+  'allow-host-network'?: boolean | undefined;
+  userns?: string | undefined;
+  seccomp?: string | undefined;
+}): PolicyFlags {
+  return {
+    ...(values.policy ? { file: values.policy } : {}),
+    ...(values['allow-rootfs'] ? { allowRootfs: values['allow-rootfs'] } : {}),
+    ...(values['allow-host-network'] ? { allowHostNetwork: true } : {}),
+    ...(values.userns ? { userns: values.userns } : {}),
+    ...(values.seccomp ? { seccomp: values.seccomp } : {}),
+  };
+}

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { IdMapping, RuntimeConfig, RuntimePaths } from '../config/schema.js';
 import { Runc } from '../runc/runc.js';
-import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile } from '../sandbox/seccomp.js';
+import { DEFAULT_SECCOMP_PROFILE } from '../sandbox/seccomp/profile.js';
+import { loadSeccompProfile } from '../sandbox/seccomp/load.js';
 import type { OciSpec } from '../sandbox/types.js';
 import type { CreateTaskOptions, Task } from './task.js';
 import { locksDir } from './layout.js';

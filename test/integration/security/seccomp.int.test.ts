@@ -11,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, type SeccompProfile } from '../../../src/sandbox/seccomp.js';
+import { DEFAULT_SECCOMP_PROFILE } from '../../../src/sandbox/seccomp/profile.js';
+import { loadSeccompProfile } from '../../../src/sandbox/seccomp/load.js';
+import type { SeccompProfile } from '../../../src/sandbox/seccomp/schema.js';
 import { describeWithHost } from '../../helpers/host.js';
 import { probeToolchainMissing, removeSeccompProbe, seccompProbe } from './probe.js';
 

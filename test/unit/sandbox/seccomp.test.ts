@@ -5,11 +5,10 @@ import {
   CONDITIONAL_SYSCALLS,
   DEFAULT_SECCOMP_PROFILE,
   ENOSYS_SYSCALLS,
-  parseSeccompProfile,
   SAFE_PERSONAS,
-  SeccompProfileSchema,
-  type SeccompProfile,
-} from '../../../src/sandbox/seccomp.js';
+} from '../../../src/sandbox/seccomp/profile.js';
+import { parseSeccompProfile } from '../../../src/sandbox/seccomp/load.js';
+import { SeccompProfileSchema, type SeccompProfile } from '../../../src/sandbox/seccomp/schema.js';
 
 const rules = DEFAULT_SECCOMP_PROFILE.syscalls;
 const allowRules = rules.filter((r) => r.action === 'SCMP_ACT_ALLOW');

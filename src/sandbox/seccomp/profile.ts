@@ -1,6 +1,6 @@
 /**
- * The seccomp profile of a task: the default allowlist as OCI `linux.seccomp` data (what runc 1.1.5
- * reads from config.json), its zod schema, and the loader of an operator's own profile.
+ * The default seccomp profile of a task: an allowlist as OCI `linux.seccomp` data (what runc 1.1.5
+ * reads from config.json). The schema is in schema.ts, the loader of an operator's own in load.ts.
  *
  * How runc 1.1.5 with libseccomp 2.5.4 applies it (this shapes the data below):
  * - it installs the filter inside the container right before execve, so runc's own init (Go: futex,
@@ -12,10 +12,7 @@
  * - several comparisons of one argument in one rule become separate rules OR-ed together
  *   (runc#2735), so the loader refuses them rather than let an intended range allow everything.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import { z } from 'zod';
-import { errors } from '../errors.js';
+import type { SeccompProfile } from './schema.js';
 
 const EPERM = 1;
 const ENOSYS = 38;
@@ -131,85 +128,6 @@ export const CONDITIONAL_SYSCALLS: Readonly<Record<string, string>> = {
 /** Syscalls that fail with ENOSYS rather than EPERM, so libc falls back to an older call. */
 export const ENOSYS_SYSCALLS: readonly string[] = ['clone3'];
 
-/** The seccomp actions runc 1.1.5 accepts (SCMP_ACT_NOTIFY is left out: stasis runs no seccomp agent). */
-export const SECCOMP_ACTIONS = [
-  'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_TRAP', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG',
-] as const;
-const OPERATORS = [
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
-] as const;
-const ARCHES = [
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS',
-  'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32',
-  'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X',
-] as const;
-const FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'] as const;
-
-// Messages of checks are the "…" of "Expected `field` to be …, got `value`"; custom issues carry the
-// whole "to be …, got …".
-const argValue = z.number().int('an integer').min(0, 'at least 0')
-  .max(Number.MAX_SAFE_INTEGER, 'at most 2^53-1 (larger JSON numbers lose precision; use MASKED_EQ)');
-const ERRNO_RANGE = 'an errno between 0 and 4095';
-const errnoValue = z.number().int('an integer').min(0, ERRNO_RANGE).max(4095, ERRNO_RANGE);
-const withErrno = (a: string) => a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE';
-
-const ARG_INDEX_RANGE = 'an argument index from 0 to 5';
-
-/** One argument comparison of a rule (MASKED_EQ: `(arg & value) == valueTwo`). */
-export const SeccompArgSchema = z.object({
-  index: z.number().int('an integer').min(0, ARG_INDEX_RANGE).max(5, ARG_INDEX_RANGE),
-  value: argValue,
-  valueTwo: argValue.optional(),
-  op: z.enum(OPERATORS),
-}).strict();
-
-const syscallRule = {
-  names: z.array(z.string().regex(/^[a-z0-9_]+$/, 'a syscall name like `openat`')).min(1, 'a non-empty list of names'),
-  action: z.enum(SECCOMP_ACTIONS),
-  errnoRet: errnoValue.optional(),
-  args: z.array(SeccompArgSchema).optional(),
-  comment: z.string().optional(),
-};
-
-const errnoOnlyWith = (action: string) => `to be set only with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, got it with \`${action}\``;
-
-function checkRule(r: { action: string; errnoRet?: number; args?: { index: number }[] }, ctx: z.RefinementCtx): void {
-  if (r.errnoRet !== undefined && !withErrno(r.action)) {
-    ctx.addIssue({ code: 'custom', path: ['errnoRet'], message: errnoOnlyWith(r.action) });
-  }
-  const seen = new Set<number>();
-  (r.args ?? []).forEach((a, i) => {
-    if (seen.has(a.index)) {
-      const message =
-        `to name an argument not yet compared in this rule, got argument ${a.index} again ` +
-        '(runc 1.1.5 turns repeated comparisons of one argument into OR-ed rules: write one rule per comparison)';
-      ctx.addIssue({ code: 'custom', path: ['args', i, 'index'], message });
-    }
-    seen.add(a.index);
-  });
-}
-
-function checkDefault(p: { defaultAction: string; defaultErrnoRet?: number }, ctx: z.RefinementCtx): void {
-  if (p.defaultErrnoRet !== undefined && !withErrno(p.defaultAction)) {
-    ctx.addIssue({ code: 'custom', path: ['defaultErrnoRet'], message: errnoOnlyWith(p.defaultAction) });
-  }
-}
-
-/** One rule of a profile: the syscalls it names get `action` (when all `args` comparisons hold). */
-export const SeccompSyscallSchema = z.object(syscallRule).strict().superRefine(checkRule);
-
-/** The OCI runtime-spec `linux.seccomp` object, as runc 1.1.5 reads it. */
-export const SeccompProfileSchema = z.object({
-  defaultAction: z.enum(SECCOMP_ACTIONS),
-  defaultErrnoRet: errnoValue.optional(),
-  architectures: z.array(z.enum(ARCHES)).optional(),
-  flags: z.array(z.enum(FLAGS)).optional(),
-  syscalls: z.array(SeccompSyscallSchema),
-}).strict().superRefine(checkDefault);
-
-/** A seccomp profile in the OCI `linux.seccomp` shape. */
-export type SeccompProfile = z.infer<typeof SeccompProfileSchema>;
 type SeccompRule = SeccompProfile['syscalls'][number];
 
 const eq = (index: number, value: number) => ({ index, value, op: 'SCMP_CMP_EQ' as const });
@@ -246,137 +164,3 @@ export const DEFAULT_SECCOMP_PROFILE: SeccompProfile = deepFreeze({
     { names: [...BLOCKED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
   ],
 });
-
-/** Docker's profile format (`archMap`, `includes`/`excludes`) is resolved against this. */
-export interface DockerProfileContext {
-  /** The task's bounding capabilities (default none: rules that need a capability are left out). */
-  capabilities?: readonly string[];
-  /** Kernel release compared with `minKernel` (default: this host's, `os.release()`). */
-  kernelRelease?: string;
-}
-
-const dockerFilter = z.object({
-  caps: z.array(z.string()).optional(),
-  arches: z.array(z.string()).optional(),
-  minKernel: z.string().regex(/^\d+\.\d+$/, 'a kernel version like `4.8`').optional(),
-}).strict();
-
-const DockerProfileSchema = z.object({
-  defaultAction: z.enum(SECCOMP_ACTIONS),
-  defaultErrnoRet: errnoValue.optional(),
-  archMap: z.array(z.object({
-    architecture: z.enum(ARCHES),
-    subArchitectures: z.array(z.enum(ARCHES)).nullable().optional(),
-  }).strict()).optional(),
-  architectures: z.array(z.enum(ARCHES)).optional(),
-  flags: z.array(z.enum(FLAGS)).optional(),
-  syscalls: z.array(z.object({ ...syscallRule, includes: dockerFilter.optional(), excludes: dockerFilter.optional() })
-    .strict().superRefine(checkRule)),
-}).strict().superRefine((d, ctx) => {
-  checkDefault(d, ctx);
-  if (d.archMap && d.architectures) {
-    ctx.addIssue({ code: 'custom', path: ['archMap'], message: 'to be absent when `architectures` is given, got both' });
-  }
-});
-
-type DockerFilter = z.infer<typeof dockerFilter>;
-
-function kernelAtLeast(release: string, min: string): boolean {
-  const [a = 0, b = 0] = release.split(/[.-]/).map(Number);
-  const [c = 0, d = 0] = min.split('.').map(Number);
-  return a > c || (a === c && b >= d);
-}
-
-/**
- * Does a Docker filter match a task on x86_64 (Go's `amd64`) with these capabilities? As Docker
- * reads them: `includes` needs every condition (and every cap), `excludes` any one (and any cap).
- */
-function filterMatches(f: DockerFilter, caps: readonly string[], release: string, all: boolean): boolean {
-  const has = (c: string) => caps.includes(c);
-  const tests: boolean[] = [];
-  if (f.arches?.length) tests.push(f.arches.includes('amd64'));
-  if (f.caps?.length) tests.push(all ? f.caps.every(has) : f.caps.some(has));
-  if (f.minKernel) tests.push(kernelAtLeast(release, f.minKernel));
-  return all ? tests.every(Boolean) : tests.some(Boolean);
-}
-
-function fromDocker(d: z.infer<typeof DockerProfileSchema>, ctx: DockerProfileContext): SeccompProfile {
-  const caps = ctx.capabilities ?? [];
-  const release = ctx.kernelRelease ?? os.release();
-  const native = d.archMap?.find((a) => a.architecture === 'SCMP_ARCH_X86_64');
-  const architectures = native ? [native.architecture, ...(native.subArchitectures ?? [])] : d.architectures;
-  const syscalls = d.syscalls
-    .filter((s) => !s.includes || filterMatches(s.includes, caps, release, true))
-    .filter((s) => !s.excludes || !filterMatches(s.excludes, caps, release, false))
-    .map(({ includes: _i, excludes: _e, ...rule }) => rule);
-  return {
-    defaultAction: d.defaultAction,
-    ...(d.defaultErrnoRet !== undefined ? { defaultErrnoRet: d.defaultErrnoRet } : {}),
-    ...(architectures ? { architectures } : {}),
-    ...(d.flags ? { flags: d.flags } : {}),
-    syscalls,
-  };
-}
-
-function fieldOf(path: (string | number)[]): string {
-  return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '') || '(profile)';
-}
-
-function valueAt(v: unknown, path: (string | number)[]): unknown {
-  const step = (o: unknown, p: string | number) =>
-    typeof o === 'object' && o !== null ? (o as Record<string | number, unknown>)[p] : undefined;
-  return path.reduce<unknown>(step, v);
-}
-
-function describeIssue(i: z.ZodIssue, input: unknown): string {
-  const field = fieldOf(i.path);
-  if (i.code === 'unrecognized_keys') {
-    return `Unknown field ${i.keys.map((k) => `\`${fieldOf([...i.path, k])}\``).join(', ')} in the seccomp profile`;
-  }
-  if (i.code === 'custom') return `Expected \`${field}\` ${i.message}`;
-  const got = valueAt(input, i.path);
-  if (got === undefined) return `Expected \`${field}\` to be set, it is missing`;
-  const expected =
-    i.code === 'invalid_enum_value' ? `one of ${i.options.join(', ')}`
-    : i.code === 'invalid_type' ? `of type ${i.expected}`
-    : i.message;
-  return `Expected \`${field}\` to be ${expected}, got \`${typeof got === 'string' ? got : JSON.stringify(got)}\``;
-}
-
-function parseOrThrow<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: unknown, file: string): T {
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  const i = r.error.issues[0]!;
-  throw errors.invalidArgument(`${describeIssue(i, raw)} (${file})`, { field: fieldOf(i.path), path: file });
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const hasFilter = (s: unknown) => isObject(s) && ('includes' in s || 'excludes' in s);
-const isDockerFormat = (raw: unknown): boolean =>
-  isObject(raw) && ('archMap' in raw || (Array.isArray(raw.syscalls) && raw.syscalls.some(hasFilter)));
-
-/**
- * Parses a seccomp profile from JSON text: the OCI `linux.seccomp` shape, or Docker's format
- * (`archMap`, `includes`/`excludes`), which is resolved for x86_64 against `context`. `source` names
- * the file in errors. Throws ERR_INVALID_ARGUMENT naming the first bad field.
- */
-export function parseSeccompProfile(text: string, source: string, context: DockerProfileContext = {}): SeccompProfile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const message = `Expected ${source} to be a JSON seccomp profile: ${(e as Error).message}`;
-    throw errors.invalidArgument(message, { path: source });
-  }
-  if (!isDockerFormat(raw)) return parseOrThrow(SeccompProfileSchema, raw, source);
-  return fromDocker(parseOrThrow(DockerProfileSchema, raw, source), context);
-}
-
-/** Reads an operator's seccomp profile from a JSON file (see parseSeccompProfile). */
-export async function loadSeccompProfile(file: string, context: DockerProfileContext = {}): Promise<SeccompProfile> {
-  const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    const message = `Expected a readable seccomp profile at ${file}, got ${e.code ?? e.message}`;
-    throw errors.invalidArgument(message, { path: file });
-  });
-  return parseSeccompProfile(text, file, context);
-}

@@ -83,7 +83,7 @@ export function runnerSettings(values: ServeFlagValues, env: NodeJS.ProcessEnv):
   set('maxStalledCount', positiveInt(get('max-stalled-count')));
   set('drainTimeoutMs', millis(get('drain-timeout')));
   const checkpointDir = get('checkpoint-dir');
-  if (checkpointDir) r.checkpointDir = path.resolve(checkpointDir.value);
+  if (checkpointDir && checkpointDir.value !== '') r.checkpointDir = path.resolve(checkpointDir.value);
   set('checkpointKeep', positiveInt(get('checkpoint-keep')));
   set('maxHandBacks', positiveInt(get('max-hand-backs')));
   return r;

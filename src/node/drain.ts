@@ -44,9 +44,10 @@ export function drainNode(consumer: JobConsumer, o: { timeoutMs: number; onError
   };
   const done = (async () => {
     consumer.draining = true;
-    await consumer.worker.pause(true);
-    const timer = setTimeout(kill, o.timeoutMs);
+    // The kill comes a little before the timeout, so what it hands back is done by then.
+    const timer = setTimeout(kill, Math.max(o.timeoutMs - Math.min(5_000, o.timeoutMs / 4), 0));
     try {
+      await consumer.worker.pause(true);
       await Promise.all(
         consumer.activeJobs().map(async (jobId) => {
           // A job being taken right now: wait (briefly) until its policy and task are known.

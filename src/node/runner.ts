@@ -9,6 +9,7 @@ import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../
 import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import { TaskPool } from '../pool/pool.js';
+import { OutageWatch } from '../queue/outage.js';
 import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
 import { loadPolicy, usernsMapping } from '../policy/load.js';
@@ -50,8 +51,13 @@ export interface Runner {
   readonly consumer: JobConsumer;
   /** Answers control requests for this node's jobs (pause, exec, checkpoint, …); register more verbs on it. */
   readonly control: ControlServer;
-  /** Graceful: stop taking jobs, wait for running ones. `force`: leave containers running for a restart. */
+  /**
+   * Graceful: stop taking jobs, wait for running ones. `force`: leave containers running for a
+   * restart; a forced close also cuts short a graceful close or drain in progress.
+   */
   close(opts?: { force?: boolean }): Promise<void>;
+  /** False while Redis is unreachable (as the node's clients last saw it). */
+  readonly redisReachable: boolean;
   /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
   drain(): Drain;
 }
@@ -74,7 +80,10 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     connection = resolved.options;
     redisTarget = resolved.target;
   }
-  const onError = o.onError ?? (() => undefined);
+  // Every background error of the node goes through one outage watch: while Redis is unreachable,
+  // the connection errors of its many clients and retries come out as one line, not one per retry.
+  const outage = new OutageWatch(o.onError ?? (() => undefined));
+  const onError = (e: unknown) => outage.error('node', e);
   const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
   const pool = new TaskPool({
     runtime,
@@ -98,6 +107,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     userns: runtime.userns,
     rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
     onError,
+    outage,
     binaries: { criu: runtime.criu, runc: runtime.runc },
     handOff: (nodeId, jobId, token, why) => handOff(commands!, ref, nodeId, jobId, token, why),
   });
@@ -152,6 +162,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   pruner.unref();
 
   let closing: Promise<void> | null = null;
+  let forcing: Promise<void> | null = null;
+  /** A step of a forced close: Redis may be gone, so none may wait for it long. */
+  const briefly = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
   const runner: Runner = {
     config,
     runtime,
@@ -159,6 +172,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     recovery,
     consumer,
     control,
+    get redisReachable() {
+      return !outage.down;
+    },
     drain() {
       const d = drainNode(consumer, { timeoutMs: config.drainTimeoutMs, onError });
       const done = d.done.then(async (r) => {
@@ -168,6 +184,17 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
       return { ...d, done };
     },
     close(opts = {}) {
+      if (opts.force && closing) {
+        // A graceful close (or drain) that cannot finish, e.g. waiting for Redis: leave the rest running.
+        forcing ??= (async () => {
+          await briefly(consumer.close(true));
+          await briefly(control.close(0));
+          await briefly(queue.close());
+          await briefly(pool.destroy());
+          await briefly(resolved?.release() ?? Promise.resolve());
+        })();
+        return forcing;
+      }
       closing ??= (async () => {
         clearInterval(sweep);
         clearInterval(pruner);

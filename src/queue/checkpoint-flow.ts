@@ -208,14 +208,15 @@ export class CheckpointFlow {
     await job.log(`[stasis] checkpointed on node ${this.config.nodeId} (#${ck.seq}, ${ck.reason}); back to the queue${to ? ` for node ${to}` : ''}`).catch(() => 0);
   }
 
-  /** After a drain stopped a job (policy 'requeue', or killed: `keepResume`): back to the queue, not an attempt. Throws WaitingError. */
-  async requeued(job: Job, token: string, l: Lineage, keepResume = false): Promise<never> {
+  /**
+   * After this node stopped a job (a drain with policy 'requeue', or killed: `keepResume`; a final
+   * checkpoint lost to a crash): back to the queue, not an attempt. Throws WaitingError.
+   */
+  async requeued(job: Job, token: string, l: Lineage, keepResume = false, why = `node ${this.config.nodeId} is draining`): Promise<never> {
     if (!keepResume) delete l.resume;
     delete l.holder;
     await writeLineage(this.redis, this.ref, job.id!, l);
-    await job
-      .log(`[stasis] node ${this.config.nodeId} is draining; the job ${l.resume ? `resumes from checkpoint #${l.resume.seq}` : 'starts over'} elsewhere`)
-      .catch(() => 0);
+    await job.log(`[stasis] ${why}; the job ${l.resume ? `resumes from checkpoint #${l.resume.seq}` : 'starts over'} elsewhere`).catch(() => 0);
     await job.moveToWait(token);
     throw new WaitingError();
   }

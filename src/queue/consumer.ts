@@ -12,6 +12,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { IdMapping } from '../config/schema.js';
 import type { RunnerConfig } from '../config/runner.js';
 import { errors } from '../errors.js';
+import { failpoint } from '../os/failpoint.js';
 import type { ImageStore } from '../image/store.js';
 import type { RootfsContext } from '../policy/rootfs.js';
 import type { NodePolicy } from '../policy/schema.js';
@@ -47,6 +48,8 @@ export interface JobConsumerOptions {
   images?: ImageStore;
   /** Background errors; each Redis outage is reported once. */
   onError?: (e: unknown) => void;
+  /** The node's view of Redis reachability (one per node, shared with its other clients); default: its own. */
+  outage?: OutageWatch;
   /** CRIU and runc binaries (checkpoint manifests, compatibility checks). */
   binaries?: { criu: string; runc: string };
   /** Asks another node to take over a job under a lock token (handoff.ts); false when it did not. */
@@ -69,18 +72,25 @@ export class JobConsumer {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly attempts = new Map<string, JobAttempt>();
+  /**
+   * Stopped tasks whose results are not posted yet, by job id: a task is deleted only once BullMQ
+   * moved its job (completed or failed), so a node that dies in between finds the task after its
+   * restart and posts then (never runs the job again).
+   */
+  private readonly unposted = new Map<string, { token: string; release: () => void }[]>();
   /** Cancel requests heard for jobs not (yet) registered here, by job id → when heard. */
   private readonly heardCancels = new Map<string, number>();
   private readonly deps: PipelineDeps;
   private readonly ref: QueueRef;
-  private readonly outage: OutageWatch;
+  /** Redis reachability as this consumer's clients see it. */
+  readonly outage: OutageWatch;
   private unwatch: (() => Promise<void>) | null = null;
 
   constructor(private readonly o: JobConsumerOptions) {
     const c = o.config;
     this.ref = { queue: c.queue, prefix: c.prefix };
     const onError = o.onError ?? (() => undefined);
-    this.outage = new OutageWatch(onError);
+    this.outage = o.outage ?? new OutageWatch(onError);
     this.redis = this.outage.watch(new Redis(o.connection), 'commands');
     this.subscriber = this.outage.watch(new Redis(o.connection), 'cancel subscriber');
     this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' }, undefined, o.userns);
@@ -115,7 +125,11 @@ export class JobConsumer {
       maxStalledCount: c.maxStalledCount,
       autorun: false,
     });
-    this.worker.on('completed', (job: Job) => void clearLineage(this.redis, this.ref, job.id!).catch(onError));
+    this.worker.on('completed', (job: Job) => {
+      this.posted(job.id!);
+      void clearLineage(this.redis, this.ref, job.id!).catch(onError);
+    });
+    this.worker.on('failed', (job: Job | undefined) => job && this.posted(job.id!));
     this.worker.on('lockRenewalFailed', (ids: string[]) => void this.lockInDoubt(ids));
     this.worker.on('error', (e) => this.outage.error('worker', e));
   }
@@ -209,12 +223,31 @@ export class JobConsumer {
     try {
       const result = await a.finished!;
       a.keeping?.();
-      if (a.owner === 'adopted') await a.job.moveToCompleted(result, a.token, false);
+      if (a.owner !== 'adopted') return;
+      await a.job.moveToCompleted(result, a.token, false);
+      this.posted(a.jobId);
+      await clearLineage(this.redis, this.ref, a.jobId).catch(this.deps.onError);
     } catch (e) {
       a.keeping?.();
       if (moved(e) || e instanceof FencedError || a.owner !== 'adopted') return;
       await a.job.moveToFailed(toJobError(e), a.token, false);
+      this.posted(a.jobId);
     }
+  }
+
+  /** The job's result is posted (BullMQ moved it): its stopped tasks may go. */
+  private posted(jobId: string): void {
+    failpoint('post:after');
+    const waiting = this.unposted.get(jobId);
+    this.unposted.delete(jobId);
+    for (const w of waiting ?? []) w.release();
+  }
+
+  /** Keeps the attempt's stopped task until its result is posted (see `unposted`). */
+  private holdUntilPosted(a: JobAttempt): void {
+    const release = a.releaseTask;
+    if (!release) return;
+    this.unposted.set(a.jobId, [...(this.unposted.get(a.jobId) ?? []), { token: a.token, release }]);
   }
 
   private newAttempt(job: Job, token: string, owner: AttemptOwner, signal?: AbortSignal): JobAttempt {
@@ -229,9 +262,16 @@ export class JobConsumer {
   /** The pipeline of one attempt; the attempt leaves the registry and its task is released at the end. */
   private async runAttempt(a: JobAttempt): Promise<JobResult> {
     try {
-      return await runPipeline(a, this.deps, (jobId) => readCancelRequest(this.redis, this.ref, jobId).then((c) => c !== null));
+      const r = await runPipeline(a, this.deps, (jobId) => readCancelRequest(this.redis, this.ref, jobId).then((c) => c !== null));
+      this.holdUntilPosted(a);
+      return r;
+    } catch (e) {
+      // Handed over, back in the queue, or another node's now: nothing to post from this task. A
+      // failure is posted as the job's failure: the task waits for that like a result.
+      if (moved(e) || e instanceof FencedError) a.releaseTask?.();
+      else this.holdUntilPosted(a);
+      throw e;
     } finally {
-      a.releaseTask?.();
       if (this.attempts.get(a.jobId) === a) this.attempts.delete(a.jobId);
       this.balance();
     }
@@ -306,6 +346,15 @@ export class JobConsumer {
       a.stop('lock-lost');
       a.giveUp(new FencedError(`job ${a.jobId} is ${elsewhere ? "another node's" : state} now; nothing is posted from this node`));
       dropped.push(a.jobId);
+    }
+    // Results whose post failed (the lock went elsewhere meanwhile): no one posts them from here.
+    for (const [jobId, waiting] of [...this.unposted]) {
+      if (this.attempts.has(jobId)) continue; // taken again here: its new attempt attaches to the task
+      const holder = await lockHolder(this.redis, this.ref, jobId);
+      if (waiting.some((w) => w.token === holder)) continue;
+      const job = await queue.getJob(jobId);
+      if (job && (await job.getState()) === 'active' && holder === null) continue; // a lapse: BullMQ retries the post
+      this.posted(jobId);
     }
     return dropped;
   }

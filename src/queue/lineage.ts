@@ -10,6 +10,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { DEFAULT_PREFIX, type QueueRef } from './cancel.js';
+import { lostRunsKey } from './lost-runs.js';
 
 /** How long a lineage record outlives its last write. */
 export const LINEAGE_TTL_SECONDS = 7 * 24 * 3600;
@@ -86,5 +87,5 @@ export async function writeLineage(redis: Redis, q: QueueRef, jobId: string, l: 
 
 /** Removes a job's lineage. */
 export async function clearLineage(redis: Redis, q: QueueRef, jobId: string): Promise<void> {
-  await redis.del(lineageKey(q, jobId));
+  await redis.del(lineageKey(q, jobId), lostRunsKey(q, jobId));
 }

@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 
-const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|EHOSTUNREACH|ENETUNREACH|Connection is closed|connect ETIMEDOUT|socket closed|Stream isn't writeable/i;
+const CONNECTION = /ECONNREFUSED|connect ENOENT|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|EHOSTUNREACH|ENETUNREACH|Connection is closed|connect ETIMEDOUT|socket closed|Stream isn't writeable/i;
 
 /** True for an error that means Redis cannot be reached (rather than a command that failed). */
 export function isConnectionError(e: unknown): boolean {

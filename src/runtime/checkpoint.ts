@@ -8,6 +8,7 @@ import path from 'node:path';
 import { waitExit } from '../monitor/exit-file.js';
 import { writeRootfsDiff } from '../sandbox/rootfs.js';
 import { errors, hasCode, StasisError } from '../errors.js';
+import { failpoint } from '../os/failpoint.js';
 import type { RuntimeContext } from './context.js';
 import { runcStateOf } from './runc-state.js';
 import type { TaskPaths } from './layout.js';
@@ -60,14 +61,15 @@ export async function checkpointTask(
   const incremental = !!opts.preDump || !!opts.parentPath;
   const leaveRunning = !!opts.leaveRunning || !!opts.preDump;
   const parentPath = opts.parentPath ? await parentImages(opts.parentPath, images) : undefined;
-  await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning });
+  const freeze = !!opts.leaveRunning && !opts.preDump && (await runcStateOf(ctx, rec.info.containerId))?.status === 'running';
+  await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning, frozen: freeze });
   // A task left running is frozen from before the dump until its files are written, so CRIU's image
   // and the rootfs diff describe the same instant (a file it appends to has the size CRIU recorded).
-  const freeze = !!opts.leaveRunning && !opts.preDump && (await runcStateOf(ctx, rec.info.containerId))?.status === 'running';
   let dumpMs = 0;
   let createdAt = '';
   if (freeze) await ctx.runc.pause(rec.info.containerId);
   try {
+    if (freeze) failpoint('checkpoint:frozen');
     const started = Date.now();
     await dump(ctx, rec, images, work, opts, parentPath);
     dumpMs = Date.now() - started;

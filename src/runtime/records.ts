@@ -61,6 +61,8 @@ export interface Marker {
   /** Checkpoint directory for checkpoint markers. */
   path?: string;
   leaveRunning?: boolean;
+  /** For 'checkpointing': the container was frozen for the dump (a crash leaves it paused: thaw it). */
+  frozen?: boolean;
   /** For 'lost': the exit recorded when the loss was first seen. */
   exitedAt?: string;
 }

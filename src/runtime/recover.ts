@@ -6,6 +6,7 @@
  *   dir without record or container, dead   → half-launched: cleaned
  *   monitor dead, no exit, container there  → lost (exit status unknowable)
  *   stopped with a 'deleting' marker        → a delete cut short by a crash: finished, cleaned
+ *   paused by a checkpoint's freeze         → a leave-running checkpoint cut short: thawed, running
  * Tasks whose lock is held by a live process (being created right now) are left alone.
  */
 import fs from 'node:fs/promises';
@@ -62,6 +63,14 @@ async function recoverOne(ctx: RuntimeContext, namespace: string, id: string): P
   }
   // A pause interrupted by a crash leaves its marker behind; nobody holds the lock now.
   if ((await readMarker(p.markersDir, 'pausing')) && o.runcState?.status !== 'running') await removeMarker(p.markersDir, 'pausing');
+  // A leave-running checkpoint froze the container and the node died before thawing it: nobody
+  // else paused it (the task lock was held), so resume it; the half-written checkpoint is the store's to drop.
+  const ck = await readMarker(p.markersDir, 'checkpointing');
+  if (ck?.frozen && !o.lost && o.runcState?.status === 'paused') {
+    await ctx.runc.resume(rec.info.containerId);
+    await removeMarker(p.markersDir, 'checkpointing');
+    return 'running';
+  }
   if (o.lost) return 'lost';
   switch (o.status) {
     case 'running':

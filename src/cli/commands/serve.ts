@@ -22,8 +22,9 @@ variable, else the default shown.`,
 SIGINT/SIGTERM without a checkpoint store: stop taking jobs and wait for running ones. A second signal
 exits at once; running containers keep running under their monitors and are re-attached by the next start.
 With --checkpoint-dir, SIGINT/SIGTERM drains: running jobs are checkpointed and handed back to the queue
-(per their checkpoint.onDrain policy), then the node exits; a second signal or the drain timeout kills
-what is left and hands it back (docs/migration.md).`,
+(per their checkpoint.onDrain policy), then the node exits; a second signal, or the drain timeout, kills
+what is left and hands it back (docs/migration.md). Either way serve exits within the drain timeout: what
+could not be handed back (Redis unreachable) keeps running and the next start re-attaches it.`,
     },
     SERVE_OPTIONS,
   ),
@@ -63,8 +64,18 @@ what is left and hands it back (docs/migration.md).`,
     return new Promise<number>((resolve) => {
       let signals = 0;
       let drain: ReturnType<typeof runner.drain> | undefined;
+      const leave = (why: string, code: number) => {
+        const n = runner.consumer.activeJobs().length;
+        io.stderr.write(`stasis serve: ${why}: leaving ${n} job(s) running under their monitors; the next start of node ${c.nodeId} re-attaches them\n`);
+        void runner.close({ force: true }).finally(() => resolve(code));
+      };
       const onSignal = () => {
         signals++;
+        if (signals === 1) {
+          // SIGTERM always ends serve within the drain timeout, Redis or not.
+          setTimeout(() => leave(`the ${c.checkpointDir ? 'drain' : 'close'} did not finish within ${c.drainTimeoutMs} ms`, 1), c.drainTimeoutMs).unref();
+          if (!runner.redisReachable) return leave('Redis is unreachable, so no job can be handed back', 0);
+        }
         if (c.checkpointDir) {
           if (signals === 1) {
             io.stderr.write(`stasis serve: draining (checkpointing running jobs into ${c.checkpointDir}; signal again to kill them)\n`);
@@ -82,18 +93,11 @@ what is left and hands it back (docs/migration.md).`,
           return;
         }
         if (signals === 1) {
-          io.stderr.write('stasis serve: closing (waiting for running jobs; signal again to exit now)\n');
+          io.stderr.write(`stasis serve: closing (waiting up to ${c.drainTimeoutMs} ms for running jobs; signal again to exit now)\n`);
           void runner.close().then(() => resolve(0), () => resolve(1));
         } else {
           void runner.close({ force: true }).finally(() => resolve(130));
         }
-      };
-      // The queue loop itself failed: nothing takes jobs any more, so leave (containers keep running
-      // under their monitors; a restart with the same node id re-attaches to them) and let the
-      // supervisor restart the node.
-      fatal = (e) => {
-        io.stderr.write(`stasis serve: fatal: ${e instanceof Error ? e.message : String(e)}\n`);
-        void runner.close({ force: true }).finally(() => resolve(1));
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);

@@ -8,6 +8,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../../checkpoint/fs-store.js';
 import { toErrorData } from '../../errors.js';
+import { failpoint } from '../../os/failpoint.js';
 import type { Task } from '../../runtime/task.js';
 import type { CheckpointSettings, RuntimeSettings, TaskCheckpoint, TaskEvent } from '../protocol.js';
 
@@ -37,6 +38,7 @@ export async function checkpointIntoStore(
   const pending = await store.allocate(c.storeJobId, ns);
   try {
     await task.checkpoint(pending.path, { leaveRunning });
+    failpoint('checkpoint:dumped');
   } catch (e) {
     await store.abort(pending).catch(() => undefined);
     throw e;

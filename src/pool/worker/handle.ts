@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
+import { failpoint } from '../../os/failpoint.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
 import { warmOptionsFromEnv } from '../../warm/pool.js';
 import type { Task, TaskManager } from '../../runtime/task.js';
@@ -85,6 +86,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   const monitorTimeout = deadline !== undefined ? Math.max(1, Math.ceil((Date.parse(deadline) - Date.now()) / 1000 + options.killGraceMs / 1000 + 2)) : undefined;
   const cpuSeconds = options.deadlines?.cpuTimeSeconds;
   const restoring = spec.restore !== undefined;
+  if (!restoring) failpoint('create:before');
   const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create({
     id: spec.taskId,
     namespace: spec.namespace,
@@ -107,6 +109,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   });
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
   const startedAt = new Date().toISOString();
+  failpoint(restoring ? 'restore:after' : 'create:after');
   try {
     if (!restoring) await task.start();
   } catch (e) {

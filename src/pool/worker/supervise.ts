@@ -150,6 +150,8 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   await usage.sample();
   await output.finish();
 
+  // The log is kept by a hard link, so it stays in the task too: a node that dies before posting
+  // re-reads the whole output from the task after its restart.
   const logPath = await keepLog(task, s.logFile, s.logsDir, options.keepLogs);
   const u = usage.usage;
   const out = output.out;
@@ -198,7 +200,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
   return outcome;
 }
 
-/** Moves a non-empty task log to <logsDir>/<namespace>/<id>.log before the task directory goes. */
+/** Links a non-empty task log to <logsDir>/<namespace>/<id>.log (a copy across filesystems); its path, or null. */
 async function keepLog(task: Task, src: string, logsDir: string, keep: boolean): Promise<string | null> {
   if (!keep) return null;
   try {
@@ -206,7 +208,8 @@ async function keepLog(task: Task, src: string, logsDir: string, keep: boolean):
     if (st.size === 0) return null;
     const dest = path.join(logsDir, task.namespace(), `${task.id}.log`);
     await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
-    await fs.rename(src, dest).catch(() => fs.copyFile(src, dest));
+    await fs.rm(dest, { force: true }); // a link made before a crash, or an older run's log
+    await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
     return dest;
   } catch {
     return null;

@@ -5,6 +5,7 @@
  */
 import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 import { hasCode } from '../../errors.js';
+import { failpoint } from '../../os/failpoint.js';
 import type { JobAttempt } from '../attempt.js';
 import { failureMessage } from '../failure.js';
 import type { JobResult } from '../result.js';
@@ -52,6 +53,7 @@ export async function runPipeline(a: JobAttempt, d: PipelineDeps, cancelRequeste
   // A re-attached job may have been cancelled while no node listened: the request key says so.
   if (a.orphan && (await cancelRequested(a.jobId))) a.stop('cancelled');
   const { result, outcome } = await runWithRetries(a, d);
+  failpoint('exit:before-post');
   await settle(a, d, outcome);
   return post(a, d, result);
 }

@@ -9,11 +9,28 @@ import type { TaskOutcome } from '../../pool/protocol.js';
 import type { JobAttempt } from '../attempt.js';
 import type { PipelineDeps } from './deps.js';
 import { FencedError } from './fenced.js';
+import { countLostRun } from '../lost-runs.js';
+import type { Lineage } from '../lineage.js';
+
+/**
+ * The task's monitor died without recording an exit (lost-runs.ts): unless that happened too often,
+ * the job goes back to the queue, to resume from its last committed checkpoint or to start over.
+ */
+async function lostRun(a: JobAttempt, d: PipelineDeps, l: Lineage | undefined): Promise<void> {
+  const n = await countLostRun(d.redis, d.ref, a.jobId);
+  if (n > d.config.maxStalledCount) return; // post the `lost` result
+  const why = `the monitor of its container on node ${d.config.nodeId} died without recording an exit (${n} of ${d.config.maxStalledCount} such runs)`;
+  if (l) await d.flow.requeued(a.job, a.token, l, true, why);
+  await a.job.log(`[stasis] ${why}; the job starts over`).catch(() => 0);
+  await a.job.moveToWait(a.token);
+  throw new WaitingError();
+}
 
 /** Settles the job after its task ended; throws a BullMQ move (WaitingError) or FencedError when no result is posted. */
 export async function settle(a: JobAttempt, d: PipelineDeps, outcome: TaskOutcome): Promise<void> {
   if (outcome.lockLost) throw new FencedError(`lost the lock of job ${a.jobId}; its container was killed and no result is posted here`);
   const l = a.lineage;
+  if (outcome.cause === 'lost') await lostRun(a, d, l);
   if (!l) return;
   const ck = outcome.preempted;
   if (ck) {
@@ -24,6 +41,11 @@ export async function settle(a: JobAttempt, d: PipelineDeps, outcome: TaskOutcom
     if (!handed) await a.job.moveToWait(a.token);
     a.handedBack(ck);
     throw new WaitingError();
+  }
+  // A final checkpoint ended the task, but the node died before the store committed it (found after a
+  // restart): the process is gone by our hand, not by its own; resume from the last committed checkpoint.
+  if (outcome.exit.reason === 'checkpointed') {
+    await d.flow.requeued(a.job, a.token, l, true, `its final checkpoint on node ${d.config.nodeId} was cut short by a crash`);
   }
   if (a.ending === 'requeue') await d.flow.requeued(a.job, a.token, l);
   if (a.ending === 'abandon') await d.flow.requeued(a.job, a.token, l, true);

@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { leftoverTasks, producer, queueName } from '../queue/harness.js';
-import { useCluster, settledTasks, counter, counts, jobLog, waitForCount } from './nodes.js';
+import { Redis } from 'ioredis';
+import { useCluster, settledTasks, counter, counts, jobLog, waitForCheckpoints, waitForCount } from './nodes.js';
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'migration: drain and lost nodes', () => {
   const cluster = useCluster();
@@ -81,7 +82,9 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       const completed: string[] = [];
       events.on('completed', ({ jobId }) => completed.push(jobId));
       const job = await q.add('periodic', { command: counter(60), checkpoint: { everySeconds: 1 } });
-      await waitForCount(q, job.id!, 12);
+      // Two committed periodic checkpoints, however slow the dumps are on this machine.
+      const r0 = new Redis(cluster.redis.options);
+      await waitForCheckpoints(r0, queue, job.id!, 2).finally(() => r0.disconnect());
       a.n.child.kill('SIGKILL');
       await a.n.exited;
       const b = await node('B', queue);

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { readLineage } from '../../../src/queue/lineage.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startTestRedis, wipeState, type TestRedis } from '../queue/harness.js';
 import { repoRoot } from '../../../src/pool/pool.js';
@@ -21,13 +23,22 @@ export interface Node {
 }
 
 /** Starts `stasis serve --json …` and resolves once it printed its ready line. */
-export async function startNode(o: { id: string; redis: string; queue: string; stateDir: string; checkpointDir: string; extra?: string[] }): Promise<Node> {
+export async function startNode(o: {
+  id: string;
+  redis: string;
+  queue: string;
+  stateDir: string;
+  checkpointDir: string;
+  extra?: string[];
+  /** Added to this process' environment (STASIS_FAILPOINTS, …). */
+  env?: Record<string, string>;
+}): Promise<Node> {
   const args = [
     MAIN, 'serve', '--json', '--redis', o.redis, '--queue', o.queue, '--node-id', o.id, '--state-dir', o.stateDir,
     '--checkpoint-dir', o.checkpointDir, '--lock-duration', '3000', '--stalled-interval', '1000', '--kill-grace', '500',
     ...(o.extra ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -67,6 +78,16 @@ export async function waitForCount(q: Queue, jobId: string, min: number, timeout
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`job ${jobId} did not reach count ${min} in ${timeoutMs} ms`);
+}
+
+/** Resolves once the job's lineage records at least `min` committed checkpoints (periodic ones included). */
+export async function waitForCheckpoints(redis: Redis, queue: string, jobId: string, min = 1, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if ((await readLineage(redis, { queue }, jobId)).checkpoints.length >= min) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`job ${jobId} did not record ${min} checkpoint(s) in ${timeoutMs} ms`);
 }
 
 /** The job's log lines (the runner writes several lines per entry). */

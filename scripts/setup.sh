@@ -8,16 +8,24 @@
 #     configuration and run through its own dynamic loader, so the system's libc and apt
 #     sources are never changed.
 #   - the npm dependencies and the build (skip with --no-npm).
+#   - podman and debootstrap for the image test (test/integration/deploy), with the test packages.
+# --image: an image build (the Dockerfile): no test-only packages, no npm, no `criu check` and no
+#   dump probe (no build has the privileges, and their answer is the runtime host's).
+# --criu-only: a container start (deploy/entrypoint.sh): install nothing, download nothing; check the
+#   CRIU that is there, run the dump probe and write the wrapper.
 # Prints what it did. Safe to run again.
 set -euo pipefail
 
 PREFIX=${STASIS_CRIU_PREFIX:-/opt/stasis/criu}
 WRAPPER=${STASIS_CRIU_WRAPPER:-/usr/local/bin/stasis-criu}
 DO_NPM=1
+MODE=host
 for a in "$@"; do
   case "$a" in
     --no-npm) DO_NPM=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --image) MODE=image; DO_NPM=0 ;;
+    --criu-only) MODE=criu; DO_NPM=0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "setup: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -29,17 +37,27 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=sudo
 fi
 
-PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo docker-registry ca-certificates gcc libc6-dev)
+PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo ca-certificates)
+# Only for the tests: docker-registry (image tests), gcc + libc6-dev (the seccomp probe), podman +
+# debootstrap (the image test). Not in the image.
+TEST_PKGS=(docker-registry gcc libc6-dev podman debootstrap)
+[ "$MODE" = host ] && PKGS+=("${TEST_PKGS[@]}")
 missing=()
+[ "$MODE" = criu ] && PKGS=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ "$MODE" = criu ]; then
+  :
+elif [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "distribution packages present (${PKGS[*]})"
+fi
+if [ "$MODE" = criu ] && ! [ -x "$PREFIX/usr/sbin/criu" ] && ! command -v criu >/dev/null; then
+  echo "setup: --criu-only: no CRIU installed (neither criu on PATH nor $PREFIX)" >&2; exit 1
 fi
 # docker-registry is only for the image tests, which start their own on 127.0.0.1: never leave the
 # packaged service (all interfaces, port 5000) enabled on a node.
@@ -75,12 +93,19 @@ probe_breakpoints() {
   if [ "$rc" = 137 ]; then echo hang; else echo ok; fi
 }
 
-if command -v criu >/dev/null && criu_ok "$(command -v criu)" && criu --version | grep -q 'Version: [4-9]'; then
+if [ "$MODE" = image ] && [ -x "$PREFIX/usr/sbin/criu" ]; then
+  say "CRIU 4.x already unpacked in $PREFIX (not checked: image build)"
+  CRIU_EXEC="\"$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\" --library-path \"$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu\" \"$PREFIX/usr/sbin/criu\""
+elif command -v criu >/dev/null && criu_ok "$(command -v criu)" && criu --version | grep -q 'Version: [4-9]'; then
   say "system criu passes 'criu check'; using it"
   CRIU_EXEC="\"$(command -v criu)\""
 elif [ -x "$PREFIX/usr/sbin/criu" ] && criu_ok "$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu" "$PREFIX/usr/sbin/criu"; then
   say "CRIU 4.x already unpacked in $PREFIX"
   CRIU_EXEC="\"$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\" --library-path \"$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu\" \"$PREFIX/usr/sbin/criu\""
+elif [ "$MODE" = criu ]; then
+  echo "setup: --criu-only: CRIU fails 'criu check' here:" >&2
+  { [ -x "$PREFIX/usr/sbin/criu" ] && "$PREFIX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$PREFIX/usr/lib/x86_64-linux-gnu:$PREFIX/lib/x86_64-linux-gnu" "$PREFIX/usr/sbin/criu" check; } >&2 || true
+  exit 1
 else
   say "distribution criu missing or failing 'criu check'; unpacking CRIU 4.x from trixie into $PREFIX"
   work=$(mktemp -d /tmp/stasis-criu.XXXXXX)
@@ -110,6 +135,10 @@ else
 fi
 [ -L "$WRAPPER" ] && $SUDO rm -f "$WRAPPER"
 write_wrapper "$CRIU_EXEC" ""
+if [ "$MODE" = image ]; then
+  say "CRIU: $WRAPPER ($("$WRAPPER" --version | head -1)); its check and dump probe run at container start (--criu-only)"
+  say "done (image)"; exit 0
+fi
 criu_ok "$WRAPPER" || { echo "setup: $WRAPPER check failed:" >&2; "$WRAPPER" check >&2 || true; exit 1; }
 if [ "$(probe_breakpoints)" = hang ]; then
   write_wrapper "$CRIU_EXEC" "# A dump hung on this host (CPU debug registers do not trigger): stop the parasite by syscall tracing.
@@ -119,6 +148,8 @@ export CRIU_FAULT=130"
 else
   say "CRIU ok: $WRAPPER ($("$WRAPPER" --version | head -1))"
 fi
+
+[ "$MODE" = criu ] && exit 0
 
 # --- cgroups -------------------------------------------------------------------------------------
 # Every task's cgroup is /stasis/<state-dir tag>+<namespace>+<id> under each controller; the shared

@@ -62,10 +62,9 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
       const warm = process.env.STASIS_WARM_POOL ?? '2';
       if (mode === 'inprocess') {
-        process.env.STASIS_WARM_POOL = warm;
         runner = await startRunner({
           connection: conn.options,
-          runtime: { stateDir: ctx.stateDir, runc: ctx.runc },
+          runtime: { stateDir: ctx.stateDir, runc: ctx.runc, warmPool: Number(warm) },
           runner: { queue: queueName, concurrency: ctx.parallel, nodeId: 'bench' },
           env: {},
         });

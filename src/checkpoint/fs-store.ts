@@ -14,7 +14,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errors, hasCode } from '../errors.js';
-import { CHECKPOINT_LAYOUT } from '../runtime/task.js';
+import { CHECKPOINT_LAYOUT } from './layout.js';
 import { digestTree, rootfsIdentity } from './digest.js';
 import { readHostInfo } from './host-info.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, parseManifest, type HostInfo, type RootfsIdentity } from './manifest.js';

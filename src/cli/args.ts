@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errors, hasCode, type ErrorDetails, type StasisError } from '../errors.js';
 import { DEFAULT_NAMESPACE } from '../runtime/task.js';
 import { isAlias, parseConfig, type OptionSpecs } from './options.js';
+import { MAX_SIGNAL, signalNumber } from '../os/signals.js';
 
 /** The option table of one command, as node:util parseArgs takes it. */
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
@@ -178,13 +179,13 @@ export function parseIntFlag(v: string | undefined, field: string, min = 1, max 
 /** A signal flag: a name with or without SIG (`TERM`, `SIGKILL`) or a number; returned as runc takes it. */
 export function parseSignal(v: string | undefined, fallback = 'SIGTERM'): string | number {
   if (v === undefined) return fallback;
-  if (/^\d+$/.test(v)) {
-    const n = Number(v);
-    if (n < 1 || n > 64) throw usageError(`Expected \`--signal\` to be a signal number from 1 to 64, got \`${v}\``);
+  const n = signalNumber(v);
+  if (/^\s*\d+\s*$/.test(v)) {
+    if (n === undefined) throw usageError(`Expected \`--signal\` to be a signal number from 1 to ${MAX_SIGNAL}, got \`${v}\``);
     return n;
   }
-  const name = v.toUpperCase();
-  if (!/^(SIG)?[A-Z0-9+-]+$/.test(name)) throw usageError(`Expected \`--signal\` to be a signal like \`TERM\`, got \`${v}\``);
+  if (n === undefined) throw usageError(`Expected \`--signal\` to be a signal like \`TERM\`, got \`${v}\``);
+  const name = v.trim().toUpperCase();
   return name.startsWith('SIG') ? name : `SIG${name}`;
 }
 

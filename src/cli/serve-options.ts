@@ -29,6 +29,7 @@ export const SERVE_OPTIONS = {
   'stalled-interval': { type: 'string', value: 'DURATION', group: TIMING, help: 'BullMQ stalled-job check (at least 1s)', env: 'STASIS_STALLED_INTERVAL', default: '30s' },
   'max-stalled-count': { type: 'string', value: 'N', group: TIMING, help: 'times a job may lose its lock (its node died) and be taken again before it fails as stalled', env: 'STASIS_MAX_STALLED_COUNT', default: '10' },
   'drain-timeout': { type: 'string', value: 'DURATION', group: TIMING, help: 'SIGTERM drain: time to checkpoint and hand back jobs before killing them', env: 'STASIS_DRAIN_TIMEOUT', default: '60s' },
+  'warm-pool': { type: 'string', value: 'N', group: NODE, help: 'prepared sandboxes kept per (rootfs, user, network, limits), so a job only runs `runc start`; 0 = none (docs/runtime.md)', env: 'STASIS_WARM_POOL', default: '2' },
   'checkpoint-dir': { type: 'string', value: 'DIR', group: CHECKPOINTS, help: 'checkpoint store, shared between nodes to migrate (unset: no checkpoints)', env: 'STASIS_CHECKPOINT_DIR' },
   'checkpoint-keep': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'checkpoints kept per job', env: 'STASIS_CHECKPOINT_KEEP', default: '2' },
   'max-hand-backs': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'hand-backs of one job (reserved for another node, incompatible checkpoint) before it fails as unplaceable', env: 'STASIS_MAX_HAND_BACKS', default: '20' },
@@ -87,6 +88,14 @@ export function runnerSettings(values: ServeFlagValues, env: NodeJS.ProcessEnv):
   set('checkpointKeep', positiveInt(get('checkpoint-keep')));
   set('maxHandBacks', positiveInt(get('max-hand-backs')));
   return r;
+}
+
+/** `--warm-pool` (or STASIS_WARM_POOL): 0 to 16 prepared sandboxes per key; undefined when not set. */
+export function warmPoolSetting(values: ServeFlagValues, env: NodeJS.ProcessEnv): number | undefined {
+  const o = flagOrEnv(SERVE_OPTIONS, values, env, 'warm-pool');
+  if (o === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(o.value) || Number(o.value) > 16) throw bad(o, 'a whole number from 0 to 16');
+  return Number(o.value);
 }
 
 /** The policy flags of `stasis serve` (loadPolicy reads their environment variables itself). */

@@ -23,6 +23,7 @@ export function loadRuntimeConfig(opts: Partial<RuntimeConfig> = {}, env: NodeJS
     busybox: opts.busybox ?? env.STASIS_BUSYBOX,
     userns: opts.userns !== undefined ? opts.userns : env.STASIS_USERNS ? parseUsernsSetting(env.STASIS_USERNS) : undefined,
     seccomp: opts.seccomp ?? (env.STASIS_SECCOMP || undefined),
+    warmPool: opts.warmPool ?? (env.STASIS_WARM_POOL ? Number(env.STASIS_WARM_POOL) : undefined),
   };
   const parsed = RuntimeConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -32,6 +32,8 @@ export const RuntimeConfigSchema = z.object({
   userns: IdMappingSchema.nullable().default(DEFAULT_USERNS),
   /** Seccomp of every task and exec: 'default' (stasis' profile), 'unconfined', or an OCI profile file. */
   seccomp: z.string().min(1).default('default'),
+  /** Prepared sandboxes kept per (rootfs, user, network, limits) by a runner's threads (0: none). */
+  warmPool: z.number().int().min(0).max(16).default(0),
 });
 /** Host paths and binaries of the task runtime. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SeqpacketSocket } from 'node-unix-socket';
-import { StasisError } from '../errors.js';
+import { hasCode, StasisError } from '../errors.js';
 import { BUNDLE_FILES } from './conmon-args.js';
 
 /** Largest packet we send; conmon reads attach packets into a buffer of CONN_SOCK_BUF_SIZE. */
@@ -244,4 +244,20 @@ async function blockedReading(pid: number, pipe: string, depth = 0): Promise<boo
   const kids = (await fs.promises.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
   for (const k of kids) if (await blockedReading(Number(k), pipe, depth + 1)) return true;
   return false;
+}
+
+/**
+ * Writes to a process' stdin through conmon's attach socket. monitor/attach keeps one connection per
+ * bundle in this process; after a restore into the same id that cached connection belongs to the
+ * dead monitor (broken pipe). The failed write drops it, so one retry gets a fresh connection.
+ */
+export async function writeAttach(bundle: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await sendStdin(bundle, data, false);
+  } catch (e) {
+    if (!hasCode(e, 'ERR_RUNTIME')) throw e;
+    // Not closeStdin(): with the broken entry already gone it would connect to the NEW monitor
+    // and, by leaving at once, close the restored process' stdin.
+    await sendStdin(bundle, data, false);
+  }
 }

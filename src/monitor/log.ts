@@ -4,7 +4,15 @@
  * byte offset, across conmon's log-size-max truncation and a rename-then-reopen rotation.
  */
 import fs from 'node:fs';
-import type { LogEntry } from '../runtime/task.js';
+
+/** One line of a task's or exec's log. */
+export interface LogEntry {
+  time: string;
+  stream: 'stdout' | 'stderr';
+  /** The line's text without its newline; `partial` when the line was split by the monitor. */
+  data: string;
+  partial: boolean;
+}
 
 const LINE = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s;
 

@@ -16,7 +16,7 @@ import { loadPolicy, usernsMapping } from '../policy/load.js';
 import type { NodePolicy } from '../policy/schema.js';
 import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
-import { drainPreparedSandboxes } from '../warm/recover.js';
+import { drainPreparedSandboxes } from '../runtime/warm/recover.js';
 import { migrateVerb } from '../queue/migration.js';
 import { handOff, takeVerb } from '../queue/handoff.js';
 import { drainNode, type Drain } from './drain.js';

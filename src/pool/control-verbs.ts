@@ -9,6 +9,7 @@
  * (src/queue/control.ts, `server.register(verb, …)`), which can issue these calls itself.
  */
 import { z } from 'zod';
+import { CheckpointOptionsSchema } from '../runtime/checkpoint-options.js';
 import type { CheckpointResult, ProcessInfo, Status, TaskStats } from '../runtime/task.js';
 
 const signal = z.union([z.string().regex(/^(SIG)?[A-Za-z0-9+-]+$/), z.number().int().min(1).max(64)]);
@@ -52,17 +53,8 @@ export const UpdateArgsSchema = z
 /** Arguments of 'resize': the terminal size of a job started with `tty: true`. */
 export const ResizeArgsSchema = z.object({ width: z.number().int().min(1).max(65535), height: z.number().int().min(1).max(65535) }).strict();
 
-/** CRIU options of a checkpoint (runc checkpoint flags). */
-export const CheckpointFlagsSchema = z
-  .object({
-    leaveRunning: z.boolean().default(false),
-    tcpEstablished: z.boolean().optional(),
-    fileLocks: z.boolean().optional(),
-    externalUnixSockets: z.boolean().optional(),
-    shellJob: z.boolean().optional(),
-    rootfsDiff: z.boolean().optional(),
-  })
-  .strict();
+/** CRIU options of a checkpoint a caller may ask for (no incremental dumps: they need a parent on this node). */
+export const CheckpointFlagsSchema = CheckpointOptionsSchema.omit({ preDump: true, parentPath: true }).extend({ leaveRunning: z.boolean().default(false) }).strict();
 
 /** Arguments of the thread's 'checkpoint': the flags plus the directory the image goes to (absent or empty). */
 export const TaskCheckpointArgsSchema = CheckpointFlagsSchema.extend({ path: z.string().startsWith('/') }).strict();

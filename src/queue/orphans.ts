@@ -1,5 +1,5 @@
 /** Tasks a restarted node finds of its own: attached to (not started anew) when their jobs come back to it. */
-import type { JobLimits, JobTaskSource } from './pipeline/run.js';
+import type { JobLimits, JobTaskSource } from './pipeline/task-source.js';
 
 /** A task left by a previous run of this node, to attach to when its job comes back to us. */
 export interface OrphanTask {

@@ -1,5 +1,6 @@
 /**
- * `runc start` without spawning runc (~15 ms a call here). For a created container, runc 1.1's start
+ * A fast path of `runc start` (Runc.start, for runc versions that start this way; see version.ts):
+ * no spawn (~15 ms a call here). For a created container, runc 1.1's start
  * is only this (libcontainer linuxContainer.exec): the container's `runc init` is blocked opening
  * <runc root>/<id>/exec.fifo for writing; start opens it for reading, reads the byte init writes,
  * and removes the FIFO (which is how `runc state` then says running). The process then execs.
@@ -7,17 +8,9 @@
  * which also produces runc's own error messages.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import type { RuntimeContext } from './context.js';
 
 /** How long to wait for init's byte before handing over to `runc start`. */
 const FIFO_WAIT_MS = 2_000;
-
-/** Starts a created container through its exec FIFO; falls back to `runc start`. */
-export async function startContainer(ctx: RuntimeContext, containerId: string): Promise<void> {
-  if (await readExecFifo(path.join(ctx.paths.runcRoot, containerId, 'exec.fifo'))) return;
-  await ctx.runc.start(containerId);
-}
 
 /**
  * Opens the FIFO without blocking and reads init's byte, then removes the FIFO. False: not done,

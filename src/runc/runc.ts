@@ -1,61 +1,25 @@
 /**
  * The only place that spawns runc. Each method builds its argv with src/runc/args.ts, runs runc with
  * execa (argv arrays, never a shell) and turns a failure into a StasisError that carries runc's own
- * `level=error` line, the argv and the exit code (and CRIU's log path for checkpoints).
+ * `level=error` line, the argv and the exit code (and CRIU's log path for checkpoints). For a runc
+ * whose state dir it knows (version.ts), state, start and the delete of a stopped container take a
+ * fast path that reads or changes that dir as runc itself would, and fall back to runc when unsure.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { StasisError, type ErrorCode } from '../errors.js';
+import { signalNumber } from '../os/signals.js';
 import * as args from './args.js';
 import { criuLogPath, readCriuError } from './criu-log.js';
 import { lastErrorLine, oneLine } from './runtime-log.js';
+import { readExecFifo } from './exec-fifo.js';
+import { deleteStopped } from './fast-delete.js';
+import { readRuncState } from './state-file.js';
+import type { CheckpointArgs, ExecResult, RuncClient, RuncOptions, RuncState, RuncStatus } from './types.js';
+import { fastPathsFor } from './version.js';
 
-/** How to call runc: the binary, its state root and (for checkpoint/restore) the CRIU binary. */
-export interface RuncOptions {
-  binary: string;
-  root: string;
-  criu?: string;
-  /** Kill a runc call that takes longer than this (ms) and fail it with ERR_UNAVAILABLE; none by default. */
-  timeoutMs?: number;
-}
-
-/** A container status as runc reports it. */
-export type RuncStatus = 'created' | 'running' | 'paused' | 'stopped';
-
-/** `runc state` / `runc list` output for one container. */
-export interface RuncState {
-  id: string;
-  /** Init pid on the host; 0 once stopped. */
-  pid: number;
-  status: RuncStatus;
-  bundle: string;
-  /** Creation time (ISO 8601, as runc prints it). */
-  created: string;
-  rootfs?: string;
-  annotations?: Record<string, string>;
-}
-
-/** Options of a checkpoint (runc checkpoint flags; the CRIU binary comes from RuncOptions.criu). */
-export interface CheckpointArgs {
-  imagePath: string;
-  workPath: string;
-  leaveRunning?: boolean;
-  tcpEstablished?: boolean;
-  fileLocks?: boolean;
-  externalUnixSockets?: boolean;
-  shellJob?: boolean;
-  preDump?: boolean;
-  parentPath?: string;
-}
-
-/** Result of a foreground `runc exec`. */
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CheckpointArgs, ExecResult, RuncClient, RuncOptions, RuncState, RuncStatus } from './types.js';
 
 interface RunOpts {
   input?: string;
@@ -74,15 +38,28 @@ const PRECONDITION =
   /is not running|not running|is paused|is not paused|cannot (?:pause|resume|exec|delete)|not stopped|already (?:paused|running)|has already been started|cannot start (?:a|an) /i;
 
 /** A typed client of the runc CLI for one state root. */
-export class Runc {
+export class Runc implements RuncClient {
+  private fast: Promise<boolean> | undefined;
+
   constructor(readonly opts: RuncOptions) {}
 
   private get g(): args.RuncGlobal {
     return { root: this.opts.root, criu: this.opts.criu };
   }
 
+  /** Whether this binary's state dir may be read directly (asked once). */
+  private fastPaths(): Promise<boolean> {
+    if (this.opts.fastPaths === false) return Promise.resolve(false);
+    this.fast ??= fastPathsFor(this.opts.binary, this.opts.timeoutMs).catch(() => false);
+    return this.fast;
+  }
+
   /** The container's state, or null when runc says it does not exist (never created, deleted, or checkpointed). */
   async state(id: string): Promise<RuncState | null> {
+    if (await this.fastPaths()) {
+      const fast = await readRuncState(this.opts.root, id).catch(() => undefined);
+      if (fast !== undefined) return fast;
+    }
     try {
       const { stdout } = await this.run('state', id, args.stateArgs(this.g, id));
       return toState(JSON.parse(stdout));
@@ -101,13 +78,14 @@ export class Runc {
 
   /** Starts a created container (runs the user process). */
   async start(id: string): Promise<void> {
+    if ((await this.fastPaths()) && (await readExecFifo(path.join(this.opts.root, id, 'exec.fifo')))) return;
     await this.run('start', id, args.startArgs(this.g, id));
   }
 
   /** Sends a signal (name like 'KILL'/'SIGTERM' or a number) to init, or to every process with `all`. */
   async kill(id: string, signal: string | number, all = false): Promise<void> {
     const sig = args.normalizeSignal(signal);
-    if (!/^\d+$/.test(sig) && !(`SIG${sig}` in os.constants.signals)) {
+    if (signalNumber(sig) === undefined) {
       throw new StasisError('ERR_INVALID_ARGUMENT', `Expected a signal name or number, got \`${String(signal)}\``, { field: 'signal' });
     }
     await this.run('kill', id, args.killArgs(this.g, id, sig, all));
@@ -175,6 +153,7 @@ export class Runc {
 
   /** Deletes the container's runc state; `force` kills it first. No error when it does not exist. */
   async delete(id: string, force = false): Promise<void> {
+    if ((await this.fastPaths()) && (await deleteStopped(this.opts.root, id).catch(() => false))) return;
     try {
       await this.run('delete', id, args.deleteArgs(this.g, id, force));
     } catch (e) {

@@ -10,10 +10,10 @@ import { writeRootfsDiff } from '../sandbox/rootfs.js';
 import { errors, hasCode, StasisError } from '../errors.js';
 import { failpoint } from '../os/failpoint.js';
 import type { RuntimeContext } from './context.js';
-import { runcStateOf } from './runc-state.js';
 import type { TaskPaths } from './layout.js';
 import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
-import { CHECKPOINT_LAYOUT, type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
+import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
+import { type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
 
 /** How long to wait for conmon to record the exit after a checkpoint ended the task. */
 const EXIT_AFTER_DUMP_MS = 10_000;
@@ -61,7 +61,7 @@ export async function checkpointTask(
   const incremental = !!opts.preDump || !!opts.parentPath;
   const leaveRunning = !!opts.leaveRunning || !!opts.preDump;
   const parentPath = opts.parentPath ? await parentImages(opts.parentPath, images) : undefined;
-  const freeze = !!opts.leaveRunning && !opts.preDump && (await runcStateOf(ctx, rec.info.containerId))?.status === 'running';
+  const freeze = !!opts.leaveRunning && !opts.preDump && (await ctx.runc.state(rec.info.containerId))?.status === 'running';
   await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning, frozen: freeze });
   // A task left running is frozen from before the dump until its files are written, so CRIU's image
   // and the rootfs diff describe the same instant (a file it appends to has the size CRIU recorded).

@@ -1,7 +1,7 @@
 /** What every part of the runtime shares within one process: config, layout, the runc client, the sandbox settings. */
 import path from 'node:path';
 import type { IdMapping, RuntimeConfig, RuntimePaths } from '../config/schema.js';
-import { Runc } from '../runc/runc.js';
+import { Runc, type RuncClient } from '../runc/runc.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../sandbox/seccomp/profile.js';
 import { loadSeccompProfile } from '../sandbox/seccomp/load.js';
 import type { OciSpec } from '../sandbox/types.js';
@@ -27,7 +27,7 @@ export interface SandboxSettings {
 export interface RuntimeContext {
   config: RuntimeConfig;
   paths: RuntimePaths;
-  runc: Runc;
+  runc: RuncClient;
   sandbox: SandboxSettings;
   /** Prepared sandboxes to adopt on create (src/warm), when the manager was opened with a warm pool. */
   warm?: WarmAdopter;

@@ -14,7 +14,6 @@ import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
 import { namespaceDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
-import { runcStateOf } from './runc-state.js';
 import { writeJsonAtomic, type TaskRecord } from './records.js';
 import { lowerFor, mountTaskRootfs, taskSpec, traversable, writeJob } from './task-fs.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type Task } from './task.js';
@@ -42,7 +41,7 @@ export async function claimTaskDir(ctx: RuntimeContext, namespace: string, id: s
     }
     throw e;
   }
-  if (await runcStateOf(ctx, containerIdFor(namespace, id))) {
+  if (await ctx.runc.state(containerIdFor(namespace, id))) {
     await fs.rm(p.dir, { recursive: true, force: true });
     throw errors.alreadyExists(`a runc container ${containerIdFor(namespace, id)} already exists without a task dir (run recover())`);
   }

@@ -3,9 +3,8 @@
  * its own id, record, exit file, log and status (created → running → stopped → deleted).
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { closeStdin } from '../monitor/attach.js';
+import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { monitorAlive, readExit, waitExit } from '../monitor/exit-file.js';
 import { launchMonitor } from '../monitor/launch.js';
@@ -14,13 +13,13 @@ import { errors, hasCode } from '../errors.js';
 import { jobEnv } from '../sandbox/launcher.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { execState, type ExecOps } from './exec-state.js';
-import { writeAttach } from './init-ops.js';
 import { validateId } from './ids.js';
 import { execPaths, type ExecPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { exitFrom, LOST_STATUS } from './observe.js';
 import { exists, readExecRecord, writeJsonAtomic, type ExecRecord, type TaskRecord } from './records.js';
 import type { ConsoleSize, ExecOpts, ExecProcess, Exit, LogEntry, LogOptions, State, Status } from './task.js';
+import { signalNumber } from '../os/signals.js';
 
 /** The OCI process of an exec: the task's process (env, caps, rlimits, user) overridden by `o`. */
 export function execProcessSpec(task: Record<string, unknown>, o: ExecOpts): Record<string, unknown> {
@@ -92,15 +91,10 @@ export async function listExecPids(tp: TaskPaths): Promise<Map<number, string>> 
   return out;
 }
 
-function signalNumber(signal: number | string): number {
-  if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return signal;
-  if (typeof signal === 'string') {
-    const s = signal.trim().toUpperCase();
-    if (/^\d+$/.test(s)) return signalNumber(Number(s));
-    const n = (os.constants.signals as Record<string, number>)[s.startsWith('SIG') ? s : `SIG${s}`];
-    if (n !== undefined) return n;
-  }
-  throw errors.invalidArgument(`Expected a signal name or number, got \`${String(signal)}\``, { field: 'signal' });
+function validSignal(signal: number | string): number {
+  const n = signalNumber(signal);
+  if (n === undefined) throw errors.invalidArgument(`Expected a signal name or number, got \`${String(signal)}\``, { field: 'signal' });
+  return n;
 }
 
 /** An exec process as seen from any process. */
@@ -143,7 +137,7 @@ class ExecProcessImpl implements ExecProcess {
     return {
       start: () => this.doStart(),
       kill: async (signal) => {
-        const n = signalNumber(signal);
+        const n = validSignal(signal);
         try {
           process.kill(this.rec.pid ?? 0, n);
         } catch (e) {

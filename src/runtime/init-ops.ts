@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { closeStdin, sendStdin } from '../monitor/attach.js';
+import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { readExit, waitExit } from '../monitor/exit-file.js';
 import { isMounted, unmountOverlay } from '../sandbox/rootfs.js';
@@ -16,8 +16,6 @@ import { createExec, listExecPids } from './exec-process.js';
 import type { InitOps } from './init-state.js';
 import type { TaskPaths } from './layout.js';
 import { exitFrom } from './observe.js';
-import { startContainer } from './fifo-start.js';
-import { deleteContainer } from './fast-delete.js';
 import { readProcessDetails } from './proc.js';
 import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { isEmptyResources, mergeLimits, mergeOciResources, toOciResources, validateResources } from './resources.js';
@@ -55,7 +53,7 @@ export class TaskOps implements InitOps {
   }
 
   async start(): Promise<void> {
-    await startContainer(this.ctx, this.cid);
+    await this.ctx.runc.start(this.cid);
     this.rec = { ...this.rec, startedAt: new Date().toISOString() };
     await this.saveRecord();
   }
@@ -142,7 +140,7 @@ export class TaskOps implements InitOps {
       clearTimeout(t);
     }
     const recorded = await readExit(this.p.runDir);
-    await deleteContainer(this.ctx, this.cid);
+    await this.ctx.runc.delete(this.cid, true);
     await removeTaskDir(this.p);
     return recorded ? exitFrom(recorded, this.rec.pid ?? 0, false) : undefined;
   }
@@ -167,22 +165,6 @@ export class TaskOps implements InitOps {
     if (!this.rec.stdin && !this.rec.terminal) {
       throw errors.failedPrecondition(`task ${this.rec.info.id} was created without stdin (create it with stdin: true)`);
     }
-  }
-}
-
-/**
- * Writes to a process' stdin through conmon's attach socket. monitor/attach keeps one connection per
- * bundle in this process; after a restore into the same id that cached connection belongs to the
- * dead monitor (broken pipe). The failed write drops it, so one retry gets a fresh connection.
- */
-export async function writeAttach(bundle: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await sendStdin(bundle, data, false);
-  } catch (e) {
-    if (!hasCode(e, 'ERR_RUNTIME')) throw e;
-    // Not closeStdin(): with the broken entry already gone it would connect to the NEW monitor
-    // and, by leaving at once, close the restored process' stdin.
-    await sendStdin(bundle, data, false);
   }
 }
 

@@ -3,10 +3,10 @@
  * monitor is alive, and the task's markers. deriveStatus is pure so the whole table is unit-tested;
  * gathering the facts is the caller's job (init-process.ts, exec-process.ts).
  */
-import os from 'node:os';
 import { assertNever } from '../errors.js';
 import type { RuncStatus } from '../runc/runc.js';
 import type { Exit, ExitReason, Status } from './task.js';
+import { signalOfStatus } from '../os/signals.js';
 
 /** What the monitor wrote when the process ended (shape of monitor/exit-file's MonitorExit). */
 export interface ExitFacts {
@@ -49,15 +49,8 @@ export const SIGKILL_STATUS = 128 + 9;
 /** Exit status reported when the real one is unknowable. */
 export const LOST_STATUS = 255;
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(os.constants.signals).map(([name, n]) => [n as number, name] as [number, string]),
-);
-
 /** Signal name of a shell-style exit status (> 128), or null. */
-export function signalOf(status: number): string | null {
-  if (status <= 128) return null;
-  return SIGNAL_NAMES.get(status - 128) ?? null;
-}
+export const signalOf = signalOfStatus;
 
 /** The Exit of a process from its monitor's record. */
 export function exitFrom(e: ExitFacts, pid: number, checkpointed: boolean): Exit {

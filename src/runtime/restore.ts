@@ -23,7 +23,8 @@ import { TaskProcess } from './init-process.js';
 import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { exists, readJson, readTaskRecord, writeJsonAtomic, type TaskRecord } from './records.js';
-import { CHECKPOINT_LAYOUT, DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
+import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
+import { DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
 
 const MetaShape = z
   .object({

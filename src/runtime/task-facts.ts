@@ -2,11 +2,10 @@
 import path from 'node:path';
 import { monitorAlive, readExit } from '../monitor/exit-file.js';
 import type { RuncState } from '../runc/runc.js';
-import { CHECKPOINT_LAYOUT } from './task.js';
+import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import type { RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
 import { deriveStatus, type Derived, type ExitFacts } from './observe.js';
-import { runcStateOf } from './runc-state.js';
 import { exists, readMarker, writeMarker, type TaskRecord } from './records.js';
 
 /** Derived status plus the runc state it came from. */
@@ -32,7 +31,7 @@ export interface ObserveProbes {
 
 /** The probes over runc and conmon's files. */
 export function defaultProbes(ctx: RuntimeContext): ObserveProbes {
-  return { runcState: (id) => runcStateOf(ctx, id), monitorAlive, readExit };
+  return { runcState: (id) => ctx.runc.state(id), monitorAlive, readExit };
 }
 
 /**

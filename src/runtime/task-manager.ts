@@ -16,8 +16,8 @@ import { namespaceDir, taskPaths } from './layout.js';
 import { readTaskRecord } from './records.js';
 import { idDirs, recoverTasks } from './recover.js';
 import { restoreTask } from './restore.js';
-import { WarmPool, type WarmOptions } from '../warm/pool.js';
-import { recoverWarm } from '../warm/recover.js';
+import { WarmPool, type WarmOptions } from './warm/pool.js';
+import { recoverWarm } from './warm/recover.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type RestoreTaskOptions, type Task, type TaskManager, type TaskSummary } from './task.js';
 
 /** Re-opens task `id`; ERR_NOT_FOUND when it has no record. */

@@ -125,25 +125,8 @@ export interface Resources {
   pids?: number;
 }
 
-/** Options of `checkpoint` (seed `Checkpoint(path, opts)`), mapped to runc checkpoint flags. */
-export interface CheckpointOptions {
-  /** Keep the task running after the dump (`--leave-running`). */
-  leaveRunning?: boolean;
-  /** Checkpoint established TCP connections (`--tcp-established`). */
-  tcpEstablished?: boolean;
-  /** Checkpoint file locks (`--file-locks`). */
-  fileLocks?: boolean;
-  /** Allow external unix sockets (`--ext-unix-sk`). */
-  externalUnixSockets?: boolean;
-  /** Allow shell jobs (`--shell-job`). */
-  shellJob?: boolean;
-  /** Pre-dump only (memory, task keeps running). Needs soft-dirty tracking; fails clearly where missing. */
-  preDump?: boolean;
-  /** Parent image for an incremental dump (`--parent-path`). */
-  parentPath?: string;
-  /** Write the overlay's upper layer as rootfs-diff.tar next to the image (default true). */
-  rootfsDiff?: boolean;
-}
+export type { CheckpointOptions } from './checkpoint-options.js';
+import type { CheckpointOptions } from './checkpoint-options.js';
 
 /** What a checkpoint produced. Layout of `path`: see CHECKPOINT_LAYOUT. */
 export interface CheckpointResult {
@@ -155,20 +138,6 @@ export interface CheckpointResult {
   leaveRunning: boolean;
   createdAt: string;
 }
-
-/** Files of a checkpoint directory written by Task.checkpoint and read by TaskManager.restore. */
-export const CHECKPOINT_LAYOUT = {
-  /** CRIU images (runc --image-path). */
-  images: 'criu',
-  /** CRIU work dir (dump.log, restore copies its own into the bundle). */
-  work: 'work',
-  /** The task's OCI spec at checkpoint time. */
-  spec: 'config.json',
-  /** The per-task overlay's upper layer (with whiteouts and xattrs). */
-  rootfsDiff: 'rootfs-diff.tar',
-  /** Metadata: CheckpointMeta as JSON. */
-  meta: 'checkpoint.json',
-} as const;
 
 /** Metadata written next to a checkpoint image (checkpoint.json). */
 export interface CheckpointMeta {
@@ -197,14 +166,8 @@ export interface TaskStats {
   raw: unknown;
 }
 
-/** One line of a task's or exec's log. */
-export interface LogEntry {
-  time: string;
-  stream: 'stdout' | 'stderr';
-  /** The line's text without its newline; `partial` when the line was split by the monitor. */
-  data: string;
-  partial: boolean;
-}
+export type { LogEntry } from '../monitor/log.js';
+import type { LogEntry } from '../monitor/log.js';
 
 /** Options to read logs. */
 export interface LogOptions {

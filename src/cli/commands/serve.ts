@@ -2,10 +2,10 @@
 import type { Command } from '../command.js';
 import { parseOptions, resolveGlobals } from '../args.js';
 import { formatUsage } from '../options.js';
-import { SERVE_OPTIONS, policyFlags, runnerSettings } from '../serve-options.js';
+import { SERVE_OPTIONS, policyFlags, runnerSettings, warmPoolSetting } from '../serve-options.js';
 import { startRunner } from '../../node/runner.js';
 import { loadPolicy } from '../../policy/load.js';
-import { SERVE_WARM_POOL } from '../../warm/pool.js';
+import { SERVE_WARM_POOL } from '../../runtime/warm/pool.js';
 
 /** `stasis serve`. */
 export const serveCommand: Command = {
@@ -16,10 +16,7 @@ export const serveCommand: Command = {
       synopsis: 'serve [options]',
       about: `Runs one runner node until SIGINT/SIGTERM. Every setting is a flag, else its environment
 variable, else the default shown.`,
-      notes: `Env STASIS_WARM_POOL=N: prepared sandboxes kept per (rootfs, user, network, limits) so a job only runs
-\`runc start\` (default ${SERVE_WARM_POOL}; 0 = off; jobs with a timeout, a tty or stdin never use them; docs/runtime.md).
-
-SIGINT/SIGTERM without a checkpoint store: stop taking jobs and wait for running ones. A second signal
+      notes: `SIGINT/SIGTERM without a checkpoint store: stop taking jobs and wait for running ones. A second signal
 exits at once; running containers keep running under their monitors and are re-attached by the next start.
 With --checkpoint-dir, SIGINT/SIGTERM drains: running jobs are checkpointed and handed back to the queue
 (per their checkpoint.onDrain policy), then the node exits; a second signal, or the drain timeout, kills
@@ -34,14 +31,12 @@ could not be handed back (Redis unreachable) keeps running and the next start re
     const settings = runnerSettings(values, io.env);
     const policy = loadPolicy(policyFlags(values), io.env);
     const g = resolveGlobals({ 'state-dir': values['state-dir'], json: values.json }, io.env);
-    // Prepared sandboxes for this node's worker threads (docs/runtime.md; STASIS_WARM_POOL=0 turns them off).
-    process.env.STASIS_WARM_POOL = io.env.STASIS_WARM_POOL ?? String(SERVE_WARM_POOL);
     if (policy.userns === 'host') io.stderr.write('stasis serve: warning: user namespaces are off (--userns host): a container\'s root is the host\'s root\n');
     let fatal: ((e: unknown) => void) | undefined;
     const runner = await startRunner({
       env: io.env,
       policy,
-      runtime: { stateDir: g.stateDir },
+      runtime: { stateDir: g.stateDir, warmPool: warmPoolSetting(values, io.env) ?? SERVE_WARM_POOL },
       runner: settings,
       onError: (e) => io.stderr.write(`stasis serve: ${e instanceof Error ? e.message : String(e)}\n`),
       onFatal: (e) => fatal?.(e),

@@ -10,7 +10,8 @@ import { openFsCheckpointStore, type FsCheckpointStore } from '../../checkpoint/
 import { toErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import type { Task } from '../../runtime/task.js';
-import type { CheckpointSettings, RuntimeSettings, TaskCheckpoint, TaskEvent } from '../protocol.js';
+import type { CheckpointSettings, RuntimeSettings, TaskCheckpoint } from '../protocol.js';
+import { send } from './port.js';
 
 const stores = new Map<string, Promise<FsCheckpointStore>>();
 
@@ -49,14 +50,6 @@ export async function checkpointIntoStore(
   });
   await store.prune(c.storeJobId, c.keep, ns).catch(() => []);
   return { seq: ck.seq, path: ck.path, at: ck.manifest.createdAt, nodeId: c.nodeId, reason, namespace: ck.namespace, storeJobId: ck.jobId };
-}
-
-function send(port: MessagePort, e: TaskEvent): void {
-  try {
-    port.postMessage(e);
-  } catch {
-    // the main thread closed its end
-  }
 }
 
 /** Periodic and final checkpoints of one supervised task. */

@@ -11,16 +11,9 @@ import type { MessagePort } from 'node:worker_threads';
 import { assertNever, errors, toErrorData } from '../../errors.js';
 import type { ExecProcess, Task } from '../../runtime/task.js';
 import type { ExecCallResult, StatsResult, TaskCall, TaskCallArgs, TaskCallResults } from '../control-verbs.js';
-import type { TaskControl, TaskEvent } from '../protocol.js';
+import type { TaskControl } from '../protocol.js';
 import { OutputCollector } from './output.js';
-
-function send(port: MessagePort, e: TaskEvent): void {
-  try {
-    port.postMessage(e);
-  } catch {
-    // the main thread closed its end; nobody waits for the answer
-  }
-}
+import { send } from './port.js';
 
 async function stats(task: Task): Promise<StatsResult> {
   const { raw: _raw, ...rest } = await task.stats();

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
-import { warmOptionsFromEnv } from '../../warm/pool.js';
 import type { Task, TaskManager } from '../../runtime/task.js';
 import type {
   AttachRequest,
@@ -19,7 +18,6 @@ import type {
   ScanResult,
   StopReason,
   TaskControl,
-  TaskEvent,
   TaskOutcome,
 } from '../protocol.js';
 import { supervise, type PendingPreempt } from './supervise.js';
@@ -28,7 +26,7 @@ import { restoreForRun } from './restore.js';
 import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
 import { taskPaths } from '../../runtime/layout.js';
-import { readPid } from '../../monitor/launch.js';
+import { send } from './port.js';
 
 const managers = new Map<string, Promise<TaskManager>>();
 
@@ -37,8 +35,8 @@ function manager(rt: RuntimeSettings): Promise<TaskManager> {
   const key = JSON.stringify(rt);
   const known = managers.get(key);
   if (known) return known;
-  // Runner threads adopt prepared sandboxes (STASIS_WARM_POOL per key, default 2; src/warm).
-  const m = openTaskManager(rt, { warm: warmOptionsFromEnv() });
+  // Runner threads adopt prepared sandboxes (rt.warmPool per key; src/runtime/warm).
+  const m = openTaskManager(rt, rt.warmPool > 0 ? { warm: { size: rt.warmPool } } : {});
   m.catch(() => managers.delete(key));
   managers.set(key, m);
   return m;
@@ -67,14 +65,6 @@ function earlyStops(req: RunRequest | AttachRequest): {
   };
   req.port.on('message', l);
   return { first: () => first, preempt: () => preempt, done: () => void req.port.off('message', l) };
-}
-
-function send(req: RunRequest | AttachRequest, e: TaskEvent): void {
-  try {
-    req.port.postMessage(e);
-  } catch {
-    // port closed: the request is over
-  }
 }
 
 async function run(req: RunRequest): Promise<TaskOutcome> {
@@ -120,9 +110,10 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   // Control calls are served from before 'started' goes out (callers wait for it) until supervision ends.
   const unserve = serveControl(req.port, task);
   // The pid is for progress only: do not hold the task's supervision for it.
-  void readPid(taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).pidfile)
+  void task
+    .pid()
     .catch(() => 0)
-    .then((pid) => send(req, { type: 'started', pid, startedAt, attached: false }));
+    .then((pid) => send(req.port, { type: 'started', pid, startedAt, attached: false }));
   early.done();
   return supervise({
     task,
@@ -146,7 +137,7 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
   if (state.status === 'created') await task.start();
   const startedAt = req.startedAt ?? task.info.createdAt;
   const unserve = serveControl(req.port, task);
-  send(req, { type: 'started', pid: state.pid, startedAt, attached: true });
+  send(req.port, { type: 'started', pid: state.pid, startedAt, attached: true });
   early.done();
   return supervise({
     task,

@@ -7,19 +7,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { readLog } from '../../monitor/log.js';
 import type { LogEntry } from '../../runtime/task.js';
-import type { TaskEvent } from '../protocol.js';
 import { OutputCollector } from './output.js';
+import { send } from './port.js';
 
 /** Log lines are sent over the port in batches at most this often. */
 const LOG_BATCH_MS = 50;
-
-function send(port: MessagePort, e: TaskEvent): void {
-  try {
-    port.postMessage(e);
-  } catch {
-    // the main thread closed its end; nothing to report to
-  }
-}
 
 /** Options of an OutputStream. */
 export interface OutputStreamOptions {

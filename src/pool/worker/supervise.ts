@@ -8,12 +8,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { Exit, Task } from '../../runtime/task.js';
-import type { LifecycleOptions, RuntimeSettings, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
+import type { LifecycleOptions, RuntimeSettings, StopReason, TaskControl, TaskOutcome } from '../protocol.js';
 import { maxUsage, readCgroupUsage, type CgroupUsage } from './cgroup-usage.js';
 import { Checkpointer } from './checkpointing.js';
 import { causeOf, type StopKind } from './cause.js';
 import { timeoutAt, watchDeadlines } from './deadlines.js';
 import { OutputStream } from './output-stream.js';
+import { send } from './port.js';
 
 /** A migrate/drain request (TaskControl 'preempt') not yet carried out. */
 export interface PendingPreempt {
@@ -40,14 +41,6 @@ export interface SuperviseInput {
   stdin?: string;
   /** Binaries for checkpoints (options.checkpoint); without it the task is never checkpointed. */
   runtime?: Pick<RuntimeSettings, 'criu' | 'runc'>;
-}
-
-function send(port: MessagePort, e: TaskEvent): void {
-  try {
-    port.postMessage(e);
-  } catch {
-    // the main thread closed its end; nothing to report to
-  }
 }
 
 function cgroupsPathOf(task: Task): string | null {

@@ -4,27 +4,15 @@
  * and every committed checkpoint to its lineage; stop, preempt and control requests reach the task
  * through the attempt. Resolves to the task's outcome and the envelope built from it.
  */
-import type { LifecycleOptions, RunSpec, TaskEvent, TaskOutcome } from '../../pool/protocol.js';
+import type { LifecycleOptions, TaskEvent, TaskOutcome } from '../../pool/protocol.js';
 import type { TaskHandle } from '../../pool/pool.js';
-import type { Deadlines } from '../../pool/protocol.js';
 import type { JobAttempt } from '../attempt.js';
 import { buildEnvelope } from '../envelope.js';
 import { writeLineage } from '../lineage.js';
 import { JobOutputWriter } from '../output-log.js';
 import type { JobResult } from '../result.js';
 import type { PipelineDeps } from './deps.js';
-
-/** A job attempt's own lifecycle limits (its effective limits, or its task's annotations after a restart). */
-export interface JobLimits {
-  killGraceMs: number;
-  outputBytes: number;
-  deadlines?: Deadlines;
-}
-
-/** How the attempt gets its task. */
-export type JobTaskSource =
-  | { kind: 'run'; spec: RunSpec; limits: JobLimits }
-  | { kind: 'attach'; taskId: string; namespace: string; startedAt?: string; limits: JobLimits };
+import type { JobTaskSource } from './task-source.js';
 
 /** The lifecycle options of an attempt: the node's settings, the job's limits, its checkpoints. */
 export function lifecycleOf(a: JobAttempt, d: PipelineDeps, source: JobTaskSource): LifecycleOptions {

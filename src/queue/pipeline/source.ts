@@ -9,7 +9,7 @@ import { JOB_ANNOTATIONS, type RestoreSource } from '../../pool/protocol.js';
 import type { JobAttempt } from '../attempt.js';
 import { failureMessage, toJobError } from '../failure.js';
 import { resolveJobImage } from '../job-image.js';
-import type { JobTaskSource } from './run.js';
+import type { JobTaskSource } from './task-source.js';
 import { runSpecFor } from '../run-spec.js';
 import { attachToOrphan } from '../orphans.js';
 import type { PipelineDeps } from './deps.js';

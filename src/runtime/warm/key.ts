@@ -5,8 +5,8 @@
  * (terminal, stdin) take the normal path (see warmIneligible).
  */
 import { createHash } from 'node:crypto';
-import type { Limits, NetworkMode } from '../sandbox/types.js';
-import type { CreateTaskOptions, ProcessSpec } from '../runtime/task.js';
+import type { Limits, NetworkMode } from '../../sandbox/types.js';
+import type { CreateTaskOptions, ProcessSpec } from '../task.js';
 
 /** What a prepared sandbox is created with (its key's inputs). */
 export interface WarmTemplate {

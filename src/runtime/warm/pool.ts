@@ -9,18 +9,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { monitorAlive } from '../monitor/exit-file.js';
-import type { OciSpec } from '../sandbox/types.js';
-import { RUNTIME_NAME, type RuntimeContext } from '../runtime/context.js';
-import { errors } from '../errors.js';
-import { TaskProcess } from '../runtime/init-process.js';
-import { namespaceDir, taskPaths } from '../runtime/layout.js';
-import { withLock } from '../runtime/lock.js';
-import { writeJsonAtomic, type TaskRecord } from '../runtime/records.js';
-import { runcStateOf } from '../runtime/runc-state.js';
-import type { CreateTaskOptions, Task } from '../runtime/task.js';
+import { monitorAlive } from '../../monitor/exit-file.js';
+import type { OciSpec } from '../../sandbox/types.js';
+import { RUNTIME_NAME, type RuntimeContext } from '../context.js';
+import { errors } from '../../errors.js';
+import { TaskProcess } from '../init-process.js';
+import { namespaceDir, taskPaths } from '../layout.js';
+import { withLock } from '../lock.js';
+import { writeJsonAtomic, type TaskRecord } from '../records.js';
+import type { CreateTaskOptions, Task } from '../task.js';
 import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
-import { writeJob } from '../runtime/task-fs.js';
+import { writeJob } from '../task-fs.js';
 import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
 
 /** Options of the warm pool. */
@@ -78,7 +77,7 @@ export class WarmPool {
   private async tryAdopt(slot: Slot, o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined | null> {
     const prepared = await readPrepared(slot);
     if (!prepared?.pid || !(await claimSlot(slot, `${a.namespace}/${a.id}`))) return null;
-    const st = await runcStateOf(this.ctx, prepared.containerId).catch(() => null);
+    const st = await this.ctx.runc.state(prepared.containerId).catch(() => null);
     if (st?.status !== 'created' || !(await monitorAlive(slot.paths.runDir))) {
       void discardSlot(this.ctx, slot, prepared.containerId);
       return null;
@@ -210,15 +209,5 @@ async function drainKey(ctx: RuntimeContext, key: string): Promise<number> {
   return n;
 }
 
-/**
- * Warm pool options from the environment: STASIS_WARM_POOL = ready sandboxes per key (0 or unset =
- * off; `stasis serve` defaults it to SERVE_WARM_POOL). Off for embedded and one-shot runners: a
- * single job gains nothing from a pool it would first have to fill.
- */
-export function warmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WarmOptions {
-  const n = Number(env.STASIS_WARM_POOL ?? '0');
-  return { size: Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0 };
-}
-
-/** The pool size `stasis serve` uses when STASIS_WARM_POOL is not set. */
+/** The pool size `stasis serve` uses unless told otherwise (--warm-pool). */
 export const SERVE_WARM_POOL = 2;

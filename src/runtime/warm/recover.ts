@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { RuntimeConfig } from '../config/schema.js';
-import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
-import { makeContext, type RuntimeContext } from '../runtime/context.js';
-import { TOMBSTONE_PREFIX } from '../runtime/init-ops.js';
+import type { RuntimeConfig } from '../../config/schema.js';
+import { loadRuntimeConfig, runtimePaths } from '../../config/load.js';
+import { makeContext, type RuntimeContext } from '../context.js';
+import { TOMBSTONE_PREFIX } from '../init-ops.js';
 import { claimSlot, discardSlot, listKeys, listSlots, slotAt, slotClaim, warmDir, WARM_CONTAINER_PREFIX, type Slot } from './slots.js';
 
 /** True when the claim names a task whose directory is the symlink to this slot. */

@@ -8,14 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { launchMonitor } from '../monitor/launch.js';
-import type { OciSpec } from '../sandbox/types.js';
-import type { RuntimeContext } from '../runtime/context.js';
-import { cgroupsPathFor } from '../runtime/ids.js';
-import { removeTaskDir } from '../runtime/init-ops.js';
-import { pathsIn, type TaskPaths } from '../runtime/layout.js';
-import { readJson, writeJsonAtomic } from '../runtime/records.js';
-import { emptyJobDir, lowerFor, mountTaskRootfs, taskSpec, traversable } from '../runtime/task-fs.js';
+import { launchMonitor } from '../../monitor/launch.js';
+import type { OciSpec } from '../../sandbox/types.js';
+import type { RuntimeContext } from '../context.js';
+import { cgroupsPathFor } from '../ids.js';
+import { removeTaskDir } from '../init-ops.js';
+import { pathsIn, type TaskPaths } from '../layout.js';
+import { readJson, writeJsonAtomic } from '../records.js';
+import { emptyJobDir, lowerFor, mountTaskRootfs, taskSpec, traversable } from '../task-fs.js';
 import type { WarmTemplate } from './key.js';
 
 /** The cgroup "namespace" of prepared sandboxes (a leading '.' cannot start a task namespace). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import { waitExit } from '../../../src/monitor/exit-file.js';
 import { describeWithHost } from '../../helpers/host.js';
-import { MonitorFixture, until } from './fixture.js';
+import { MonitorFixture, RUNC, until } from './fixture.js';
 
 describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'runc operations on a conmon-monitored container', () => {
   let f: MonitorFixture;
@@ -108,5 +108,24 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'runc operations on a co
     const e = await r.state('x').catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'ERR_UNAVAILABLE' });
     expect((e as Error).message).toBe('runc state x timed out after 200 ms');
+  });
+
+  it('state, start and delete read runc\'s state dir only for a runc version they follow; any other gets the real runc', async () => {
+    const { Runc } = await import('../../../src/runc/runc.js');
+    const calls = `${f.base}/calls.log`;
+    const wrapper = async (name: string, version: string) => {
+      const bin = `${f.base}/${name}`;
+      const script = `#!/bin/sh\nif [ "$1" = --version ]; then echo "runc version ${version}"; exit 0; fi\necho "$@" >> ${calls}\nexec ${RUNC} "$@"\n`;
+      await fs.writeFile(bin, script, { mode: 0o755 });
+      return bin;
+    };
+    const t = await running();
+    const spawned = async () => (await fs.readFile(calls, 'utf8').catch(() => '')).split('\n').filter((l) => / state /.test(l)).length;
+    const known = new Runc({ binary: await wrapper('runc-1.1', '1.1.9'), root: f.runc.opts.root });
+    expect((await known.state(t.id))?.status).toBe('running');
+    expect(await spawned()).toBe(0); // read from state.json
+    const other = new Runc({ binary: await wrapper('runc-1.2', '1.2.0'), root: f.runc.opts.root });
+    expect((await other.state(t.id))?.status).toBe('running');
+    expect(await spawned()).toBe(1); // asked runc itself
   });
 });

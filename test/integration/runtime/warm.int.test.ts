@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
-import { readRuncState } from '../../../src/runtime/runc-state.js';
+import { readRuncState } from '../../../src/runc/state-file.js';
 import { Runc } from '../../../src/runc/runc.js';
 import type { TaskManager } from '../../../src/runtime/task.js';
-import { drainPreparedSandboxes } from '../../../src/warm/recover.js';
+import { drainPreparedSandboxes } from '../../../src/runtime/warm/recover.js';
 import { LAUNCHER_ARGS } from '../../../src/sandbox/launcher.js';
 import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
 
@@ -132,7 +132,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
   });
 
   it('reads runc state from state.json as runc reports it: created, running, paused, stopped', async () => {
-    const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'runc') });
+    const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'runc'), fastPaths: false });
     const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sleep', '300'] } });
     const same = async () => {
       const [fast, real] = await Promise.all([readRuncState(path.join(h.stateDir, 'runc'), t.info.containerId), runc.state(t.info.containerId)]);

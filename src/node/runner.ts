@@ -2,29 +2,21 @@
  * One runner node: a BullMQ consumer on the main thread, a pool of task worker threads, crash
  * recovery on start, and a graceful close. `stasis serve` starts one; tests start them in-process.
  */
-import path from 'node:path';
-import { Queue } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
-import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
+import { loadRuntimeConfig } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
-import { TaskPool } from '../pool/pool.js';
-import { OutageWatch } from '../queue/outage.js';
-import { JobConsumer } from '../queue/consumer.js';
-import { ControlServer } from '../queue/control-server.js';
 import { loadPolicy, usernsMapping } from '../policy/load.js';
 import type { NodePolicy } from '../policy/schema.js';
-import { resolveConnection, type ResolvedConnection } from '../queue/connection.js';
-import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
-import { drainPreparedSandboxes } from '../runtime/warm/recover.js';
-import { migrateVerb } from '../queue/migration.js';
-import { handOff, takeVerb } from '../queue/handoff.js';
+import type { JobConsumer } from '../queue/consumer.js';
+import type { ControlServer } from '../queue/control-server.js';
+import { OutageWatch } from '../queue/outage.js';
+import { nodeCloser } from './close.js';
+import { connectNode } from './connect.js';
 import { drainNode, type Drain } from './drain.js';
-import { pruneDir } from './retention.js';
-import { ImageStore } from '../image/store.js';
-import { storedImageDigests } from '../checkpoint/fs-store.js';
-import { failuresDir } from '../runtime/layout.js';
-import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
+import { startHousekeeping } from './housekeeping.js';
+import { buildNode, type NodeParts } from './parts.js';
+import { recoverNode, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
 
 /** Options of startRunner. */
 export interface StartRunnerOptions {
@@ -62,154 +54,62 @@ export interface Runner {
   drain(): Drain;
 }
 
-/** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
+/** Starts a runner node: its parts, recovery of its previous tasks, then the consumer. */
 export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const env = o.env ?? process.env;
   const policy = o.policy ?? loadPolicy({}, env);
   // The policy's user namespace and seccomp are the runtime's (an explicit runtime option wins).
   const runtime = loadRuntimeConfig({ userns: usernsMapping(policy), seccomp: policy.seccomp, ...(o.runtime ?? {}) }, env);
   const config = loadRunnerConfig(o.runner ?? {}, env);
-  let resolved: ResolvedConnection | null = null;
-  let connection: RedisOptions;
-  let redisTarget: string;
-  if (o.connection) {
-    connection = { ...o.connection, maxRetriesPerRequest: null };
-    redisTarget = o.connection.path ? `unix:${o.connection.path}` : `redis://${o.connection.host ?? 'localhost'}:${o.connection.port ?? 6379}`;
-  } else {
-    resolved = await resolveConnection({ ...(config.redisUrl ? { redis: config.redisUrl } : {}), env: {}, stateDir: runtime.stateDir });
-    connection = resolved.options;
-    redisTarget = resolved.target;
-  }
+  const conn = await connectNode(o.connection, config, runtime);
   // Every background error of the node goes through one outage watch: while Redis is unreachable,
   // the connection errors of its many clients and retries come out as one line, not one per retry.
   const outage = new OutageWatch(o.onError ?? (() => undefined));
-  const onError = (e: unknown) => outage.error('node', e);
-  const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
-  const pool = new TaskPool({
-    runtime,
-    threads: config.threads,
-    tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
-  });
-  const images = await ImageStore.open({
-    stateDir: runtime.stateDir,
-    // Running tasks' images are in use by their mounts (the store checks); stored checkpoints' too.
-    inUse: () => (config.checkpointDir ? storedImageDigests(config.checkpointDir) : Promise.resolve(new Set<string>())),
-    onGcError: onError,
-  });
-  const ref = { queue: config.queue, prefix: config.prefix };
-  let commands: Redis | null = null;
-  const consumer = new JobConsumer({
-    config,
-    connection,
-    pool,
-    policy,
-    images,
-    userns: runtime.userns,
-    rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
-    onError,
-    outage,
-    binaries: { criu: runtime.criu, runc: runtime.runc },
-    handOff: (nodeId, jobId, token, why) => handOff(commands!, ref, nodeId, jobId, token, why),
-  });
-  commands = consumer.commands;
-  const control = new ControlServer({
-    connection,
-    queue: { queue: config.queue, prefix: config.prefix },
-    nodeId: config.nodeId,
-    jobs: (jobId) => consumer.activeJob(jobId),
-    checkpointDir: config.checkpointDir ?? path.join(runtime.stateDir, 'checkpoints'),
-    runc: runtime.runc,
-    criu: runtime.criu,
-    onError,
-  });
-  control.register('migrate', migrateVerb(consumer));
-  const queue = new Queue(config.queue, { connection, prefix: config.prefix });
-  queue.on('error', onError);
-  const adoptions = new Set<Promise<void>>();
-  const track = (p: Promise<void>) => {
-    adoptions.add(p);
-    void p.finally(() => adoptions.delete(p));
-  };
-  control.register('take', takeVerb(consumer, queue, consumer.commands, ref, track));
-  const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError, track };
-  let recovery: NodeRecoveryReport;
-  try {
-    recovery = await recoverNode(ctx);
-    await control.start();
-    // A worker loop that fails for good would leave a node that takes no jobs: say so and stop.
-    await consumer.start((e) => {
-      onError(new Error(`the job consumer stopped: ${e instanceof Error ? e.message : String(e)}`));
-      o.onFatal?.(e);
-    });
-  } catch (e) {
-    await consumer.close(true).catch(() => undefined);
-    await control.close(0).catch(() => undefined);
-    await queue.close().catch(() => undefined);
-    await pool.destroy().catch(() => undefined);
-    await resolved?.release().catch(() => undefined);
-    throw e;
-  }
-  const sweep = setInterval(() => {
-    if (consumer.orphans.size > 0) void sweepOrphans(ctx).catch(onError);
-    void consumer.sweepDetached(queue).catch(onError);
-  }, Math.min(config.stalledIntervalMs, 5_000));
-  sweep.unref();
-  // Kept logs and failed-restore logs: pruned by age and size now and every hour.
-  const retention = { maxAgeMs: config.logRetentionMs, maxBytes: config.logRetentionBytes };
-  const prune = () => Promise.all([pruneDir(path.join(runtime.stateDir, 'logs'), retention), pruneDir(failuresDir(runtime.stateDir), retention)]);
-  void prune();
-  const pruner = setInterval(() => void prune(), 3600_000);
-  pruner.unref();
-
-  let closing: Promise<void> | null = null;
-  let forcing: Promise<void> | null = null;
-  /** A step of a forced close: Redis may be gone, so none may wait for it long. */
-  const briefly = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
+  const p = await buildNode({ config, runtime, policy, conn, outage });
+  const ctx: RecoveryContext = { config, pool: p.pool, consumer: p.consumer, queue: p.queue, redis: p.consumer.commands, onError: p.onError, track: p.track };
+  const recovery = await startNode(p, ctx, o.onFatal);
+  const close = nodeCloser(p, startHousekeeping(p, ctx));
   const runner: Runner = {
     config,
     runtime,
-    redisTarget,
+    redisTarget: conn.target,
     recovery,
-    consumer,
-    control,
+    consumer: p.consumer,
+    control: p.control,
     get redisReachable() {
       return !outage.down;
     },
     drain() {
-      const d = drainNode(consumer, { timeoutMs: config.drainTimeoutMs, onError });
+      const d = drainNode(p.consumer, { timeoutMs: config.drainTimeoutMs, onError: p.onError });
       const done = d.done.then(async (r) => {
-        await runner.close();
+        await close();
         return r;
       });
       return { ...d, done };
     },
-    close(opts = {}) {
-      if (opts.force && closing) {
-        // A graceful close (or drain) that cannot finish, e.g. waiting for Redis: leave the rest running.
-        forcing ??= (async () => {
-          await briefly(consumer.close(true));
-          await briefly(control.close(0));
-          await briefly(queue.close());
-          await briefly(pool.destroy());
-          await briefly(resolved?.release() ?? Promise.resolve());
-        })();
-        return forcing;
-      }
-      closing ??= (async () => {
-        clearInterval(sweep);
-        clearInterval(pruner);
-        if (!opts.force) await Promise.all([...adoptions]);
-        await consumer.close(opts.force ?? false);
-        await control.close(opts.force ? 0 : undefined).catch(() => undefined);
-        await queue.close().catch(() => undefined);
-        if (opts.force) await pool.destroy().catch(() => undefined);
-        else await pool.close().catch(() => undefined);
-        // Prepared sandboxes nobody adopted (a forced close leaves them to the next start's recovery).
-        if (!opts.force) await drainPreparedSandboxes(runtime).catch(() => undefined);
-        await resolved?.release().catch(() => undefined);
-      })();
-      return closing;
-    },
+    close,
   };
   return runner;
+}
+
+/** Recovers the node's previous tasks, then starts listening and taking jobs; on failure undoes it all. */
+async function startNode(p: NodeParts, ctx: RecoveryContext, onFatal: ((e: unknown) => void) | undefined): Promise<NodeRecoveryReport> {
+  try {
+    const recovery = await recoverNode(ctx);
+    await p.control.start();
+    // A worker loop that fails for good would leave a node that takes no jobs: say so and stop.
+    await p.consumer.start((e) => {
+      p.onError(new Error(`the job consumer stopped: ${e instanceof Error ? e.message : String(e)}`));
+      onFatal?.(e);
+    });
+    return recovery;
+  } catch (e) {
+    // Starting failed: undo what was started; the first error is the one to report.
+    await p.consumer.close(true).catch(() => undefined);
+    await p.control.close(0).catch(() => undefined);
+    await p.queue.close().catch(() => undefined);
+    await p.pool.destroy().catch(() => undefined);
+    await p.conn.resolved?.release().catch(() => undefined);
+    throw e;
+  }
 }

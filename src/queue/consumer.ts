@@ -12,17 +12,16 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { IdMapping } from '../config/schema.js';
 import type { RunnerConfig } from '../config/runner.js';
 import { errors } from '../errors.js';
-import { failpoint } from '../os/failpoint.js';
 import type { ImageStore } from '../image/store.js';
 import type { RootfsContext } from '../policy/rootfs.js';
 import type { NodePolicy } from '../policy/schema.js';
 import type { TaskPool } from '../pool/pool.js';
 import type { StopReason, TaskCheckpoint } from '../pool/protocol.js';
 import { JobAttempt, type ActiveJob, type AttemptOwner } from './attempt.js';
-import { readCancelRequest, watchCancelRequests, type QueueRef } from './cancel.js';
+import { readCancelRequest, type QueueRef } from './cancel.js';
+import { CancelListener } from './cancel-listener.js';
 import { CheckpointFlow } from './checkpoint-flow.js';
 import { toJobError } from './failure.js';
-import { lockHolder } from './bullmq-keys.js';
 import { JobLock } from './job-lock.js';
 import { clearLineage } from './lineage.js';
 import type { OrphanTask } from './orphans.js';
@@ -32,6 +31,8 @@ import { runPipeline } from './pipeline/pipeline.js';
 import type { PipelineDeps } from './pipeline/deps.js';
 import { FencedError } from './pipeline/fenced.js';
 import { OutageWatch } from './outage.js';
+import { UnpostedTasks } from './unposted.js';
+import { Attempts } from './attempts.js';
 
 /** Options of JobConsumer. */
 export interface JobConsumerOptions {
@@ -71,20 +72,14 @@ export class JobConsumer {
   draining = false;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
-  private readonly attempts = new Map<string, JobAttempt>();
-  /**
-   * Stopped tasks whose results are not posted yet, by job id: a task is deleted only once BullMQ
-   * moved its job (completed or failed), so a node that dies in between finds the task after its
-   * restart and posts then (never runs the job again).
-   */
-  private readonly unposted = new Map<string, { token: string; release: () => void }[]>();
-  /** Cancel requests heard for jobs not (yet) registered here, by job id → when heard. */
-  private readonly heardCancels = new Map<string, number>();
+  private readonly attempts: Attempts;
+  /** Stopped tasks kept until their jobs are posted (unposted.ts). */
+  private readonly unposted = new UnpostedTasks();
+  private readonly cancels = new CancelListener();
   private readonly deps: PipelineDeps;
   private readonly ref: QueueRef;
   /** Redis reachability as this consumer's clients see it. */
   readonly outage: OutageWatch;
-  private unwatch: (() => Promise<void>) | null = null;
 
   constructor(private readonly o: JobConsumerOptions) {
     const c = o.config;
@@ -92,6 +87,7 @@ export class JobConsumer {
     const onError = o.onError ?? (() => undefined);
     this.outage = o.outage ?? new OutageWatch(onError);
     this.redis = this.outage.watch(new Redis(o.connection), 'commands');
+    this.attempts = new Attempts(this.redis, this.ref, () => this.balance());
     this.subscriber = this.outage.watch(new Redis(o.connection), 'cancel subscriber');
     this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' }, undefined, o.userns);
     this.deps = {
@@ -126,23 +122,17 @@ export class JobConsumer {
       autorun: false,
     });
     this.worker.on('completed', (job: Job) => {
-      this.posted(job.id!);
+      this.unposted.posted(job.id!);
       void clearLineage(this.redis, this.ref, job.id!).catch(onError);
     });
-    this.worker.on('failed', (job: Job | undefined) => job && this.posted(job.id!));
-    this.worker.on('lockRenewalFailed', (ids: string[]) => void this.lockInDoubt(ids));
+    this.worker.on('failed', (job: Job | undefined) => job && this.unposted.posted(job.id!));
+    this.worker.on('lockRenewalFailed', (ids: string[]) => void this.attempts.lockInDoubt(ids));
     this.worker.on('error', (e) => this.outage.error('worker', e));
   }
 
   /** Starts listening for cancel requests and taking jobs. A worker loop that fails ends in `onFatal`. */
   async start(onFatal: (e: unknown) => void): Promise<void> {
-    this.unwatch = await watchCancelRequests(this.subscriber, this.ref, (req) => {
-      if (this.stop(req.jobId, 'cancelled')) return;
-      // Not running here yet: remember it briefly, a job being taken right now registers soon.
-      const now = Date.now();
-      for (const [id, at] of this.heardCancels) if (now - at > 60_000) this.heardCancels.delete(id);
-      this.heardCancels.set(req.jobId, now);
-    });
+    await this.cancels.start(this.subscriber, this.ref, (jobId) => this.stop(jobId, 'cancelled'));
     this.worker.run().catch(onFatal);
     await this.worker.waitUntilReady();
   }
@@ -176,7 +166,7 @@ export class JobConsumer {
 
   /** Job ids this node works on now (taking, running, or holding a result to post). */
   activeJobs(): string[] {
-    return [...this.attempts.keys()];
+    return this.attempts.ids();
   }
 
   /** The attempt of `jobId` on this node (drain asks it to checkpoint, requeue or abandon). */
@@ -190,7 +180,7 @@ export class JobConsumer {
    */
   async close(force = false): Promise<void> {
     await this.worker.close(force);
-    await this.unwatch?.().catch(() => undefined); // Redis may be gone already: nothing to unsubscribe from
+    await this.cancels.close();
     this.subscriber.disconnect();
     this.redis.disconnect();
   }
@@ -219,43 +209,32 @@ export class JobConsumer {
 
   /** Keeps the lock of an attempt run outside the processor and posts (or fails) its job under its token. */
   private async postAdopted(a: JobAttempt): Promise<void> {
-    this.keepLock(a);
+    this.attempts.keepLock(a);
     try {
       const result = await a.finished!;
       a.keeping?.();
       if (a.owner !== 'adopted') return;
       await a.job.moveToCompleted(result, a.token, false);
-      this.posted(a.jobId);
+      this.unposted.posted(a.jobId);
       await clearLineage(this.redis, this.ref, a.jobId).catch(this.deps.onError);
     } catch (e) {
       a.keeping?.();
       if (moved(e) || e instanceof FencedError || a.owner !== 'adopted') return;
       await a.job.moveToFailed(toJobError(e), a.token, false);
-      this.posted(a.jobId);
+      this.unposted.posted(a.jobId);
     }
   }
 
-  /** The job's result is posted (BullMQ moved it): its stopped tasks may go. */
-  private posted(jobId: string): void {
-    failpoint('post:after');
-    const waiting = this.unposted.get(jobId);
-    this.unposted.delete(jobId);
-    for (const w of waiting ?? []) w.release();
-  }
-
-  /** Keeps the attempt's stopped task until its result is posted (see `unposted`). */
+  /** Keeps the attempt's stopped task until its result is posted (unposted.ts). */
   private holdUntilPosted(a: JobAttempt): void {
-    const release = a.releaseTask;
-    if (!release) return;
-    this.unposted.set(a.jobId, [...(this.unposted.get(a.jobId) ?? []), { token: a.token, release }]);
+    if (a.releaseTask) this.unposted.hold(a.jobId, a.token, a.releaseTask);
   }
 
   private newAttempt(job: Job, token: string, owner: AttemptOwner, signal?: AbortSignal): JobAttempt {
     const a = new JobAttempt(job, new JobLock(this.redis, this.ref, job.id!, token, this.o.config.lockDurationMs), owner, signal);
-    this.attempts.set(a.jobId, a);
+    this.attempts.add(a);
     if (signal) signal.addEventListener('abort', () => a.stop('cancelled'), { once: true });
-    if (this.heardCancels.delete(a.jobId)) a.stop('cancelled');
-    this.balance();
+    if (this.cancels.take(a.jobId)) a.stop('cancelled');
     return a;
   }
 
@@ -272,8 +251,7 @@ export class JobConsumer {
       else this.holdUntilPosted(a);
       throw e;
     } finally {
-      if (this.attempts.get(a.jobId) === a) this.attempts.delete(a.jobId);
-      this.balance();
+      this.attempts.remove(a);
     }
   }
 
@@ -289,7 +267,7 @@ export class JobConsumer {
       a = this.newAttempt(job, token, 'processor', signal);
       a.orphan = this.deps.takeOrphan(taskIdFor(a.jobId, a.attempt));
       a.finished = this.runAttempt(a);
-      this.keepLock(a);
+      this.attempts.keepLock(a);
     }
     try {
       const r = await Promise.race([a.finished!, a.whenDetached().then(() => null)]);
@@ -308,62 +286,18 @@ export class JobConsumer {
   }
 
   /**
-   * Renews the attempt's lock besides BullMQ (which may have untracked a job this worker re-took
-   * while its previous take was finishing): a lock another node holds stops the task; a job that
-   * left the active list (Redis was away) detaches the attempt until it is given back.
-   */
-  private keepLock(a: JobAttempt): void {
-    a.keeping?.();
-    a.keeping = a.lock.keep((s) => {
-      if (s === 'taken') a.stop('lock-lost');
-      else if (a.owner !== 'detached') void a.detach();
-    });
-  }
-
-  /** BullMQ could not renew these locks: take each back, or stop the copy another node holds, or detach. */
-  private async lockInDoubt(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      const a = this.attempts.get(id);
-      if (!a) continue;
-      const state = await a.lock.reacquire().catch(() => 'unknown' as const);
-      if (state === 'taken') a.stop('lock-lost');
-      else if (state === 'gone' && a.owner !== 'detached') void a.detach();
-    }
-  }
-
-  /**
-   * Detached attempts (their jobs went back to the queue while Redis was away) whose jobs ended
-   * elsewhere or run on another node now: stopped (if running) and given up; nothing is posted.
+   * Detached attempts whose jobs ended elsewhere or run on another node now are given up, and
+   * stopped tasks whose post can no longer come from here are let go (attempts.ts, unposted.ts).
    */
   async sweepDetached(queue: { getJob(id: string): Promise<Job | undefined> }): Promise<string[]> {
-    const dropped: string[] = [];
-    for (const a of [...this.attempts.values()]) {
-      if (a.owner !== 'detached') continue;
-      const job = await queue.getJob(a.jobId);
-      const state = job ? await job.getState() : 'unknown';
-      const elsewhere = state === 'active' && (await lockHolder(this.redis, this.ref, a.jobId)) !== a.token;
-      if (state !== 'completed' && state !== 'failed' && state !== 'unknown' && !elsewhere) continue;
-      a.stop('lock-lost');
-      a.giveUp(new FencedError(`job ${a.jobId} is ${elsewhere ? "another node's" : state} now; nothing is posted from this node`));
-      dropped.push(a.jobId);
-    }
-    // Results whose post failed (the lock went elsewhere meanwhile): no one posts them from here.
-    for (const [jobId, waiting] of [...this.unposted]) {
-      if (this.attempts.has(jobId)) continue; // taken again here: its new attempt attaches to the task
-      const holder = await lockHolder(this.redis, this.ref, jobId);
-      if (waiting.some((w) => w.token === holder)) continue;
-      const job = await queue.getJob(jobId);
-      if (job && (await job.getState()) === 'active' && holder === null) continue; // a lapse: BullMQ retries the post
-      this.posted(jobId);
-    }
+    const dropped = await this.attempts.sweepDetached(queue);
+    await this.unposted.sweep(this.redis, this.ref, queue, (jobId) => this.attempts.has(jobId));
     return dropped;
   }
 
   /** Jobs this node runs outside its processors count against its concurrency (issue: restarts). */
   private balance(): void {
-    let outside = 0;
-    for (const a of this.attempts.values()) if (a.owner !== 'processor') outside++;
-    const want = Math.max(1, this.o.config.concurrency - outside);
+    const want = Math.max(1, this.o.config.concurrency - this.attempts.outsideProcessors());
     if (this.worker && this.worker.concurrency !== want) this.worker.concurrency = want;
   }
 }

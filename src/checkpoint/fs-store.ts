@@ -14,7 +14,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errors, hasCode } from '../errors.js';
-import { CHECKPOINT_LAYOUT } from './layout.js';
 import { digestTree, rootfsIdentity } from './digest.js';
 import { readHostInfo } from './host-info.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, parseManifest, type HostInfo, type RootfsIdentity } from './manifest.js';
@@ -27,6 +26,7 @@ import type {
   StoredCheckpoint,
 } from './store.js';
 import { verifyEntries } from './verify.js';
+import { isErrno, readMeta, writeFileDurably } from './files.js';
 
 /** Options of a directory checkpoint store. */
 export interface FsStoreOptions {
@@ -44,7 +44,8 @@ export interface FsStoreOptions {
 
 const DEFAULT_NAMESPACE = 'default';
 const SEQ_DIGITS = 8;
-const SEQ_RE = /^\d{8,}$/;
+/** A checkpoint directory's name: its sequence number, zero-padded. */
+export const SEQ_RE = /^\d{8,}$/;
 const ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,199}$/;
 
 function checkId(v: string, field: string): string {
@@ -55,10 +56,6 @@ function checkId(v: string, field: string): string {
     );
   }
   return v;
-}
-
-function isErrno(e: unknown, ...codes: string[]): boolean {
-  return typeof e === 'object' && e !== null && codes.includes(String((e as { code?: unknown }).code));
 }
 
 /** Opens (creating its root) a directory checkpoint store. */
@@ -258,56 +255,4 @@ export class FsCheckpointStore implements CheckpointStore {
     if (typeof meta?.rootfs !== 'string') return null;
     return rootfsIdentity(meta.rootfs).catch(() => null);
   }
-}
-
-/** checkpoint.json of a checkpoint directory as a plain object, if present. */
-async function readMeta(dir: string): Promise<Record<string, unknown> | undefined> {
-  const file = path.join(dir, CHECKPOINT_LAYOUT.meta);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw errors.checkpoint(`${CHECKPOINT_LAYOUT.meta} in ${dir} is not a JSON object`, { file: CHECKPOINT_LAYOUT.meta });
-}
-
-/** Writes a file under a temporary name, fsyncs it and renames it into place. */
-async function writeFileDurably(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
-  const h = await fs.open(tmp, 'w');
-  try {
-    await h.writeFile(text);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fs.rename(tmp, file);
-}
-
-/** The image digests (manifests' given rootfs identities) of every checkpoint under a store root: GC keeps those images. */
-export async function storedImageDigests(root: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const ns of await fs.readdir(root).catch(() => [] as string[])) {
-    for (const job of await fs.readdir(path.join(root, ns)).catch(() => [] as string[])) {
-      for (const seq of (await fs.readdir(path.join(root, ns, job)).catch(() => [] as string[])).filter((n) => SEQ_RE.test(n))) {
-        const text = await fs.readFile(path.join(root, ns, job, seq, MANIFEST_FILE), 'utf8').catch(() => undefined);
-        if (!text) continue;
-        try {
-          const m = parseManifest(text, 'manifest');
-          if (m.rootfs?.source === 'given') out.add(m.rootfs.digest);
-        } catch {
-          // an unreadable manifest names no image; verify() reports it where it matters
-        }
-      }
-    }
-  }
-  return out;
 }

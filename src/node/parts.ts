@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { RunnerConfig } from '../config/runner.js';
 import { runtimePaths } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
-import { storedImageDigests } from '../checkpoint/fs-store.js';
+import { storedImageDigests } from '../checkpoint/image-refs.js';
 import { ImageStore } from '../image/store.js';
 import type { NodePolicy } from '../policy/schema.js';
 import { TaskPool } from '../pool/pool.js';

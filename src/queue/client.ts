@@ -5,12 +5,18 @@
  */
 import { migrateJob, type MigrateResult } from './migration.js';
 import type { ControlTimeouts } from './control-client.js';
-import { Job, Queue, QueueEvents, type JobsOptions, type JobState } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, StasisError, errors } from '../errors.js';
+import { StasisError, errors } from '../errors.js';
 import { FAILED_RESULT_KEY, JobPayloadSchema, formatIssues, type JobPayloadInput } from './job-schema.js';
-import { isJobResult, type JobResult } from './result.js';
+import { toJobResult, type JobResult } from './result.js';
+import { failedJobError } from './failure.js';
+import type { CancelOutcome, ConnectOptions, JobStatusInfo, LogsOptions, StasisClientOptions, SubmitOptions } from './client-types.js';
+
+export type { CancelOutcome, ConnectOptions, JobStatusInfo, LogsOptions, StasisClientOptions, SubmitOptions } from './client-types.js';
+export { failedJobError } from './failure.js';
+export { toJobResult } from './result.js';
 import { DEFAULT_PREFIX, readCancelRequest, requestCancel, type QueueRef } from './cancel.js';
 import { BASE_REDIS_OPTIONS, resolveConnection, type ResolvedConnection } from './connection.js';
 import { JobControl } from './job-control.js';
@@ -25,116 +31,10 @@ export function queueNameFrom(explicit: string | undefined, env: NodeJS.ProcessE
   return explicit || env.STASIS_QUEUE || DEFAULT_QUEUE;
 }
 
-/** Options of a StasisClient. */
-export interface StasisClientOptions {
-  /** ioredis options (maxRetriesPerRequest: null is added). */
-  connection: RedisOptions;
-  queue?: string;
-  /** BullMQ key prefix (default 'bull'). */
-  prefix?: string;
-  /** Connection errors (Redis down, …); the client keeps retrying. Default: ignored. */
-  onError?: (e: Error) => void;
-}
-
-/** Options of StasisClient.connect: resolve the connection the way the CLI does. */
-export interface ConnectOptions {
-  /** A Redis URL; beats REDIS_URL. Without either, the embedded Redis under `stateDir` is used. */
-  redis?: string;
-  env?: NodeJS.ProcessEnv;
-  stateDir?: string;
-  queue?: string;
-  prefix?: string;
-  onError?: (e: Error) => void;
-}
-
-/** BullMQ options of one submitted job. */
-export interface SubmitOptions {
-  /** Job name (free text; default 'run'). */
-  name?: string;
-  /** Your own job id (BullMQ ignores a duplicate add while the first exists). */
-  jobId?: string;
-  /** 1 is the highest priority. */
-  priority?: number;
-  /** Attempts for runtime failures (failed-to-start); a non-zero exit is not a failure. */
-  attempts?: number;
-  backoff?: JobsOptions['backoff'];
-  /** Delay before the job becomes runnable, ms. */
-  delay?: number;
-  removeOnComplete?: JobsOptions['removeOnComplete'];
-  removeOnFail?: JobsOptions['removeOnFail'];
-}
-
-/** What status() reports about a job. Times are ISO 8601 or null. */
-export interface JobStatusInfo {
-  id: string;
-  name: string;
-  state: JobState | 'unknown';
-  /** The runner's progress object ({ status, pid, … }) or null. */
-  progress: unknown;
-  attemptsMade: number;
-  failedReason: string | null;
-  createdAt: string | null;
-  processedAt: string | null;
-  finishedAt: string | null;
-  /** The result envelope once completed. */
-  result: JobResult | null;
-  cancelRequested: boolean;
-}
-
-/** What cancel() did. */
-export interface CancelOutcome {
-  jobId: string;
-  /** The job's state when the request was made. */
-  state: JobState | 'unknown';
-  /** False when the job had already finished (nothing to cancel). */
-  requested: boolean;
-  /** Runner connections that received the request right away (0: it waits in the key for pickup). */
-  delivered: number;
-}
-
-/** Options of logs(). */
-export interface LogsOptions {
-  /** Keep reading until the job finishes. */
-  follow?: boolean;
-  /** Poll interval while following (default 200 ms). */
-  pollMs?: number;
-  signal?: AbortSignal;
-}
-
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'unknown']);
 
 function iso(ms: number | undefined): string | null {
   return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
-}
-
-/**
- * The error of a failed job. Runner nodes write `failedReason` as `<code>: <message>` (failure.ts), so
- * the error keeps the runner's category (ERR_INVALID_ARGUMENT for a bad payload); ERR_RUNTIME otherwise.
- * `details.failedReason` is always set.
- */
-export function failedJobError(jobId: string, failedReason: string, attemptsMade: number, result?: JobResult | null): StasisError {
-  const m = /^(ERR_[A-Z_]+): /.exec(failedReason);
-  const code = m ? ErrorCode.safeParse(m[1]) : null;
-  return new StasisError(code?.success ? code.data : 'ERR_RUNTIME', `job ${jobId} failed: ${failedReason || 'no reason recorded'}`, {
-    jobId,
-    failedReason,
-    attemptsMade,
-    // A job failed by failOnNonZero ran: its envelope (job.data.stasisResult).
-    ...(result ? { result } : {}),
-  });
-}
-
-/** A job's return value (object, or JSON text as some BullMQ paths give it) as a JobResult, or null. */
-export function toJobResult(v: unknown): JobResult | null {
-  let x = v;
-  if (typeof x === 'string') {
-    try {
-      x = JSON.parse(x);
-    } catch {
-      return null;
-    }
-  }
-  return isJobResult(x) ? x : null;
 }
 
 /** A producer's handle on a stasis queue. close() when done. */

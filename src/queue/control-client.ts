@@ -32,6 +32,52 @@ export interface ControlSend {
   args?: Record<string, unknown>;
 }
 
+/** Where a request goes and how long its answer may take, for the waits below. */
+interface Exchange {
+  s: ControlSend;
+  req: ControlRequest;
+  where: { jobId: string; nodeId: string; verb: string };
+  start: number;
+  ackTimeoutMs: number;
+  timeoutMs: number;
+}
+
+/** Publishes the request on the node's channel; ERR_UNAVAILABLE when nobody listens there. */
+async function publish(redis: Redis, q: QueueRef, x: Exchange): Promise<void> {
+  const { s, where } = x;
+  const reached = await redis.publish(controlChannel(q, s.nodeId), JSON.stringify(x.req)).catch((e: unknown) => {
+    throw errors.unavailable(`cannot send '${s.verb}' for job ${s.jobId}: Redis: ${e instanceof Error ? e.message : String(e)}`, where);
+  });
+  if (reached === 0) {
+    throw errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, is not listening for control requests (is it down?)`, where);
+  }
+}
+
+/** Waits on the reply list: an ack within ackTimeoutMs, then the answer before the deadline. */
+async function awaitReply(blocking: Redis, x: Exchange): Promise<unknown> {
+  const { s, req, where, start, ackTimeoutMs, timeoutMs } = x;
+  let acked = false;
+  for (;;) {
+    const until = acked ? req.deadline : Math.min(start + ackTimeoutMs, req.deadline);
+    const left = until - Date.now();
+    if (left <= 0) {
+      throw acked
+        ? errors.unavailable(`node ${s.nodeId} accepted '${s.verb}' for job ${s.jobId} but did not answer within ${timeoutMs} ms`, { ...where, timeoutMs })
+        : errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, did not answer within ${Math.min(ackTimeoutMs, timeoutMs)} ms (is it down or overloaded?)`, { ...where, ackTimeoutMs });
+    }
+    const popped = await blocking.blpop(req.replyTo, Math.max(0.01, left / 1000));
+    if (!popped) continue;
+    const reply = parseControlReply(popped[1]);
+    if (!reply || reply.requestId !== req.requestId) continue;
+    if (reply.kind === 'ack') {
+      acked = true;
+      continue;
+    }
+    if (reply.ok) return reply.value;
+    throw fromErrorData(reply.error);
+  }
+}
+
 /**
  * Sends one control request and resolves to the node's answer. `redis` is used for PUBLISH; a
  * duplicate of it blocks on the reply list and is closed afterwards.
@@ -40,63 +86,33 @@ export async function sendControl(redis: Redis, q: QueueRef, s: ControlSend, t: 
   const ackTimeoutMs = t.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
   const timeoutMs = t.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
   const requestId = randomUUID();
-  const replyTo = controlReplyKey(q, requestId);
   const start = Date.now();
-  const deadline = start + timeoutMs;
   const req: ControlRequest = {
     v: CONTROL_PROTOCOL_VERSION,
     requestId,
     jobId: s.jobId,
     verb: s.verb,
     args: s.args ?? {},
-    replyTo,
+    replyTo: controlReplyKey(q, requestId),
     sentAt: new Date(start).toISOString(),
-    deadline,
+    deadline: start + timeoutMs,
   };
-  const where = { jobId: s.jobId, nodeId: s.nodeId, verb: s.verb };
+  const x: Exchange = { s, req, where: { jobId: s.jobId, nodeId: s.nodeId, verb: s.verb }, start, ackTimeoutMs, timeoutMs };
   const blocking = redis.duplicate();
-  blocking.on('error', () => undefined);
+  blocking.on('error', () => undefined); // its failures surface as the wait's own errors below
   // A Redis that stops answering must not hang the caller either: this ends the wait regardless.
   let guard: NodeJS.Timeout | undefined;
   const hardStop = new Promise<never>((_, reject) => {
     guard = setTimeout(() => {
       blocking.disconnect();
-      reject(errors.unavailable(`no answer from node ${s.nodeId} to '${s.verb}' for job ${s.jobId} within ${timeoutMs} ms (Redis unreachable?)`, where));
+      reject(errors.unavailable(`no answer from node ${s.nodeId} to '${s.verb}' for job ${s.jobId} within ${timeoutMs} ms (Redis unreachable?)`, x.where));
     }, timeoutMs + 2_000);
   });
-  const exchange = async (): Promise<unknown> => {
-    const reached = await redis.publish(controlChannel(q, s.nodeId), JSON.stringify(req)).catch((e: unknown) => {
-      throw errors.unavailable(`cannot send '${s.verb}' for job ${s.jobId}: Redis: ${e instanceof Error ? e.message : String(e)}`, where);
-    });
-    if (reached === 0) {
-      throw errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, is not listening for control requests (is it down?)`, where);
-    }
-    let acked = false;
-    for (;;) {
-      const until = acked ? deadline : Math.min(start + ackTimeoutMs, deadline);
-      const left = until - Date.now();
-      if (left <= 0) {
-        throw acked
-          ? errors.unavailable(`node ${s.nodeId} accepted '${s.verb}' for job ${s.jobId} but did not answer within ${timeoutMs} ms`, { ...where, timeoutMs })
-          : errors.unavailable(`node ${s.nodeId}, which runs job ${s.jobId}, did not answer within ${Math.min(ackTimeoutMs, timeoutMs)} ms (is it down or overloaded?)`, { ...where, ackTimeoutMs });
-      }
-      const popped = await blocking.blpop(replyTo, Math.max(0.01, left / 1000));
-      if (!popped) continue;
-      const reply = parseControlReply(popped[1]);
-      if (!reply || reply.requestId !== requestId) continue;
-      if (reply.kind === 'ack') {
-        acked = true;
-        continue;
-      }
-      if (reply.ok) return reply.value;
-      throw fromErrorData(reply.error);
-    }
-  };
   try {
-    return await Promise.race([exchange(), hardStop]);
+    return await Promise.race([publish(redis, q, x).then(() => awaitReply(blocking, x)), hardStop]);
   } finally {
     clearTimeout(guard);
     blocking.disconnect();
-    void redis.del(replyTo).catch(() => undefined);
+    void redis.del(req.replyTo).catch(() => undefined); // it expires anyway (REPLY_TTL_MS)
   }
 }

@@ -113,3 +113,16 @@ export function isJobResult(v: unknown): v is JobResult {
   const r = v as Partial<JobResult>;
   return typeof r.jobId === 'string' && typeof r.reason === 'string' && typeof r.status === 'string';
 }
+
+/** A job's return value (object, or JSON text as some BullMQ paths give it) as a JobResult, or null. */
+export function toJobResult(v: unknown): JobResult | null {
+  let x = v;
+  if (typeof x === 'string') {
+    try {
+      x = JSON.parse(x);
+    } catch {
+      return null;
+    }
+  }
+  return isJobResult(x) ? x : null;
+}

@@ -61,6 +61,74 @@ export function checkedProcess(o: CreateTaskOptions): CreateTaskOptions['process
   return proc;
 }
 
+/** What a create starts from: the checked options, the process and the spec. */
+interface CreatePlan {
+  o: CreateTaskOptions;
+  namespace: string;
+  id: string;
+  rootfs: string;
+  proc: CreateTaskOptions['process'];
+  spec: ReturnType<typeof taskSpec>;
+}
+
+/** The new task's record (before its monitor runs). */
+function createdRecord(ctx: RuntimeContext, c: CreatePlan, p: TaskPaths): TaskRecord {
+  const { o, proc } = c;
+  return {
+    version: 1,
+    info: {
+      id: c.id,
+      namespace: c.namespace,
+      runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
+      spec: c.spec,
+      bundle: p.bundle,
+      containerId: containerIdFor(c.namespace, c.id),
+      createdAt: new Date().toISOString(),
+      annotations: { ...(o.annotations ?? {}) },
+    },
+    rootfs: c.rootfs,
+    process: { ...proc },
+    limits: { ...(o.limits ?? {}) },
+    network: o.network ?? 'none',
+    terminal: proc.terminal ?? false,
+    stdin: o.stdin ?? false,
+    ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+    ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
+  };
+}
+
+/** Lays out the task dir (job dir, layers, bundle) and has conmon run `runc create`. */
+async function launchCreate(ctx: RuntimeContext, c: CreatePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
+  const { o, proc } = c;
+  await traversable(p.dir);
+  const job = { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal: rec.terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) };
+  // Independent steps in parallel: the mounts are process spawns, the rest are small writes.
+  await Promise.all([
+    fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, c.spec)),
+    fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
+    writeJob(ctx, p, job, proc.user),
+    lowerFor(ctx, c.rootfs, o.rootfsMapped).then(async (lower) => {
+      rec.lower = lower;
+      await mountTaskRootfs(ctx, p, lower, o.limits?.diskBytes);
+    }),
+  ]);
+  await writeJsonAtomic(p.record, rec);
+  const { pid } = await launchMonitor({
+    conmon: ctx.config.conmon,
+    runc: ctx.config.runc,
+    runcRoot: ctx.paths.runcRoot,
+    containerId: rec.info.containerId,
+    bundle: p.bundle,
+    runDir: p.runDir,
+    terminal: rec.terminal,
+    stdin: rec.stdin,
+    ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
+    ...(rec.logMaxBytes !== undefined ? { logMaxBytes: rec.logMaxBytes } : {}),
+  });
+  rec.pid = pid;
+  await writeJsonAtomic(p.record, rec);
+}
+
 /**
  * Creates a task: its directory, the launch script in its node-owned job dir, the writable layer and
  * overlay, the bundle and record, then conmon + `runc create`. Status 'created'.
@@ -74,9 +142,7 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
     throw errors.invalidArgument(`Expected \`timeoutSeconds\` to be a positive number, got \`${o.timeoutSeconds}\``, { field: 'timeoutSeconds' });
   }
   const proc = checkedProcess(o);
-  const containerId = containerIdFor(namespace, id);
-  const paths = taskPaths(ctx.paths.tasksDir, namespace, id);
-  const spec = taskSpec(ctx, paths, {
+  const spec = taskSpec(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), {
     hostname: o.hostname ?? hostnameFor(id),
     ...(proc.user ? { user: proc.user } : {}),
     ...(proc.terminal ? { terminal: true } : {}),
@@ -86,61 +152,17 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
     cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
     ...(o.annotations ? { annotations: o.annotations } : {}),
   });
+  const plan: CreatePlan = { o, namespace, id, rootfs, proc, spec };
   return withLock(taskLockFile(ctx, namespace, id), async () => {
-    // A prepared sandbox (src/warm) makes create a claim, a symlink and one small write.
+    // A prepared sandbox (src/runtime/warm) makes create a claim, a symlink and one small write.
     const adopted = await ctx.warm?.adopt(o, { namespace, id, rootfs, spec });
     if (adopted) return adopted;
     const p = await claimTaskDir(ctx, namespace, id);
-    const rec: TaskRecord = {
-      version: 1,
-      info: {
-        id,
-        namespace,
-        runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
-        spec,
-        bundle: p.bundle,
-        containerId,
-        createdAt: new Date().toISOString(),
-        annotations: { ...(o.annotations ?? {}) },
-      },
-      rootfs,
-      process: { ...proc },
-      limits: { ...(o.limits ?? {}) },
-      network: o.network ?? 'none',
-      terminal: proc.terminal ?? false,
-      stdin: o.stdin ?? false,
-      ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
-      ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
-    };
+    const rec = createdRecord(ctx, plan, p);
     try {
-      await traversable(p.dir);
-      // Independent steps in parallel: the mounts are process spawns, the rest are small writes.
-      await Promise.all([
-        fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
-        fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
-        writeJob(ctx, p, { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal: rec.terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) }, proc.user),
-        lowerFor(ctx, rootfs, o.rootfsMapped).then(async (lower) => {
-          rec.lower = lower;
-          await mountTaskRootfs(ctx, p, lower, o.limits?.diskBytes);
-        }),
-      ]);
-      await writeJsonAtomic(p.record, rec);
-      const { pid } = await launchMonitor({
-        conmon: ctx.config.conmon,
-        runc: ctx.config.runc,
-        runcRoot: ctx.paths.runcRoot,
-        containerId,
-        bundle: p.bundle,
-        runDir: p.runDir,
-        terminal: rec.terminal,
-        stdin: rec.stdin,
-        ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
-        ...(rec.logMaxBytes !== undefined ? { logMaxBytes: rec.logMaxBytes } : {}),
-      });
-      rec.pid = pid;
-      await writeJsonAtomic(p.record, rec);
+      await launchCreate(ctx, plan, p, rec);
     } catch (e) {
-      await undoLaunch(ctx, containerId, p);
+      await undoLaunch(ctx, rec.info.containerId, p);
       throw e;
     }
     return new TaskProcess(ctx, rec, p);

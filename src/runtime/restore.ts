@@ -110,22 +110,13 @@ function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string): Oci
   return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir })];
 }
 
-/** Restores a task from a checkpoint directory. */
-export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): Promise<Task> {
-  if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected restore options to be an object', { field: 'options' });
-  const namespace = validateId(o.namespace ?? DEFAULT_NAMESPACE, 'namespace');
-  const id = validateId(o.id, 'id');
-  const { meta, spec: imageSpec } = await readCheckpoint(o.from);
-  const rootfs = await checkRootfs(o.rootfs ?? meta.rootfs, 'rootfs');
-  const containerId = containerIdFor(namespace, id);
-  const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
-  const p0 = taskPaths(ctx.paths.tasksDir, namespace, id);
-  checkMapping(ctx, imageSpec, o.from);
-  const spec: OciSpec = {
+/** The restored task's OCI spec: the image's, with this node's launcher mounts, cgroup path and seccomp. */
+function restoredSpec(ctx: RuntimeContext, imageSpec: OciSpec, namespace: string, id: string, annotations: Record<string, string>): OciSpec {
+  return {
     ...imageSpec,
     root: { ...imageSpec.root, path: 'rootfs' },
     // This node's launcher binaries and this task's job dir (the restored process is past its exec).
-    mounts: relaunchMounts(ctx, imageSpec, p0.jobDir),
+    mounts: relaunchMounts(ctx, imageSpec, taskPaths(ctx.paths.tasksDir, namespace, id).jobDir),
     linux: {
       ...(imageSpec.linux ?? {}),
       cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
@@ -134,72 +125,107 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
     },
     annotations: { ...(imageSpec.annotations ?? {}), ...annotations },
   };
+}
+
+/** What a restore starts from: the checked options and the checkpoint's own files. */
+interface RestorePlan {
+  o: RestoreTaskOptions;
+  namespace: string;
+  id: string;
+  rootfs: string;
+  meta: CheckpointMeta;
+  spec: OciSpec;
+  annotations: Record<string, string>;
+}
+
+/** The restored task's record (before its monitor runs). */
+function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths): TaskRecord {
+  const meta = r.meta as CheckpointMeta & { process?: TaskRecord['process']; stdin?: unknown };
+  return {
+    version: 1,
+    info: {
+      id: r.id,
+      namespace: r.namespace,
+      runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
+      spec: r.spec,
+      bundle: p.bundle,
+      containerId: containerIdFor(r.namespace, r.id),
+      createdAt: new Date().toISOString(),
+      annotations: r.annotations,
+      restoredFrom: path.resolve(r.o.from),
+    },
+    rootfs: r.rootfs,
+    ...(meta.process ? { process: meta.process } : {}),
+    limits: meta.limits,
+    network: meta.network,
+    terminal: meta.terminal,
+    stdin: meta.stdin === true,
+    ...(r.o.timeoutSeconds !== undefined ? { timeoutSeconds: r.o.timeoutSeconds } : {}),
+  };
+}
+
+/** Lays out the task dir, mounts its layers (the checkpoint's rootfs diff applied) and has conmon run `runc restore`. */
+async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
+  await traversable(p.dir);
+  await fs.mkdir(p.bundle, { recursive: true, mode: 0o711 });
+  await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
+  await writeJsonAtomic(p.spec, r.spec);
+  await emptyJobDir(p);
+  rec.lower = await lowerFor(ctx, r.rootfs, r.o.rootfsMapped);
+  await mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx));
+  if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
+  await mountOverlay({ lower: rec.lower, upper: p.upper, work: p.work, target: p.rootfs });
+  await writeJsonAtomic(p.record, rec);
+  const { pid } = await launchMonitor({
+    conmon: ctx.config.conmon,
+    runc: ctx.config.runc,
+    runcRoot: ctx.paths.runcRoot,
+    criu: ctx.config.criu,
+    containerId: rec.info.containerId,
+    bundle: p.bundle,
+    runDir: p.runDir,
+    terminal: rec.terminal,
+    stdin: rec.stdin,
+    restoreFrom: path.join(path.resolve(r.o.from), CHECKPOINT_LAYOUT.images),
+    ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
+  });
+  rec.pid = pid;
+  rec.startedAt = new Date().toISOString();
+  await writeJsonAtomic(p.record, rec);
+}
+
+/** A failed restore's error: ERR_CHECKPOINT for a runtime failure, naming the checkpoint and the kept restore.log. */
+function restoreFailure(e: unknown, r: RestorePlan, kept: string | undefined): unknown {
+  if (!hasCode(e)) return e;
+  const err = e as StasisError;
+  return new StasisError(
+    err.code === 'ERR_RUNTIME' ? 'ERR_CHECKPOINT' : err.code,
+    `restore of task ${r.id} from ${r.o.from} failed: ${err.message}${kept ? ` (CRIU's restore.log is kept at ${kept})` : ''}`,
+    { ...err.details, ...(kept ? { criuLog: kept } : {}) },
+    { cause: e },
+  );
+}
+
+/** Restores a task from a checkpoint directory. */
+export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): Promise<Task> {
+  if (typeof o !== 'object' || o === null) throw errors.invalidArgument('Expected restore options to be an object', { field: 'options' });
+  const namespace = validateId(o.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+  const id = validateId(o.id, 'id');
+  const { meta, spec: imageSpec } = await readCheckpoint(o.from);
+  const rootfs = await checkRootfs(o.rootfs ?? meta.rootfs, 'rootfs');
+  const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
+  checkMapping(ctx, imageSpec, o.from);
+  const plan: RestorePlan = { o, namespace, id, rootfs, meta, annotations, spec: restoredSpec(ctx, imageSpec, namespace, id, annotations) };
   return withLock(taskLockFile(ctx, namespace, id), async () => {
     await replaceStopped(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), o.from);
     const p = await claimTaskDir(ctx, namespace, id);
-    const now = new Date().toISOString();
-    const rec: TaskRecord = {
-      version: 1,
-      info: {
-        id,
-        namespace,
-        runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
-        spec,
-        bundle: p.bundle,
-        containerId,
-        createdAt: now,
-        annotations,
-        restoredFrom: path.resolve(o.from),
-      },
-      rootfs,
-      ...((meta as { process?: unknown }).process ? { process: (meta as { process?: TaskRecord['process'] }).process } : {}),
-      limits: meta.limits,
-      network: meta.network,
-      terminal: meta.terminal,
-      stdin: (meta as { stdin?: unknown }).stdin === true,
-      ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
-    };
+    const rec = restoredRecord(ctx, plan, p);
     try {
-      await traversable(p.dir);
-      await fs.mkdir(p.bundle, { recursive: true, mode: 0o711 });
-      await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
-      await writeJsonAtomic(p.spec, spec);
-      await emptyJobDir(p);
-      const lower = await lowerFor(ctx, rootfs, o.rootfsMapped);
-      rec.lower = lower;
-      await mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx));
-      if (meta.hasRootfsDiff) await applyRootfsDiff(path.join(o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
-      await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs });
-      await writeJsonAtomic(p.record, rec);
-      const { pid } = await launchMonitor({
-        conmon: ctx.config.conmon,
-        runc: ctx.config.runc,
-        runcRoot: ctx.paths.runcRoot,
-        criu: ctx.config.criu,
-        containerId,
-        bundle: p.bundle,
-        runDir: p.runDir,
-        terminal: rec.terminal,
-        stdin: rec.stdin,
-        restoreFrom: path.join(path.resolve(o.from), CHECKPOINT_LAYOUT.images),
-        ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
-      });
-      rec.pid = pid;
-      rec.startedAt = new Date().toISOString();
-      await writeJsonAtomic(p.record, rec);
+      await launchRestore(ctx, plan, p, rec);
     } catch (e) {
       const kept = await keepRestoreLog(ctx, p, namespace, id).catch(() => undefined);
-      await undoLaunch(ctx, containerId, p);
-      if (hasCode(e)) {
-        const err = e as StasisError;
-        throw new StasisError(
-          err.code === 'ERR_RUNTIME' ? 'ERR_CHECKPOINT' : err.code,
-          `restore of task ${id} from ${o.from} failed: ${err.message}${kept ? ` (CRIU's restore.log is kept at ${kept})` : ''}`,
-          { ...err.details, ...(kept ? { criuLog: kept } : {}) },
-          { cause: e },
-        );
-      }
-      throw e;
+      await undoLaunch(ctx, rec.info.containerId, p);
+      throw restoreFailure(e, plan, kept);
     }
     return new TaskProcess(ctx, rec, p);
   });

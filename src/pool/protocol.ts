@@ -157,20 +157,27 @@ export type PoolRequest = RunRequest | AttachRequest | ScanRequest | DiscardRequ
 /** Why a task's process stopped, as the lifecycle saw it (one enum with the envelope's JobReason). */
 export type StopCause = 'exited' | 'oom' | 'timeout' | 'cpu-time' | 'cancelled' | 'failed-to-start' | 'lost' | 'preempted';
 
-/** What a finished run/attach observed. */
-export interface TaskOutcome {
-  taskId: string;
-  namespace: string;
-  startedAt: string;
-  exit: Exit;
-  cause: StopCause;
+/** What a task used and wrote: its usage, its capped output and where its whole log is kept. */
+export interface TaskOutput {
+  /** user + system CPU time of the container's cgroup, ms (last sample before exit). */
   cpuMs: number;
+  /** Peak memory usage of the container's cgroup (memory max usage), bytes. */
   peakMemoryBytes: number;
   stdout: string;
   stderr: string;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
+  /** The full log (k8s-file format) on the node that ran it; null when empty or not kept. */
   logPath: string | null;
+}
+
+/** What a finished run/attach observed. */
+export interface TaskOutcome extends TaskOutput {
+  taskId: string;
+  namespace: string;
+  startedAt: string;
+  exit: Exit;
+  cause: StopCause;
   /** Set when the stop was requested with reason 'lock-lost': the main thread must not post. */
   lockLost: boolean;
   /** Checkpoints committed during this run (periodic and the final one). */

@@ -3,7 +3,7 @@
  * read it from `job.returnvalue` or `QueueEvents`' `completed` event.
  */
 import type { ErrorData } from '../errors.js';
-import type { StopCause } from '../pool/protocol.js';
+import type { StopCause, TaskOutput } from '../pool/protocol.js';
 
 /**
  * Why the job's process stopped (or never ran): the lifecycle's own causes, one enum.
@@ -36,7 +36,7 @@ export interface JobCheckpointRef {
 }
 
 /** The result envelope, the job's return value. Times are ISO 8601. */
-export interface JobResult {
+export interface JobResult extends TaskOutput {
   jobId: string;
   /** 0 for the first attempt (BullMQ attemptsMade when the attempt began). */
   attempt: number;
@@ -53,16 +53,6 @@ export interface JobResult {
   exitedAt: string | null;
   /** startedAt → exitedAt in ms (0 when it never ran). */
   wallMs: number;
-  /** user + system CPU time of the container's cgroup, ms (last sample before exit). */
-  cpuMs: number;
-  /** Peak memory usage of the container's cgroup (memory max usage), bytes. */
-  peakMemoryBytes: number;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  /** The full log (k8s-file format) on the node that ran the job; removed when the task is deleted unless kept. */
-  logPath: string | null;
   checkpoints: JobCheckpointRef[];
   /** The nodes the job ran on, in order (more than one after a migration, drain or lost node). */
   nodes: string[];

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { launchMonitor } from '../monitor/launch.js';
+import { monitorOptions } from './monitor-options.js';
 import { validateProcess } from '../sandbox/spec.js';
 import { errors } from '../errors.js';
 import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
@@ -71,21 +72,26 @@ interface CreatePlan {
   spec: ReturnType<typeof taskSpec>;
 }
 
+/** A new task record's `info` (created or restored now, under this node's runtime). */
+export function taskInfo(ctx: RuntimeContext, t: { namespace: string; id: string; spec: TaskRecord['info']['spec']; annotations: Record<string, string> }, p: TaskPaths): TaskRecord['info'] {
+  return {
+    id: t.id,
+    namespace: t.namespace,
+    runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
+    spec: t.spec,
+    bundle: p.bundle,
+    containerId: containerIdFor(t.namespace, t.id),
+    createdAt: new Date().toISOString(),
+    annotations: t.annotations,
+  };
+}
+
 /** The new task's record (before its monitor runs). */
 function createdRecord(ctx: RuntimeContext, c: CreatePlan, p: TaskPaths): TaskRecord {
   const { o, proc } = c;
   return {
     version: 1,
-    info: {
-      id: c.id,
-      namespace: c.namespace,
-      runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
-      spec: c.spec,
-      bundle: p.bundle,
-      containerId: containerIdFor(c.namespace, c.id),
-      createdAt: new Date().toISOString(),
-      annotations: { ...(o.annotations ?? {}) },
-    },
+    info: taskInfo(ctx, { ...c, annotations: { ...(o.annotations ?? {}) } }, p),
     rootfs: c.rootfs,
     process: { ...proc },
     limits: { ...(o.limits ?? {}) },
@@ -113,18 +119,17 @@ async function launchCreate(ctx: RuntimeContext, c: CreatePlan, p: TaskPaths, re
     }),
   ]);
   await writeJsonAtomic(p.record, rec);
-  const { pid } = await launchMonitor({
-    conmon: ctx.config.conmon,
-    runc: ctx.config.runc,
-    runcRoot: ctx.paths.runcRoot,
-    containerId: rec.info.containerId,
-    bundle: p.bundle,
-    runDir: p.runDir,
-    terminal: rec.terminal,
-    stdin: rec.stdin,
-    ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
-    ...(rec.logMaxBytes !== undefined ? { logMaxBytes: rec.logMaxBytes } : {}),
-  });
+  const { pid } = await launchMonitor(
+    monitorOptions(ctx, {
+      containerId: rec.info.containerId,
+      bundle: p.bundle,
+      runDir: p.runDir,
+      terminal: rec.terminal,
+      stdin: rec.stdin,
+      timeoutSeconds: rec.timeoutSeconds,
+      logMaxBytes: rec.logMaxBytes,
+    }),
+  );
   rec.pid = pid;
   await writeJsonAtomic(p.record, rec);
 }

@@ -8,6 +8,7 @@ import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { monitorAlive, readExit, waitExit } from '../monitor/exit-file.js';
 import { launchMonitor } from '../monitor/launch.js';
+import { monitorOptions } from './monitor-options.js';
 import { readLog } from '../monitor/log.js';
 import { errors, hasCode } from '../errors.js';
 import { jobEnv } from '../sandbox/launcher.js';
@@ -172,19 +173,17 @@ class ExecProcessImpl implements ExecProcess {
     if (!st || st.status === 'stopped') throw errors.failedPrecondition(`cannot start exec ${this.id}: task ${this.task.info.id} is not running`);
     if (st.status === 'paused') throw errors.failedPrecondition(`cannot exec in a paused task ${this.task.info.id} (resume it first)`);
     if (st.status !== 'running') throw errors.failedPrecondition(`cannot exec in a ${st.status} task ${this.task.info.id} (start it first)`);
-    const cfg = this.ctx.config;
-    const { pid } = await launchMonitor({
-      conmon: cfg.conmon,
-      runc: cfg.runc,
-      runcRoot: this.ctx.paths.runcRoot,
-      containerId: this.task.info.containerId,
-      bundle: this.p.dir,
-      runDir: this.p.runDir,
-      terminal: this.rec.terminal,
-      stdin: this.rec.stdin,
-      exec: { processSpecPath: this.p.processSpec },
-      uuid: `${this.task.info.id}-exec-${this.rec.id}`,
-    });
+    const { pid } = await launchMonitor(
+      monitorOptions(this.ctx, {
+        containerId: this.task.info.containerId,
+        bundle: this.p.dir,
+        runDir: this.p.runDir,
+        terminal: this.rec.terminal,
+        stdin: this.rec.stdin,
+        exec: { processSpecPath: this.p.processSpec },
+        uuid: `${this.task.info.id}-exec-${this.rec.id}`,
+      }),
+    );
     this.rec = { ...this.rec, pid, startedAt: new Date().toISOString() };
     await writeJsonAtomic(this.p.record, this.rec);
   }

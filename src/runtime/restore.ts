@@ -9,15 +9,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { launchMonitor } from '../monitor/launch.js';
+import { monitorOptions } from './monitor-options.js';
 import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
 import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
 import { mountWritableLayer } from '../sandbox/writable.js';
 import { DEFAULT_DISK_BYTES, emptyJobDir, hostIds, lowerFor, traversable } from './task-fs.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors, hasCode, StasisError } from '../errors.js';
-import { RUNTIME_NAME, taskLockFile, type RuntimeContext } from './context.js';
-import { checkRootfs, claimTaskDir, undoLaunch } from './create.js';
-import { cgroupsPathFor, containerIdFor, validateId } from './ids.js';
+import { taskLockFile, type RuntimeContext } from './context.js';
+import { checkRootfs, claimTaskDir, taskInfo, undoLaunch } from './create.js';
+import { cgroupsPathFor, validateId } from './ids.js';
 import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
 import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
@@ -143,17 +144,7 @@ function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths): Task
   const meta = r.meta as CheckpointMeta & { process?: TaskRecord['process']; stdin?: unknown };
   return {
     version: 1,
-    info: {
-      id: r.id,
-      namespace: r.namespace,
-      runtime: { name: RUNTIME_NAME, path: ctx.config.runc },
-      spec: r.spec,
-      bundle: p.bundle,
-      containerId: containerIdFor(r.namespace, r.id),
-      createdAt: new Date().toISOString(),
-      annotations: r.annotations,
-      restoredFrom: path.resolve(r.o.from),
-    },
+    info: { ...taskInfo(ctx, r, p), restoredFrom: path.resolve(r.o.from) },
     rootfs: r.rootfs,
     ...(meta.process ? { process: meta.process } : {}),
     limits: meta.limits,
@@ -176,19 +167,18 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
   if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
   await mountOverlay({ lower: rec.lower, upper: p.upper, work: p.work, target: p.rootfs });
   await writeJsonAtomic(p.record, rec);
-  const { pid } = await launchMonitor({
-    conmon: ctx.config.conmon,
-    runc: ctx.config.runc,
-    runcRoot: ctx.paths.runcRoot,
-    criu: ctx.config.criu,
-    containerId: rec.info.containerId,
-    bundle: p.bundle,
-    runDir: p.runDir,
-    terminal: rec.terminal,
-    stdin: rec.stdin,
-    restoreFrom: path.join(path.resolve(r.o.from), CHECKPOINT_LAYOUT.images),
-    ...(rec.timeoutSeconds !== undefined ? { timeoutSeconds: rec.timeoutSeconds } : {}),
-  });
+  const { pid } = await launchMonitor(
+    monitorOptions(ctx, {
+      criu: ctx.config.criu,
+      containerId: rec.info.containerId,
+      bundle: p.bundle,
+      runDir: p.runDir,
+      terminal: rec.terminal,
+      stdin: rec.stdin,
+      restoreFrom: path.join(path.resolve(r.o.from), CHECKPOINT_LAYOUT.images),
+      timeoutSeconds: rec.timeoutSeconds,
+    }),
+  );
   rec.pid = pid;
   rec.startedAt = new Date().toISOString();
   await writeJsonAtomic(p.record, rec);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { launchMonitor } from '../../monitor/launch.js';
+import { monitorOptions } from '../monitor-options.js';
 import type { OciSpec } from '../../sandbox/types.js';
 import type { RuntimeContext } from '../context.js';
 import { cgroupsPathFor } from '../ids.js';
@@ -126,15 +127,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
       }),
     ]);
     await writeJsonAtomic(s.prepared, rec);
-    const { pid } = await launchMonitor({
-      conmon: ctx.config.conmon,
-      runc: ctx.config.runc,
-      runcRoot: ctx.paths.runcRoot,
-      containerId,
-      bundle: p.bundle,
-      runDir: p.runDir,
-      ...(template.logMaxBytes !== undefined ? { logMaxBytes: template.logMaxBytes } : {}),
-    });
+    const { pid } = await launchMonitor(monitorOptions(ctx, { containerId, bundle: p.bundle, runDir: p.runDir, logMaxBytes: template.logMaxBytes }));
     await writeJsonAtomic(s.prepared, { ...rec, pid });
     return s;
   } catch (e) {

@@ -1,0 +1,12 @@
+/** The per-task monitor's (conmon's) options for a task of this node: one place for the shared part. */
+import type { LaunchOptions } from '../monitor/conmon-args.js';
+import type { RuntimeContext } from './context.js';
+
+/** What a launch adds to the node's binaries and runc root. */
+export type MonitorTarget = Pick<LaunchOptions, 'containerId' | 'bundle' | 'runDir'> & Partial<Omit<LaunchOptions, 'conmon' | 'runc' | 'runcRoot'>>;
+
+/** conmon's options: this node's conmon, runc and runc root, then the target's own (undefined ones left out). */
+export function monitorOptions(ctx: RuntimeContext, t: MonitorTarget): LaunchOptions {
+  const own = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as MonitorTarget;
+  return { conmon: ctx.config.conmon, runc: ctx.config.runc, runcRoot: ctx.paths.runcRoot, ...own };
+}

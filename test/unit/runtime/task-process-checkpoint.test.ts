@@ -100,6 +100,17 @@ describe('TaskProcess.checkpoint over a fake runc', () => {
     expect((await task.state()).status).toBe('running');
   });
 
+  it('a failed freeze before a leave-running dump leaves no checkpointing marker behind', async () => {
+    // A 'checkpointing' marker with frozen: true tells recovery to thaw the task: left behind, it
+    // would make a later restart resume a task its user paused.
+    const { task, runc, paths, scratch } = await open({ status: 'running' });
+    runc.fail('pause', 'runtime');
+    await expect(task.checkpoint(scratch('ck'), { leaveRunning: true, rootfsDiff: false })).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
+    expect(runc.verbs()).toEqual(['pause']);
+    expect(await readMarker(paths.markersDir, 'checkpointing')).toBeUndefined();
+    expect((await task.state()).status).toBe('running');
+  });
+
   it('a failed incremental dump says it was incremental', async () => {
     const { task, runc, scratch } = await open({ status: 'running' });
     await fs.mkdir(path.join(scratch('parent'), CHECKPOINT_LAYOUT.images), { recursive: true });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { taskLockFile } from '../../../src/runtime/context.js';
 import { openFakeTask, type FakeTaskDir } from '../../helpers/fake-task-dir.js';
+import { settle } from '../../helpers/settle.js';
 
 const opened: FakeTaskDir[] = [];
 async function open(status: 'running' | 'paused'): Promise<FakeTaskDir> {
@@ -13,11 +14,6 @@ async function open(status: 'running' | 'paused'): Promise<FakeTaskDir> {
 afterEach(async () => {
   for (const t of opened.splice(0)) await t.cleanup();
 });
-
-/** Lets every callback already queued run (promise jobs, I/O completions, immediates). */
-async function settle(rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
-}
 
 describe('TaskProcess per-task lock', () => {
   it('runs a second operation only after the first finished, and the second sees the status the first left', async () => {

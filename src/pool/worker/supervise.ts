@@ -100,7 +100,11 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     }
   };
   port.on('message', onControl);
-  if (s.pendingStop) stop(s.pendingStop, s.pendingStop === 'lock-lost' ? 0 : options.killGraceMs);
+  if (s.pendingStop) {
+    // As for a stop request during supervision: a task being stopped is not checkpointed.
+    ckpt?.close();
+    stop(s.pendingStop, s.pendingStop === 'lock-lost' ? 0 : options.killGraceMs);
+  }
   ckpt?.start();
   if (s.pendingPreempt) onControl({ type: 'preempt', ...s.pendingPreempt });
   const deadline = timeoutAt(options.deadlines, s.startedAt);

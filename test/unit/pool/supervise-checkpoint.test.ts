@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeTask } from '../../helpers/fake-task.js';
+import { settle } from '../../helpers/settle.js';
 import { superviseFake, type Supervision, type SupervisionOptions } from '../../helpers/supervision.js';
 
 let s: Supervision | undefined;
@@ -72,5 +73,17 @@ describe('supervise: checkpoint-failed events', () => {
     task.exit(0);
     expect((await finish()).cause).toBe('exited');
     expect(events.filter((e) => e.type === 'checkpoint')).toEqual([]);
+  });
+
+  it('takes no periodic checkpoint during the grace of a stop that arrived before supervision began', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const { task, finish } = await start({ checkpoints: { everySeconds: 1 }, pendingStop: 'cancelled', options: { killGraceMs: 10_000 } });
+    await settle();
+    expect(task.signals()).toEqual(['SIGTERM']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(task.signals()).toEqual(['SIGTERM', 'SIGKILL']);
+    // supervise waits for checkpoints in flight before it reports: none may have been started.
+    expect(await finish()).toMatchObject({ cause: 'cancelled', checkpoints: [] });
+    expect(task.ops()).not.toContain('checkpoint');
   });
 });

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CheckpointSettings, LifecycleOptions, TaskControl, TaskEvent, TaskOutcome } from '../../src/pool/protocol.js';
-import { supervise, type SuperviseInput } from '../../src/pool/worker/supervise.js';
+import { supervise } from '../../src/pool/worker/supervise.js';
+import type { SuperviseInput } from '../../src/pool/worker/supervise-input.js';
 import { appendLog, type LogLine } from './fake-monitor.js';
 import { FakeTask } from './fake-task.js';
 

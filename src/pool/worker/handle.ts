@@ -20,7 +20,8 @@ import type {
   TaskControl,
   TaskOutcome,
 } from '../protocol.js';
-import { supervise, type PendingPreempt } from './supervise.js';
+import { supervise } from './supervise.js';
+import type { PendingPreempt } from './supervise-input.js';
 import { timeoutAt } from './deadlines.js';
 import { restoreForRun } from './restore.js';
 import { serveControl } from './control.js';

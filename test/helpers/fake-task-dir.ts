@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { loadRuntimeConfig, runtimePaths } from '../../src/config/load.js';
 import { assertNever } from '../../src/errors.js';
 import type { RuntimeContext } from '../../src/runtime/context.js';
@@ -134,4 +135,17 @@ async function enterStatus(o: FakeTaskOptions, t: { runc: FakeRunc; monitor: Fak
     default:
       return assertNever(o.status);
   }
+}
+
+/** Opens fake tasks for one test file; each is removed after the test that opened it. */
+export function fakeTasks(): (o: FakeTaskOptions) => Promise<FakeTaskDir> {
+  const opened: FakeTaskDir[] = [];
+  afterEach(async () => {
+    for (const t of opened.splice(0)) await t.cleanup();
+  });
+  return async (o) => {
+    const t = await openFakeTask(o);
+    opened.push(t);
+    return t;
+  };
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, vi } from 'vitest';
 import type { CheckpointSettings, LifecycleOptions, TaskControl, TaskEvent, TaskOutcome } from '../../src/pool/protocol.js';
 import { supervise } from '../../src/pool/worker/supervise.js';
 import type { SuperviseInput } from '../../src/pool/worker/supervise-input.js';
@@ -101,5 +102,19 @@ export async function superviseFake(o: SupervisionOptions = {}, task = new FakeT
       main.close();
       await fs.rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Starts supervisions for one test file; after each test its ports close, its dirs go and real timers return. */
+export function supervisions(): (o?: SupervisionOptions, task?: FakeTask) => Promise<Supervision> {
+  const started: Supervision[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const s of started.splice(0)) await s.close();
+  });
+  return async (o, task) => {
+    const s = await superviseFake(o, task);
+    started.push(s);
+    return s;
   };
 }

@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FakeTask } from '../../helpers/fake-task.js';
+import { describe, expect, it, vi } from 'vitest';
 import { settle } from '../../helpers/settle.js';
-import { superviseFake, type Supervision, type SupervisionOptions } from '../../helpers/supervision.js';
+import { supervisions } from '../../helpers/supervision.js';
 
-let s: Supervision | undefined;
-async function start(o: SupervisionOptions = {}, task?: FakeTask): Promise<Supervision> {
-  s = await superviseFake(o, task);
-  return s;
-}
-afterEach(async () => {
-  vi.useRealTimers();
-  await s?.close();
-  s = undefined;
-});
+const start = supervisions();
 
 describe('supervise: checkpoint-failed events', () => {
   it('answers a preempt with checkpoint-failed (ERR_FAILED_PRECONDITION) when checkpoints are not enabled', async () => {

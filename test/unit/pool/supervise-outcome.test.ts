@@ -1,24 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { errors } from '../../../src/errors.js';
 import type { ExitReason } from '../../../src/runtime/task.js';
 import type { StopCause } from '../../../src/pool/protocol.js';
 import { START_FAILURE_PREFIX } from '../../../src/sandbox/launcher.js';
 import { appendLog } from '../../helpers/fake-monitor.js';
 import { FakeTask } from '../../helpers/fake-task.js';
-import { superviseFake, type Supervision, type SupervisionOptions } from '../../helpers/supervision.js';
+import { supervisions, type SupervisionOptions } from '../../helpers/supervision.js';
 
-let s: Supervision | undefined;
-async function start(o: SupervisionOptions = {}, task?: FakeTask): Promise<Supervision> {
-  s = await superviseFake(o, task);
-  return s;
-}
-afterEach(async () => {
-  vi.useRealTimers();
-  await s?.close();
-  s = undefined;
-});
+const start = supervisions();
 
 const HOUR = 3_600_000;
 

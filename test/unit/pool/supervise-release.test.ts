@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeTask } from '../../helpers/fake-task.js';
-import { superviseFake, type Supervision } from '../../helpers/supervision.js';
+import { supervisions } from '../../helpers/supervision.js';
 import { isSettled, settle } from '../../helpers/settle.js';
 
-let s: Supervision | undefined;
-async function start(task = new FakeTask()): Promise<Supervision> {
-  s = await superviseFake({}, task);
-  return s;
-}
-afterEach(async () => {
-  vi.useRealTimers();
-  await s?.close();
-  s = undefined;
-});
+const supervise = supervisions();
+const start = (task?: FakeTask) => supervise({}, task);
 
 describe('supervise: the release handshake', () => {
   it('sends the outcome first and deletes the stopped task only after the main thread says release', async () => {
@@ -48,30 +40,30 @@ describe('supervise: the release handshake', () => {
     expect(task.ops()).toContain('delete');
   });
 
-  it('tries a failed delete once more', async () => {
+  /** A task whose first `failures` deletes fail, released after its exit. */
+  async function releasedWithFailingDeletes(failures: number) {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     const task = new FakeTask();
-    task.deleteFailures = 1;
+    task.deleteFailures = failures;
     const { send, next, run } = await start(task);
     task.exit(0);
     await next('outcome');
     send({ type: 'release' });
     await settle();
-    expect(task.ops().filter((op) => op === 'delete')).toEqual(['delete']);
+    return { task, run, deletes: () => task.ops().filter((op) => op === 'delete') };
+  }
+
+  it('tries a failed delete once more', async () => {
+    const { task, run, deletes } = await releasedWithFailingDeletes(1);
+    expect(deletes()).toEqual(['delete']);
     await vi.advanceTimersByTimeAsync(200);
     await run;
-    expect(task.ops().filter((op) => op === 'delete')).toEqual(['delete', 'delete']);
+    expect(deletes()).toEqual(['delete', 'delete']);
     expect(task.status).toBe('deleted');
   });
 
   it('rejects when the second delete fails too, after the outcome went out', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    const task = new FakeTask();
-    task.deleteFailures = 2;
-    const { send, next, run } = await start(task);
-    task.exit(0);
-    await next('outcome');
-    send({ type: 'release' });
+    const { run } = await releasedWithFailingDeletes(2);
     await vi.advanceTimersByTimeAsync(200);
     await expect(run).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
   });

@@ -1,21 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeTask } from '../../helpers/fake-task.js';
-import { superviseFake, type Supervision, type SupervisionOptions } from '../../helpers/supervision.js';
+import { supervisions } from '../../helpers/supervision.js';
 import { settle } from '../../helpers/settle.js';
 
-let s: Supervision | undefined;
-async function start(o: SupervisionOptions = {}, task?: FakeTask): Promise<Supervision> {
-  s = await superviseFake(o, task);
-  return s;
-}
+const start = supervisions();
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  await s?.close();
-  s = undefined;
 });
 
 describe('supervise: deadlines', () => {

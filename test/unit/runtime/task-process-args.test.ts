@@ -1,18 +1,10 @@
 import fs from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJson, readMarker, readTaskRecord } from '../../../src/runtime/records.js';
-import { openFakeTask, type FakeTaskDir, type FakeTaskOptions } from '../../helpers/fake-task-dir.js';
+import { fakeTasks } from '../../helpers/fake-task-dir.js';
 import { appendLog } from '../../helpers/fake-monitor.js';
 
-let t: FakeTaskDir | undefined;
-async function open(o: FakeTaskOptions): Promise<FakeTaskDir> {
-  t = await openFakeTask(o);
-  return t;
-}
-afterEach(async () => {
-  await t?.cleanup();
-  t = undefined;
-});
+const open = fakeTasks();
 
 describe('TaskProcess → runc arguments', () => {
   it('start() starts the container and records when the user process began', async () => {

@@ -1,19 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_LAYOUT } from '../../../src/checkpoint/layout.js';
 import { readJson, readMarker } from '../../../src/runtime/records.js';
-import { openFakeTask, type FakeTaskDir, type FakeTaskOptions } from '../../helpers/fake-task-dir.js';
+import { fakeTasks } from '../../helpers/fake-task-dir.js';
 
-let t: FakeTaskDir | undefined;
-async function open(o: FakeTaskOptions): Promise<FakeTaskDir> {
-  t = await openFakeTask(o);
-  return t;
-}
-afterEach(async () => {
-  await t?.cleanup();
-  t = undefined;
-});
+const open = fakeTasks();
 
 describe('TaskProcess.checkpoint over a fake runc', () => {
   it('maps its options to runc checkpoint flags with the image in criu/ and the log in work/', async () => {

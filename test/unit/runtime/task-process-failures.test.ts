@@ -1,15 +1,11 @@
 import fs from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJson, readMarker, readTaskRecord } from '../../../src/runtime/records.js';
 import type { Status, Task } from '../../../src/runtime/task.js';
-import { openFakeTask, type FakeTaskDir } from '../../helpers/fake-task-dir.js';
+import { fakeTasks } from '../../helpers/fake-task-dir.js';
 import type { RuncFailure, RuncVerb } from '../../helpers/fake-runc.js';
 
-let t: FakeTaskDir | undefined;
-afterEach(async () => {
-  await t?.cleanup();
-  t = undefined;
-});
+const open = fakeTasks();
 
 interface Case {
   status: Status;
@@ -33,7 +29,7 @@ const CASES: Case[] = [
 describe('TaskProcess when runc fails', () => {
   for (const c of CASES) {
     it(`a failed runc ${c.verb} leaves a ${c.status} task ${c.status}, with runc's error (${c.code})`, async () => {
-      t = await openFakeTask({ status: c.status });
+      const t = await open({ status: c.status });
       t.runc.fail(c.verb, c.kind);
       await expect(c.call(t.task, t.scratch('ck'))).rejects.toMatchObject({ code: c.code, details: { runtimeError: expect.any(String) } });
       expect((await t.task.state()).status).toBe(c.status);
@@ -41,21 +37,21 @@ describe('TaskProcess when runc fails', () => {
   }
 
   it('a failed start records no start time', async () => {
-    t = await openFakeTask({ status: 'created' });
+    const t = await open({ status: 'created' });
     t.runc.fail('start', 'runtime');
     await expect(t.task.start()).rejects.toThrow(/runc start/);
     expect((await readTaskRecord(t.paths.record))?.startedAt).toBeUndefined();
   });
 
   it('a failed pause removes its pausing marker', async () => {
-    t = await openFakeTask({ status: 'running' });
+    const t = await open({ status: 'running' });
     t.runc.fail('pause', 'runtime');
     await expect(t.task.pause()).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
     expect(await readMarker(t.paths.markersDir, 'pausing')).toBeUndefined();
   });
 
   it('a failed update changes neither the spec nor the limits on disk', async () => {
-    t = await openFakeTask({ status: 'running' });
+    const t = await open({ status: 'running' });
     const spec = await readJson(t.paths.spec);
     t.runc.fail('update', 'runtime');
     await expect(t.task.update({ pids: 7 })).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
@@ -64,7 +60,7 @@ describe('TaskProcess when runc fails', () => {
   });
 
   it('a failed delete keeps the task dir, and deleting again succeeds', async () => {
-    t = await openFakeTask({ status: 'stopped', exitStatus: 4 });
+    const t = await open({ status: 'stopped', exitStatus: 4 });
     t.runc.fail('delete', 'runtime');
     await expect(t.task.delete()).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
     expect((await fs.stat(t.paths.dir)).isDirectory()).toBe(true);

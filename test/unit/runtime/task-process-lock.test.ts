@@ -1,19 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskLockFile } from '../../../src/runtime/context.js';
-import { openFakeTask, type FakeTaskDir } from '../../helpers/fake-task-dir.js';
+import { fakeTasks } from '../../helpers/fake-task-dir.js';
 import { settle } from '../../helpers/settle.js';
 
-const opened: FakeTaskDir[] = [];
-async function open(status: 'running' | 'paused'): Promise<FakeTaskDir> {
-  const t = await openFakeTask({ status });
-  opened.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of opened.splice(0)) await t.cleanup();
-});
+const openTask = fakeTasks();
+const open = (status: 'running' | 'paused') => openTask({ status });
 
 describe('TaskProcess per-task lock', () => {
   it('runs a second operation only after the first finished, and the second sees the status the first left', async () => {

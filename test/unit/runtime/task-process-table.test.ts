@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INIT_OPERATIONS } from '../../../src/runtime/init-state.js';
 import type { Status, Task } from '../../../src/runtime/task.js';
 import { STATUSES } from '../../../src/runtime/transitions.js';
-import { openFakeTask, type FakeTaskDir } from '../../helpers/fake-task-dir.js';
+import { fakeTasks } from '../../helpers/fake-task-dir.js';
 import type { RuncVerb } from '../../helpers/fake-runc.js';
 
 type Op = (typeof INIT_OPERATIONS)[number];
@@ -37,11 +37,7 @@ const RUNC: Record<Status, Partial<Record<Op, RuncVerb[] | 'no stdin'>>> = {
   deleted: {},
 };
 
-let t: FakeTaskDir | undefined;
-afterEach(async () => {
-  await t?.cleanup();
-  t = undefined;
-});
+const open = fakeTasks();
 
 describe('TaskProcess over a fake runc', () => {
   for (const status of STATUSES) {
@@ -49,7 +45,7 @@ describe('TaskProcess over a fake runc', () => {
       const expected = RUNC[status][op];
       const what = expected === undefined ? 'is refused with ERR_FAILED_PRECONDITION' : expected === 'no stdin' ? 'reaches the task' : `asks runc for ${expected.join(', ') || 'nothing'}`;
       it(`${op}() on a ${status} task ${what}`, async () => {
-        t = await openFakeTask({ status, terminal: op === 'resizePty' });
+        const t = await open({ status, terminal: op === 'resizePty' });
         const call = CALL[op](t.task, t.scratch('ck'));
         if (expected === undefined) {
           await expect(call).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: expect.stringMatching(new RegExp(`^cannot .* a ${status} task`)) });
@@ -66,23 +62,22 @@ describe('TaskProcess over a fake runc', () => {
   }
 
   it('asks runc nothing at all about a deleted task', async () => {
-    t = await openFakeTask({ status: 'deleted' });
+    const t = await open({ status: 'deleted' });
     await expect(t.task.pause()).rejects.toThrow('cannot pause a deleted task');
     expect(await t.task.state()).toMatchObject({ status: 'deleted', pid: 0 });
     expect(t.runc.calls).toEqual([]);
   });
 
   it('says "cannot pause a stopped task" for a task whose monitor recorded its exit', async () => {
-    t = await openFakeTask({ status: 'stopped', exitStatus: 3 });
+    const t = await open({ status: 'stopped', exitStatus: 3 });
     await expect(t.task.pause()).rejects.toThrow('cannot pause a stopped task');
     expect(await t.task.state()).toMatchObject({ status: 'stopped', exitStatus: 3 });
   });
 
   it('derives each status from the fake runc and monitor the way it does from the real ones', async () => {
     for (const status of STATUSES) {
-      t = await openFakeTask({ status });
+      const t = await open({ status });
       expect((await t.task.state()).status).toBe(status);
-      await t.cleanup();
     }
   });
 });

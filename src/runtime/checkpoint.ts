@@ -67,7 +67,13 @@ export async function checkpointTask(
   // and the rootfs diff describe the same instant (a file it appends to has the size CRIU recorded).
   let dumpMs = 0;
   let createdAt = '';
-  if (freeze) await ctx.runc.pause(rec.info.containerId);
+  if (freeze) {
+    // A freeze that failed left the task as it was: no marker may tell recovery to thaw it later.
+    await ctx.runc.pause(rec.info.containerId).catch(async (e: unknown) => {
+      await removeMarker(p.markersDir, 'checkpointing');
+      throw e;
+    });
+  }
   try {
     if (freeze) failpoint('checkpoint:frozen');
     const started = Date.now();

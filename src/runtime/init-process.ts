@@ -16,7 +16,7 @@ import type { TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { readTaskRecord, type TaskRecord } from './records.js';
 import { exitFrom, SIGKILL_STATUS } from './observe.js';
-import { checkpointImagePresent, observeTask, type TaskObservation } from './task-facts.js';
+import { checkpointImagePresent, defaultProbes, observeTask, type ObserveProbes, type TaskObservation } from './task-facts.js';
 import type {
   CheckpointOptions,
   CheckpointResult,
@@ -42,6 +42,8 @@ export class TaskProcess implements Task {
     private readonly ctx: RuntimeContext,
     private rec: TaskRecord,
     private readonly p: TaskPaths,
+    /** How the status facts are read (unit tests pass a fake monitor's). */
+    private readonly probes: ObserveProbes = defaultProbes(ctx),
   ) {}
 
   get id(): string {
@@ -67,14 +69,14 @@ export class TaskProcess implements Task {
     return withLock(taskLockFile(this.ctx, this.namespace(), this.id), async () => {
       const rec = await this.reload();
       if (!rec) return fn(initState('deleted', new TaskOps(this.ctx, this.rec, this.p)), undefined);
-      const obs = await observeTask(this.ctx, rec, this.p);
+      const obs = await observeTask(this.ctx, rec, this.p, this.probes);
       return fn(initState(obs.status, new TaskOps(this.ctx, rec, this.p)), obs);
     });
   }
 
   private async observe(): Promise<TaskObservation | undefined> {
     const rec = await this.reload();
-    return rec ? observeTask(this.ctx, rec, this.p) : undefined;
+    return rec ? observeTask(this.ctx, rec, this.p, this.probes) : undefined;
   }
 
   async state(): Promise<State> {
@@ -158,7 +160,7 @@ export class TaskProcess implements Task {
       if (!rec) throw errors.notFound(`task ${this.id} was deleted while waiting for it`);
       const recorded = await readExit(this.p.runDir);
       if (recorded) return this.exitOf(recorded);
-      const o = await observeTask(this.ctx, rec, this.p);
+      const o = await observeTask(this.ctx, rec, this.p, this.probes);
       if (o.status === 'stopped' && o.exit) return o.exit;
       try {
         return this.exitOf(await waitExit(this.p.runDir, signal));

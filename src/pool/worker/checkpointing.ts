@@ -69,10 +69,10 @@ export class Checkpointer {
     private readonly port: MessagePort,
   ) {}
 
-  /** Starts periodic checkpoints when the settings ask for them. */
+  /** Starts periodic checkpoints when the settings ask for them (not once closed: the task is stopping). */
   start(): void {
     const every = this.c.everySeconds;
-    if (!every) return;
+    if (!every || this.closed) return;
     this.timer = setInterval(() => {
       if (this.closed || this.preempted) return;
       void this.enqueue('periodic', true).catch(() => undefined);

@@ -20,8 +20,9 @@ import type {
   TaskControl,
   TaskOutcome,
 } from '../protocol.js';
-import { supervise, type PendingPreempt } from './supervise.js';
-import { timeoutAt } from './deadlines.js';
+import { supervise } from './supervise.js';
+import type { PendingPreempt, SuperviseInput } from './supervise-input.js';
+import { createOptions, monitorTimeoutSeconds } from './create-options.js';
 import { restoreForRun } from './restore.js';
 import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
@@ -50,12 +51,15 @@ function logFile(rt: RuntimeSettings, namespace: string, id: string): string {
   return taskPaths(runtimePaths(rt).tasksDir, namespace, id).log;
 }
 
-/** Records stop requests that arrive before supervision starts listening. */
-function earlyStops(req: RunRequest | AttachRequest): {
+/** Stop and preempt requests that arrived before supervision listens; done() stops recording them. */
+interface EarlyStops {
   first(): StopReason | undefined;
   preempt(): PendingPreempt | undefined;
   done(): void;
-} {
+}
+
+/** Records stop requests that arrive before supervision starts listening. */
+function earlyStops(req: RunRequest | AttachRequest): EarlyStops {
   let first: StopReason | undefined;
   let preempt: PendingPreempt | undefined;
   const l = (m: TaskControl) => {
@@ -67,36 +71,46 @@ function earlyStops(req: RunRequest | AttachRequest): {
   return { first: () => first, preempt: () => preempt, done: () => void req.port.off('message', l) };
 }
 
-async function run(req: RunRequest): Promise<TaskOutcome> {
+/** Creates the run's task, or restores it from the checkpoint its spec names. */
+async function createOrRestore(req: RunRequest, mgr: TaskManager): Promise<Task> {
   const { spec, options } = req;
+  const timeoutSeconds = monitorTimeoutSeconds(options);
+  if (spec.restore !== undefined) return restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', timeoutSeconds);
+  failpoint('create:before');
+  return mgr.create(createOptions(spec, options, timeoutSeconds));
+}
+
+/**
+ * Supervises a task the thread now owns (run and attach): control calls are served from before
+ * `started` goes out (callers wait for it) until supervision ends.
+ */
+function superviseOwned(
+  req: RunRequest | AttachRequest,
+  task: Task,
+  early: EarlyStops,
+  started: () => void,
+  input: Pick<SuperviseInput, 'startedAt' | 'logFile'> & Partial<SuperviseInput>,
+): Promise<TaskOutcome> {
+  const unserve = serveControl(req.port, task);
+  started();
+  early.done();
+  return supervise({
+    task,
+    port: req.port,
+    options: req.options,
+    logsDir: logsDir(req.runtime),
+    ...(early.first() ? { pendingStop: early.first()! } : {}),
+    ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
+    runtime: req.runtime,
+    ...input,
+  }).finally(unserve);
+}
+
+async function run(req: RunRequest): Promise<TaskOutcome> {
+  const { spec } = req;
   const early = earlyStops(req);
-  const mgr = await manager(req.runtime);
-  // conmon -T is the backstop of the wall-clock deadline outside Node (a prepared sandbox has none).
-  const deadline = timeoutAt(options.deadlines, new Date().toISOString());
-  const monitorTimeout = deadline !== undefined ? Math.max(1, Math.ceil((Date.parse(deadline) - Date.now()) / 1000 + options.killGraceMs / 1000 + 2)) : undefined;
-  const cpuSeconds = options.deadlines?.cpuTimeSeconds;
   const restoring = spec.restore !== undefined;
-  if (!restoring) failpoint('create:before');
-  const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create({
-    id: spec.taskId,
-    namespace: spec.namespace,
-    rootfs: spec.rootfs,
-    process: {
-      args: spec.args,
-      ...(spec.env ? { env: spec.env } : {}),
-      ...(spec.cwd ? { cwd: spec.cwd } : {}),
-      ...(spec.user ? { user: spec.user } : {}),
-      ...(spec.terminal ? { terminal: true } : {}),
-    },
-    limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids, diskBytes: spec.diskBytes },
-    network: spec.network ?? 'none',
-    annotations: spec.annotations,
-    stdin: spec.stdin !== undefined,
-    logMaxBytes: spec.logMaxBytes,
-    ...(spec.rootfsMapped ? { rootfsMapped: true } : {}),
-    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
-    ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
-  });
+  const task = await createOrRestore(req, await manager(req.runtime));
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
   const startedAt = new Date().toISOString();
   failpoint(restoring ? 'restore:after' : 'create:after');
@@ -107,26 +121,17 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     early.done();
     throw e;
   }
-  // Control calls are served from before 'started' goes out (callers wait for it) until supervision ends.
-  const unserve = serveControl(req.port, task);
   // The pid is for progress only: do not hold the task's supervision for it.
-  void task
-    .pid()
-    .catch(() => 0)
-    .then((pid) => send(req.port, { type: 'started', pid, startedAt, attached: false }));
-  early.done();
-  return supervise({
-    task,
-    port: req.port,
-    options,
+  const started = () =>
+    void task
+      .pid()
+      .catch(() => 0)
+      .then((pid) => send(req.port, { type: 'started', pid, startedAt, attached: false }));
+  return superviseOwned(req, task, early, started, {
     startedAt,
-    logsDir: logsDir(req.runtime),
     logFile: logFile(req.runtime, spec.namespace, spec.taskId),
-    ...(early.first() ? { pendingStop: early.first()! } : {}),
-    ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
     ...(spec.stdin !== undefined && !restoring ? { stdin: spec.stdin } : {}),
-    runtime: req.runtime,
-  }).finally(unserve);
+  });
 }
 
 async function attach(req: AttachRequest): Promise<TaskOutcome> {
@@ -136,21 +141,12 @@ async function attach(req: AttachRequest): Promise<TaskOutcome> {
   const state = await task.state();
   if (state.status === 'created') await task.start();
   const startedAt = req.startedAt ?? task.info.createdAt;
-  const unserve = serveControl(req.port, task);
-  send(req.port, { type: 'started', pid: state.pid, startedAt, attached: true });
-  early.done();
-  return supervise({
-    task,
-    port: req.port,
-    options: req.options,
+  const started = () => send(req.port, { type: 'started', pid: state.pid, startedAt, attached: true });
+  return superviseOwned(req, task, early, started, {
     startedAt,
-    logsDir: logsDir(req.runtime),
     logFile: logFile(req.runtime, req.namespace, req.taskId),
     streamSince: new Date().toISOString(),
-    ...(early.first() ? { pendingStop: early.first()! } : {}),
-    ...(early.preempt() ? { pendingPreempt: early.preempt()! } : {}),
-    runtime: req.runtime,
-  }).finally(unserve);
+  });
 }
 
 async function scan(req: ScanRequest): Promise<ScanResult> {

@@ -4,7 +4,7 @@ import { onePositional, parseOptions, usageError } from '../args.js';
 import { formatStats, jsonLine } from '../output.js';
 import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
 import { formatUsage, type OptionSpecs } from '../options.js';
-import { RESOURCE_OPTIONS, resourcesFromFlags } from './task-update.js';
+import { RESOURCE_OPTIONS, resourcesFromFlags } from '../resource-flags.js';
 
 const options = { ...RESOURCE_OPTIONS, ...CONTROL_OPTIONS } as const satisfies OptionSpecs;
 

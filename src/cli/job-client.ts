@@ -20,13 +20,16 @@ export interface OpenClient {
   close(): Promise<void>;
 }
 
-/** Resolves the connection (starting/reusing the embedded Redis when none is configured) and opens a client. */
-export async function openJobClient(o: {
+/** Where a client connects: --redis (else REDIS_URL, else the embedded Redis of the state dir) and --queue. */
+export interface JobClientTarget {
   redis: string | undefined;
   queue: string | undefined;
   stateDir: string;
   env: NodeJS.ProcessEnv;
-}): Promise<OpenClient> {
+}
+
+/** Resolves the connection (starting/reusing the embedded Redis when none is configured) and opens a client. */
+export async function openJobClient(o: JobClientTarget): Promise<OpenClient> {
   const conn = await resolveConnection({ ...(o.redis !== undefined ? { redis: o.redis } : {}), env: o.env, stateDir: o.stateDir });
   const client = new StasisClient({ connection: conn.options, queue: queueNameFrom(o.queue, o.env) });
   return {
@@ -37,4 +40,14 @@ export async function openJobClient(o: {
       await conn.release();
     },
   };
+}
+
+/** Opens a client, runs `fn` with it and closes it again, whether `fn` succeeds or throws. */
+export async function withJobClient<T>(o: JobClientTarget, fn: (open: OpenClient) => Promise<T>): Promise<T> {
+  const open = await openJobClient(o);
+  try {
+    return await fn(open);
+  } finally {
+    await open.close();
+  }
 }

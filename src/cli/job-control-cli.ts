@@ -2,7 +2,7 @@
 import { GLOBAL_SPECS, resolveGlobals, usageError } from './args.js';
 import type { CliIO } from './command.js';
 import { millisFlag } from './durations.js';
-import { QUEUE_OPTIONS, openJobClient } from './job-client.js';
+import { QUEUE_OPTIONS, withJobClient } from './job-client.js';
 import type { OptionSpecs } from './options.js';
 import type { JobControl } from '../queue/job-control.js';
 import type { ControlTimeouts } from '../queue/control-client.js';
@@ -49,10 +49,6 @@ export async function withJobControl<T>(
 ): Promise<T> {
   const g = resolveGlobals(values, io.env);
   const ackTimeoutMs = ackTimeoutFrom(values['ack-timeout']);
-  const open = await openJobClient({ redis: values.redis, queue: values.queue, stateDir: g.stateDir, env: io.env });
-  try {
-    return await fn(open.client.control, ackTimeoutMs !== undefined ? { ackTimeoutMs } : {}, g.json);
-  } finally {
-    await open.close();
-  }
+  const t: ControlTimeouts = ackTimeoutMs !== undefined ? { ackTimeoutMs } : {};
+  return withJobClient({ redis: values.redis, queue: values.queue, stateDir: g.stateDir, env: io.env }, ({ client }) => fn(client.control, t, g.json));
 }

@@ -105,6 +105,49 @@ function imageRef(v: string): string {
   return `oci:${path.resolve(v.slice(4))}`;
 }
 
+/** The job's limits from its flags; only the given ones are set (the job schema checks the values). */
+function limitsFromFlags(v: {
+  memory?: string | undefined;
+  cpus?: string | undefined;
+  pids?: string | undefined;
+  timeout?: string | undefined;
+  'cpu-time'?: string | undefined;
+  'kill-grace'?: string | undefined;
+  disk?: string | undefined;
+  'output-bytes'?: string | undefined;
+}): NonNullable<JobPayloadInput['limits']> {
+  const limits: NonNullable<JobPayloadInput['limits']> = {};
+  if (v.memory !== undefined) limits.memory = v.memory;
+  if (v.cpus !== undefined) limits.cpus = v.cpus;
+  if (v.pids !== undefined) limits.pids = parseIntFlag(v.pids, 'pids')!;
+  if (v.timeout !== undefined) limits.timeout = secondsFlag(v.timeout, '--timeout');
+  if (v['cpu-time'] !== undefined) limits.cpuTime = secondsFlag(v['cpu-time'], '--cpu-time');
+  if (v['kill-grace'] !== undefined) limits.killGrace = secondsFlag(v['kill-grace'], '--kill-grace', { allowZero: true });
+  if (v.disk !== undefined) limits.disk = v.disk;
+  if (v['output-bytes'] !== undefined) limits.outputBytes = v['output-bytes'];
+  return limits;
+}
+
+/** BullMQ's options of the job from its flags: --name, --job-id, --priority, --attempts. */
+function submitOptionsFromFlags(v: {
+  name?: string | undefined;
+  'job-id'?: string | undefined;
+  priority?: string | undefined;
+  attempts?: string | undefined;
+}): SubmitOptions {
+  const submit: SubmitOptions = {};
+  if (v.name !== undefined) submit.name = v.name;
+  if (v['job-id'] !== undefined) {
+    if (v['job-id'] === '' || /^\d+$/.test(v['job-id']) || v['job-id'].includes(':')) {
+      throw usageError(`Expected \`--job-id\` to be a non-numeric id without \`:\`, got \`${v['job-id']}\``);
+    }
+    submit.jobId = v['job-id'];
+  }
+  if (v.priority !== undefined) submit.priority = parseIntFlag(v.priority, 'priority', 1, 2_097_152)!;
+  if (v.attempts !== undefined) submit.attempts = parseIntFlag(v.attempts, 'attempts', 1, 1000)!;
+  return submit;
+}
+
 /**
  * Maps `run`/`submit` arguments to a job request. The command after `--` (or the positionals) is the
  * argv; it may be left out with `--image` (the image's Entrypoint/Cmd runs). The payload is validated
@@ -118,15 +161,7 @@ export function parseJobRequest(args: string[], env: NodeJS.ProcessEnv, command:
   }
   if (argv.length === 0 && v.image === undefined) throw usageError('missing the command to run (after `--`), or an --image to run');
   const g = resolveGlobals(v, env);
-  const limits: NonNullable<JobPayloadInput['limits']> = {};
-  if (v.memory !== undefined) limits.memory = v.memory;
-  if (v.cpus !== undefined) limits.cpus = v.cpus;
-  if (v.pids !== undefined) limits.pids = parseIntFlag(v.pids, 'pids')!;
-  if (v.timeout !== undefined) limits.timeout = secondsFlag(v.timeout, '--timeout');
-  if (v['cpu-time'] !== undefined) limits.cpuTime = secondsFlag(v['cpu-time'], '--cpu-time');
-  if (v['kill-grace'] !== undefined) limits.killGrace = secondsFlag(v['kill-grace'], '--kill-grace', { allowZero: true });
-  if (v.disk !== undefined) limits.disk = v.disk;
-  if (v['output-bytes'] !== undefined) limits.outputBytes = v['output-bytes'];
+  const limits = limitsFromFlags(v);
   const payload: JobPayloadInput = {};
   if (argv.length > 0) payload.command = [...argv];
   if (v.image !== undefined) payload.image = imageRef(v.image);
@@ -147,17 +182,7 @@ export function parseJobRequest(args: string[], env: NodeJS.ProcessEnv, command:
   if (v['fail-on-non-zero']) payload.failOnNonZero = true;
   const checked = JobPayloadSchema.safeParse(payload);
   if (!checked.success) throw usageError(formatIssues(checked.error.issues).join('; '));
-
-  const submit: SubmitOptions = {};
-  if (v.name !== undefined) submit.name = v.name;
-  if (v['job-id'] !== undefined) {
-    if (v['job-id'] === '' || /^\d+$/.test(v['job-id']) || v['job-id'].includes(':')) {
-      throw usageError(`Expected \`--job-id\` to be a non-numeric id without \`:\`, got \`${v['job-id']}\``);
-    }
-    submit.jobId = v['job-id'];
-  }
-  if (v.priority !== undefined) submit.priority = parseIntFlag(v.priority, 'priority', 1, 2_097_152)!;
-  if (v.attempts !== undefined) submit.attempts = parseIntFlag(v.attempts, 'attempts', 1, 1000)!;
+  const submit = submitOptionsFromFlags(v);
   return {
     payload,
     submit,

@@ -1,15 +1,10 @@
-import type { Command } from '../command.js';
-import { parseOptions, usageError } from '../args.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
+import { usageError } from '../args.js';
 import { formatTable, jsonLine } from '../output.js';
+import { tableCommand } from '../table-command.js';
 import { loadRuntimeConfig } from '../../config/load.js';
 import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
 import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
 import { hostProbe } from '../../host/probe.js';
-
-const options = {
-  json: { type: 'boolean', help: 'print {"ok", "checks": [{"name","status","required","detail","fix"}]}' },
-} as const satisfies OptionSpecs;
 
 /** Human output of doctor: one line per check, the fix under each failure, and a verdict. */
 export function formatDoctor(results: CheckResult[]): string {
@@ -29,24 +24,20 @@ export function formatDoctor(results: CheckResult[]): string {
 }
 
 /** `stasis doctor`: checks every host requirement and says what to do about each missing one. */
-export const doctor: Command = {
+export const doctor = tableCommand({
   name: 'doctor',
   summary: 'check the host: runc, conmon, CRIU, iptables, cgroups, overlayfs, redis, busybox, tini, user namespaces, root',
-  usage: formatUsage(
-    {
-      synopsis: 'doctor [options]',
-      about: `Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
+  synopsis: 'doctor [options]',
+  about: `Checks every host requirement: root, runc, conmon, CRIU ('criu check' must say "Looks good"),
 iptables-restore, the memory/cpu/pids/freezer cgroup controllers, overlayfs, redis-server,
 busybox-static and tini-static (every task's launcher and init), user namespaces (a warning when
 STASIS_USERNS=host turns them off), and the versions of umoci and skopeo (optional: the image store
 needs them). Prints what is missing and exactly how to get it, and exits 1 when a required one is
 missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
+  options: {
+    json: { type: 'boolean', help: 'print {"ok", "checks": [{"name","status","required","detail","fix"}]}' },
+  },
+  async run({ values, positionals }, io) {
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`);
     const cfg = loadRuntimeConfig({}, io.env);
     const results = await runHostChecks(hostProbe(io.env), {
@@ -61,4 +52,4 @@ missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.
     io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));
     return ok ? 0 : 1;
   },
-};
+});

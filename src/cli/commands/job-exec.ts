@@ -1,15 +1,15 @@
 /** `stasis job exec JOB_ID -- CMD…`: run a process inside a running job's container, print its output, exit with its status. */
-import type { Command } from '../command.js';
-import { exitCodeOf, onePositional, parseEnvList, parseOptions, usageError } from '../args.js';
+import { exitCodeOf, parseEnvList, usageError } from '../args.js';
 import { secondsFlag } from '../durations.js';
 import { jsonLine } from '../output.js';
-import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
+import { jobControlCommand } from '../job-control-command.js';
+import type { OptionSpecs } from '../options.js';
 import { readAll } from '../stdin.js';
 import { parseByteSize } from '../../config/units.js';
 import type { ExecOptions } from '../../queue/job-control.js';
 
-const options = {
+/** The exec flags of `job exec` (CONTROL_OPTIONS are appended). */
+const EXEC_OPTIONS = {
   env: { type: 'string', short: 'e', multiple: true, value: 'K=V', help: 'environment variable' },
   cwd: { type: 'string', short: 'w', value: 'DIR', help: 'working directory' },
   workdir: { type: 'string', aliasOf: 'cwd' },
@@ -19,7 +19,6 @@ const options = {
   interactive: { type: 'boolean', aliasOf: 'stdin' },
   timeout: { type: 'string', value: 'DURATION', help: 'kill it after this long, e.g. 30 (seconds), 1.5s, 2m', default: '60s' },
   'output-bytes': { type: 'string', value: 'SIZE', help: 'cap of stdout and of stderr each', default: '1m' },
-  ...CONTROL_OPTIONS,
 } as const satisfies OptionSpecs;
 
 /** Builds exec options from the flags (pure but for --stdin, which the caller reads). */
@@ -47,36 +46,30 @@ export function execOptionsFromFlags(v: {
 }
 
 /** `stasis job exec`. */
-export const jobExec: Command = {
-  name: 'job exec',
+export const jobExec = jobControlCommand({
+  verb: 'exec',
   summary: "run a command inside a running job's container",
-  usage: formatUsage(
-    {
-      synopsis: 'job exec [options] JOB_ID -- COMMAND [ARG...]',
-      about: `Runs COMMAND in the job's container on the node that runs it, waits for it, prints its stdout and
+  synopsis: 'job exec [options] JOB_ID -- COMMAND [ARG...]',
+  about: `Runs COMMAND in the job's container on the node that runs it, waits for it, prints its stdout and
 stderr and exits with its exit status. --json prints {"execId","exitStatus","signal","exitedAt",
 "stdout","stderr","stdoutTruncated","stderrTruncated","timedOut"} instead.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals, rest } = parseOptions(args, options);
-    const jobId = onePositional(positionals, 'JOB_ID');
+  flags: EXEC_OPTIONS,
+  async check(values, rest, io) {
     if (rest.length === 0) throw usageError('missing the command to run, after --');
     const o = execOptionsFromFlags(values);
     if (values.stdin) o.stdin = await readAll(io.stdin ?? process.stdin);
-    return withJobControl(values, io, async (control, t, json) => {
-      const r = await control.exec(jobId, rest, { ...o, ...t });
-      if (json) {
-        io.stdout.write(jsonLine(r));
-      } else {
-        io.stdout.write(r.stdout);
-        io.stderr.write(r.stderr);
-        if (r.stdoutTruncated || r.stderrTruncated) io.stderr.write(`stasis: output of the exec was cut at its --output-bytes cap\n`);
-        if (r.timedOut) io.stderr.write(`stasis: the exec ran past its timeout and was killed\n`);
-      }
-      return exitCodeOf(r.exitStatus);
-    });
+    return { argv: rest, o };
   },
-};
+  async act({ jobId, control, t, json, input: { argv, o }, io }) {
+    const r = await control.exec(jobId, argv, { ...o, ...t });
+    if (json) {
+      io.stdout.write(jsonLine(r));
+    } else {
+      io.stdout.write(r.stdout);
+      io.stderr.write(r.stderr);
+      if (r.stdoutTruncated || r.stderrTruncated) io.stderr.write(`stasis: output of the exec was cut at its --output-bytes cap\n`);
+      if (r.timedOut) io.stderr.write(`stasis: the exec ran past its timeout and was killed\n`);
+    }
+    return exitCodeOf(r.exitStatus);
+  },
+});

@@ -1,26 +1,19 @@
 /** `stasis job pause|resume JOB_ID`: freeze or thaw a running job's container on its node. */
 import type { Command } from '../command.js';
-import { onePositional, parseOptions } from '../args.js';
 import { jsonLine } from '../output.js';
-import { CONTROL_OPTIONS, withJobControl } from '../job-control-cli.js';
-import { formatUsage } from '../options.js';
+import { jobControlCommand } from '../job-control-command.js';
 
-function pauseOrResume(verb: 'pause' | 'resume', summary: string, doc: string): Command {
-  return {
-    name: `job ${verb}`,
+function pauseOrResume(verb: 'pause' | 'resume', summary: string, about: string): Command {
+  return jobControlCommand({
+    verb,
     summary,
-    usage: formatUsage({ synopsis: `job ${verb} [options] JOB_ID`, about: doc }, CONTROL_OPTIONS),
-    options: CONTROL_OPTIONS,
-    async run(args, io) {
-      const { values, positionals } = parseOptions(args, CONTROL_OPTIONS);
-      const jobId = onePositional(positionals, 'JOB_ID');
-      return withJobControl(values, io, async (control, t, json) => {
-        const r = verb === 'pause' ? await control.pause(jobId, t) : await control.resume(jobId, t);
-        io.stdout.write(json ? jsonLine({ jobId, ...r }) : `job ${jobId} ${r.status}\n`);
-        return 0;
-      });
+    about,
+    flags: {},
+    async act({ jobId, control, t, json, io }) {
+      const r = verb === 'pause' ? await control.pause(jobId, t) : await control.resume(jobId, t);
+      io.stdout.write(json ? jsonLine({ jobId, ...r }) : `job ${jobId} ${r.status}\n`);
     },
-  };
+  });
 }
 
 /** `stasis job pause`. */

@@ -5,16 +5,15 @@
  */
 import os from 'node:os';
 import type { Command, CliIO } from '../command.js';
-import { RUN_OPTIONS, parseJobRequest, type JobRequest } from '../job-flags.js';
+import { RUN_OPTIONS, type JobRequest } from '../job-flags.js';
 import { EXIT_NO_STATUS, formatRunSummary, runExitCode } from '../job-output.js';
+import { withJobRequest } from '../job-request.js';
 import { formatUsage } from '../options.js';
-import { waitDrain } from '../output.js';
-import { formatError } from '../output.js';
-import { readCommandStdin } from '../stdin.js';
+import { formatError, waitDrain } from '../output.js';
 import { hasCode, toErrorData } from '../../errors.js';
-import { StasisClient, queueNameFrom } from '../../queue/client.js';
+import type { StasisClient } from '../../queue/client.js';
 import type { JobResult } from '../../queue/result.js';
-import { resolveConnection } from '../../queue/connection.js';
+import type { ResolvedConnection } from '../../queue/connection.js';
 import { outputStreamKey } from '../../queue/output-log.js';
 import { startRunner, type Runner } from '../../node/runner.js';
 import { loadPolicy } from '../../policy/load.js';
@@ -70,6 +69,79 @@ async function removeJob(client: StasisClient, jobId: string, io: CliIO): Promis
   }
 }
 
+/**
+ * Ctrl-C while `stasis run` runs: cancels the job once it is submitted; a second Ctrl-C, or one
+ * before the job exists, exits 130 at once.
+ */
+function cancelOnInterrupt(client: StasisClient, io: CliIO): { submitted(jobId: string): void; off(): void } {
+  let jobId: string | null = null;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1 || jobId === null) process.exit(130);
+    io.stderr.write(`\nstasis: cancelling job ${jobId} (Ctrl-C again to leave it and exit)\n`);
+    void client.cancel(jobId, 'interrupted (stasis run)').catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  return {
+    submitted: (id) => void (jobId = id),
+    off: () => void process.off('SIGINT', onSigint),
+  };
+}
+
+/**
+ * The runner of this job when no runner serves its queue: one in this process on the embedded
+ * Redis (null when a runner is there); on another Redis, a note that the job waits for one.
+ */
+async function inProcessRunner(client: StasisClient, conn: ResolvedConnection, req: JobRequest, io: CliIO): Promise<Runner | null> {
+  const runners = await client.runnerCount();
+  if (conn.source !== 'embedded' && runners === 0) {
+    io.stderr.write(`stasis: no runner serves queue ${client.queueName} on ${conn.target} yet; the job waits until one does (stasis serve)\n`);
+  }
+  if (conn.source !== 'embedded' || runners !== 0) return null;
+  return startRunner({
+    connection: conn.options,
+    policy: operatorPolicy(req, io.env),
+    runtime: { stateDir: req.stateDir },
+    // Its own node id: a `stasis serve` started later on this state dir must not adopt (and so
+    // run twice) the task of this in-process runner, which recovery would do for a shared id.
+    runner: { queue: client.queueName, concurrency: 1, threads: 1, nodeId: inProcessNodeId() },
+    env: io.env,
+  });
+}
+
+/**
+ * A job that failed (failed-to-start after its attempts, --fail-on-non-zero, …): prints its
+ * envelope when it ran and the error, applies --rm and resolves to 125. Any other error is rethrown.
+ */
+async function reportFailedJob(e: unknown, client: StasisClient, jobId: string, req: JobRequest, io: CliIO): Promise<number> {
+  if (!hasCode(e) || typeof (e as { details?: { failedReason?: unknown } }).details?.failedReason !== 'string') throw e;
+  const { result: ran, ...details } = (toErrorData(e).details ?? {}) as { result?: JobResult };
+  // --fail-on-non-zero: the job ran; its envelope is kept on the failed job. Show it too.
+  if (ran && req.json) io.stdout.write(`${JSON.stringify(ran)}\n`);
+  if (ran) io.stderr.write(formatRunSummary(ran));
+  io.stderr.write(formatError(toErrorData(e).message, details));
+  if (req.rm) await removeJob(client, jobId, io);
+  return EXIT_NO_STATUS;
+}
+
+/** Streams a submitted job's output until it finishes, prints its summary, applies --rm; resolves to run's exit code. */
+async function followJob(client: StasisClient, jobId: string, req: JobRequest, io: CliIO): Promise<number> {
+  const logs = req.json ? Promise.resolve() : streamOutput(client, jobId, io);
+  let result: JobResult;
+  try {
+    result = await client.wait(jobId);
+  } catch (e) {
+    await logs.catch(() => undefined);
+    return reportFailedJob(e, client, jobId, req, io);
+  }
+  await logs;
+  if (req.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+  io.stderr.write(formatRunSummary(result));
+  if (req.rm) await removeJob(client, jobId, io);
+  return runExitCode(result);
+}
+
 /** `stasis run`. */
 export const runCommand: Command = {
   name: 'run',
@@ -89,65 +161,18 @@ Entrypoint and Cmd run.`,
   ),
   options: RUN_OPTIONS,
   async run(args, io) {
-    const req = parseJobRequest(args, io.env, 'run');
-    if (req.interactive) req.payload.stdin = await readCommandStdin(io);
-    const conn = await resolveConnection({ ...(req.redis !== undefined ? { redis: req.redis } : {}), env: io.env, stateDir: req.stateDir });
-    const queue = queueNameFrom(req.queue, io.env);
-    const client = new StasisClient({ connection: conn.options, queue });
-    let runner: Runner | null = null;
-    let jobId: string | null = null;
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts > 1 || jobId === null) process.exit(130);
-      io.stderr.write(`\nstasis: cancelling job ${jobId} (Ctrl-C again to leave it and exit)\n`);
-      void client.cancel(jobId, 'interrupted (stasis run)').catch(() => undefined);
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const runners = await client.runnerCount();
-      if (conn.source !== 'embedded' && runners === 0) {
-        io.stderr.write(`stasis: no runner serves queue ${queue} on ${conn.target} yet; the job waits until one does (stasis serve)\n`);
-      }
-      if (conn.source === 'embedded' && runners === 0) {
-        runner = await startRunner({
-          connection: conn.options,
-          policy: operatorPolicy(req, io.env),
-          runtime: { stateDir: req.stateDir },
-          // Its own node id: a `stasis serve` started later on this state dir must not adopt (and so
-          // run twice) the task of this in-process runner, which recovery would do for a shared id.
-          runner: { queue, concurrency: 1, threads: 1, nodeId: inProcessNodeId() },
-          env: io.env,
-        });
-      }
-      const id = await client.submit(req.payload, req.submit);
-      jobId = id;
-      const logs = req.json ? Promise.resolve() : streamOutput(client, id, io);
-      let result;
+    return withJobRequest(args, io, 'run', async (req, { client, conn }) => {
+      const interrupt = cancelOnInterrupt(client, io);
+      let runner: Runner | null = null;
       try {
-        result = await client.wait(id);
-      } catch (e) {
-        await logs.catch(() => undefined);
-        // A failed job (failed-to-start after its attempts, --fail-on-non-zero, …) exits 125.
-        if (!hasCode(e) || typeof (e as { details?: { failedReason?: unknown } }).details?.failedReason !== 'string') throw e;
-        const { result: ran, ...details } = (toErrorData(e).details ?? {}) as { result?: JobResult };
-        // --fail-on-non-zero: the job ran; its envelope is kept on the failed job. Show it too.
-        if (ran && req.json) io.stdout.write(`${JSON.stringify(ran)}\n`);
-        if (ran) io.stderr.write(formatRunSummary(ran));
-        io.stderr.write(formatError(toErrorData(e).message, details));
-        if (req.rm) await removeJob(client, id, io);
-        return EXIT_NO_STATUS;
+        runner = await inProcessRunner(client, conn, req, io);
+        const jobId = await client.submit(req.payload, req.submit);
+        interrupt.submitted(jobId);
+        return await followJob(client, jobId, req, io);
+      } finally {
+        interrupt.off();
+        await runner?.close().catch(() => undefined);
       }
-      await logs;
-      if (req.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-      io.stderr.write(formatRunSummary(result));
-      if (req.rm) await removeJob(client, id, io);
-      return runExitCode(result);
-    } finally {
-      process.off('SIGINT', onSigint);
-      await runner?.close().catch(() => undefined);
-      await client.close();
-      await conn.release();
-    }
+    });
   },
 };

@@ -1,9 +1,8 @@
 /** `stasis submit [flags] -- cmd…`: adds one job and prints its id. */
 import type { Command } from '../command.js';
-import { SUBMIT_OPTIONS, parseJobRequest } from '../job-flags.js';
-import { openJobClient } from '../job-client.js';
+import { SUBMIT_OPTIONS } from '../job-flags.js';
+import { withJobRequest } from '../job-request.js';
 import { formatUsage } from '../options.js';
-import { readCommandStdin } from '../stdin.js';
 
 /** `stasis submit`. */
 export const submitCommand: Command = {
@@ -18,18 +17,13 @@ export const submitCommand: Command = {
   ),
   options: SUBMIT_OPTIONS,
   async run(args, io) {
-    const req = parseJobRequest(args, io.env, 'submit');
-    if (req.interactive) req.payload.stdin = await readCommandStdin(io);
-    const open = await openJobClient({ redis: req.redis, queue: req.queue, stateDir: req.stateDir, env: io.env });
-    try {
-      const jobId = await open.client.submit(req.payload, req.submit);
-      io.stdout.write(req.json ? `${JSON.stringify({ jobId, queue: open.client.queueName })}\n` : `${jobId}\n`);
-      if (open.conn.source === 'embedded' && (await open.client.runnerCount()) === 0) {
+    return withJobRequest(args, io, 'submit', async (req, { client, conn }) => {
+      const jobId = await client.submit(req.payload, req.submit);
+      io.stdout.write(req.json ? `${JSON.stringify({ jobId, queue: client.queueName })}\n` : `${jobId}\n`);
+      if (conn.source === 'embedded' && (await client.runnerCount()) === 0) {
         io.stderr.write('stasis: note: no runner is connected to this queue yet; start one with `stasis serve`\n');
       }
       return 0;
-    } finally {
-      await open.close();
-    }
+    });
   },
 };

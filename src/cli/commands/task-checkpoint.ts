@@ -1,41 +1,29 @@
 import path from 'node:path';
-import type { Command } from '../command.js';
-import { GLOBAL_SPECS, onePositional, parseOptions, usageError } from '../args.js';
+import { usageError } from '../args.js';
 import { formatKeyValues, jsonLine } from '../output.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
-import { getTask, taskContext } from '../task-context.js';
+import { taskCommand } from '../task-command.js';
 import type { CheckpointOptions } from '../../runtime/task.js';
 
-const options = {
-  image: { type: 'string', value: 'DIR', help: 'where the checkpoint goes (created; required)' },
-  'leave-running': { type: 'boolean', help: 'keep the task running after the dump' },
-  'tcp-established': { type: 'boolean', help: 'checkpoint established TCP connections' },
-  'file-locks': { type: 'boolean', help: 'checkpoint file locks' },
-  'ext-unix-sk': { type: 'boolean', help: 'allow external unix sockets' },
-  'shell-job': { type: 'boolean', help: 'allow a shell job (a process attached to a terminal session)' },
-  'pre-dump': { type: 'boolean', help: 'dump memory only, as a parent for a later dump (the task keeps running)' },
-  'parent-path': { type: 'string', value: 'DIR', help: 'a pre-dump to base this dump on' },
-  'no-rootfs-diff': { type: 'boolean', help: "do not save the task's filesystem changes" },
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
-
 /** `stasis task checkpoint ID --image DIR`: dumps a running task with CRIU. */
-export const taskCheckpoint: Command = {
-  name: 'task checkpoint',
+export const taskCheckpoint = taskCommand({
+  verb: 'checkpoint',
   summary: 'checkpoint a running task into a directory (CRIU)',
-  usage: formatUsage(
-    {
-      synopsis: 'task checkpoint [options] ID --image DIR',
-      about: `Dumps the task into DIR (created; it must not hold an image yet): CRIU images, its spec, its
+  synopsis: 'task checkpoint [options] ID --image DIR',
+  about: `Dumps the task into DIR (created; it must not hold an image yet): CRIU images, its spec, its
 overlay changes (rootfs-diff.tar) and checkpoint.json. Without --leave-running the task stops
 (reason "checkpointed"). Restore with 'stasis task restore --id NEW --from DIR'.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
-    const id = onePositional(positionals, 'task id');
+  flags: {
+    image: { type: 'string', value: 'DIR', help: 'where the checkpoint goes (created; required)' },
+    'leave-running': { type: 'boolean', help: 'keep the task running after the dump' },
+    'tcp-established': { type: 'boolean', help: 'checkpoint established TCP connections' },
+    'file-locks': { type: 'boolean', help: 'checkpoint file locks' },
+    'ext-unix-sk': { type: 'boolean', help: 'allow external unix sockets' },
+    'shell-job': { type: 'boolean', help: 'allow a shell job (a process attached to a terminal session)' },
+    'pre-dump': { type: 'boolean', help: 'dump memory only, as a parent for a later dump (the task keeps running)' },
+    'parent-path': { type: 'string', value: 'DIR', help: 'a pre-dump to base this dump on' },
+    'no-rootfs-diff': { type: 'boolean', help: "do not save the task's filesystem changes" },
+  },
+  check(values) {
     if (!values.image) throw usageError('missing --image DIR');
     const opts: CheckpointOptions = {
       leaveRunning: values['leave-running'] ?? false,
@@ -47,8 +35,10 @@ overlay changes (rootfs-diff.tar) and checkpoint.json. Without --leave-running t
       rootfsDiff: !(values['no-rootfs-diff'] ?? false),
     };
     if (values['parent-path']) opts.parentPath = path.resolve(values['parent-path']);
-    const ctx = await taskContext(values, io);
-    const r = await (await getTask(ctx, id)).checkpoint(path.resolve(values.image), opts);
+    return { image: path.resolve(values.image), opts };
+  },
+  async act({ id, task, ctx, input }) {
+    const r = await task.checkpoint(input.image, input.opts);
     if (ctx.json) ctx.out(jsonLine(r));
     else {
       ctx.out(formatKeyValues([
@@ -58,6 +48,5 @@ overlay changes (rootfs-diff.tar) and checkpoint.json. Without --leave-running t
         ['task', r.leaveRunning ? `${id} left running` : `${id} stopped`],
       ]));
     }
-    return 0;
   },
-};
+});

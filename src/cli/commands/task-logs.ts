@@ -1,15 +1,8 @@
-import type { Command, CliIO } from '../command.js';
-import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
+import type { CliIO } from '../command.js';
 import { jsonLine } from '../output.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
-import { getTask, targetProcess, taskContext } from '../task-context.js';
+import { taskCommand } from '../task-command.js';
+import { targetProcess } from '../task-context.js';
 import type { LogEntry, Process } from '../../runtime/task.js';
-
-const options = {
-  follow: { type: 'boolean', short: 'f', help: 'keep printing until the task stops (or Ctrl-C)' },
-  'exec-id': { type: 'string', value: 'EXEC', help: "read this exec process' log instead" },
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
 
 /** Writes one log entry: its text to stdout or stderr as the process wrote it, or a JSON line. */
 export function writeLogEntry(io: Pick<CliIO, 'stdout' | 'stderr'>, e: LogEntry, json: boolean): void {
@@ -35,25 +28,18 @@ export async function pipeLogs(p: Process, io: CliIO, o: { follow: boolean; json
 }
 
 /** `stasis task logs ID`: prints the task's output; --follow keeps printing until it exits. */
-export const taskLogs: Command = {
-  name: 'task logs',
+export const taskLogs = taskCommand({
+  verb: 'logs',
   summary: "print a task's output (--follow to stream it)",
-  usage: formatUsage(
-    {
-      synopsis: 'task logs [options] ID',
-      about: `Prints the task's log: what it wrote to stdout goes to stdout, stderr to stderr. --follow keeps
+  about: `Prints the task's log: what it wrote to stdout goes to stdout, stderr to stderr. --follow keeps
 printing until the task stops (or Ctrl-C). --json prints one {"time","stream","data","partial"}
 object per line. --exec-id reads an exec process' log instead.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
-    const id = onePositional(positionals, 'task id');
-    const ctx = await taskContext(values, io);
-    const p = await targetProcess(await getTask(ctx, id), values['exec-id']);
-    await pipeLogs(p, io, { follow: values.follow ?? false, json: ctx.json });
-    return 0;
+  flags: {
+    follow: { type: 'boolean', short: 'f', help: 'keep printing until the task stops (or Ctrl-C)' },
+    'exec-id': { type: 'string', value: 'EXEC', help: "read this exec process' log instead" },
   },
-};
+  async act({ task, ctx, values }) {
+    const p = await targetProcess(task, values['exec-id']);
+    await pipeLogs(p, ctx.io, { follow: values.follow ?? false, json: ctx.json });
+  },
+});

@@ -1,31 +1,29 @@
+/** `stasis task pause|resume ID`: freezes or thaws every process of a task (cgroup freezer). */
 import type { Command } from '../command.js';
-import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
 import { jsonLine } from '../output.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
-import { getTask, taskContext } from '../task-context.js';
+import { taskCommand } from '../task-command.js';
 
-const options = {
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
+/** A freezer verb: the task method it calls and the status it reports afterwards. */
+function freezerVerb(verb: 'pause' | 'resume', status: 'paused' | 'running', summary: string, about: string): Command {
+  return taskCommand({
+    verb,
+    summary,
+    about,
+    flags: {},
+    async act({ id, task, ctx }) {
+      await (verb === 'pause' ? task.pause() : task.resume());
+      ctx.out(ctx.json ? jsonLine({ id, status }) : `${id} ${status}\n`);
+    },
+  });
+}
 
 /** `stasis task pause ID`: freezes a running task (cgroup freezer). */
-export const taskPause: Command = {
-  name: 'task pause',
-  summary: 'freeze a running task',
-  usage: formatUsage(
-    {
-      synopsis: 'task pause [options] ID',
-      about: `Freezes every process of the task (cgroup freezer). 'stasis task resume ID' thaws it.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
-    const id = onePositional(positionals, 'task id');
-    const ctx = await taskContext(values, io);
-    await (await getTask(ctx, id)).pause();
-    ctx.out(ctx.json ? jsonLine({ id, status: 'paused' }) : `${id} paused\n`);
-    return 0;
-  },
-};
+export const taskPause = freezerVerb(
+  'pause',
+  'paused',
+  'freeze a running task',
+  `Freezes every process of the task (cgroup freezer). 'stasis task resume ID' thaws it.`,
+);
+
+/** `stasis task resume ID`: thaws a paused task. */
+export const taskResume = freezerVerb('resume', 'running', 'thaw a paused task', `Thaws a task frozen by 'stasis task pause'.`);

@@ -1,36 +1,20 @@
-import type { Command } from '../command.js';
-import { GLOBAL_SPECS, onePositional, parseOptions, parseIntFlag, usageError } from '../args.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
-import { getTask, targetProcess, taskContext } from '../task-context.js';
-
-const options = {
-  width: { type: 'string', value: 'COLUMNS', help: 'terminal width (required)' },
-  height: { type: 'string', value: 'ROWS', help: 'terminal height (required)' },
-  'exec-id': { type: 'string', value: 'EXEC', help: "resize this exec process' pty instead" },
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
+import { PTY_SIZE_OPTIONS, ptySizeFromFlags } from '../pty-flags.js';
+import { taskCommand } from '../task-command.js';
+import { targetProcess } from '../task-context.js';
 
 /** `stasis task resize ID --width W --height H`: resizes a tty task's pty. */
-export const taskResize: Command = {
-  name: 'task resize',
+export const taskResize = taskCommand({
+  verb: 'resize',
   summary: "resize a tty task's terminal",
-  usage: formatUsage(
-    {
-      synopsis: 'task resize [options] ID --width COLUMNS --height ROWS',
-      about: `Resizes the pty of a task created with --tty (or of a tty exec process with --exec-id).`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
-    const id = onePositional(positionals, 'task id');
-    const width = parseIntFlag(values.width, 'width', 1, 65535);
-    const height = parseIntFlag(values.height, 'height', 1, 65535);
-    if (width === undefined || height === undefined) throw usageError('missing --width or --height');
-    const ctx = await taskContext(values, io);
-    const p = await targetProcess(await getTask(ctx, id), values['exec-id']);
-    await p.resizePty({ width, height });
-    return 0;
+  synopsis: 'task resize [options] ID --width COLUMNS --height ROWS',
+  about: `Resizes the pty of a task created with --tty (or of a tty exec process with --exec-id).`,
+  flags: {
+    ...PTY_SIZE_OPTIONS,
+    'exec-id': { type: 'string', value: 'EXEC', help: "resize this exec process' pty instead" },
   },
-};
+  check: ptySizeFromFlags,
+  async act({ task, values, input: size }) {
+    const p = await targetProcess(task, values['exec-id']);
+    await p.resizePty(size);
+  },
+});

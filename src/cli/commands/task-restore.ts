@@ -1,37 +1,28 @@
 import path from 'node:path';
-import type { Command } from '../command.js';
-import { GLOBAL_SPECS, parseOptions, parseKeyValues, usageError } from '../args.js';
+import { GLOBAL_SPECS, parseKeyValues, usageError } from '../args.js';
 import { secondsFlag } from '../durations.js';
 import { jsonLine, taskJson } from '../output.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
+import { tableCommand } from '../table-command.js';
 import { taskContext } from '../task-context.js';
 import type { RestoreTaskOptions } from '../../runtime/task.js';
 
-const options = {
-  id: { type: 'string', value: 'ID', help: 'id of the restored task (required)' },
-  from: { type: 'string', value: 'DIR', help: 'the checkpoint directory (required)' },
-  rootfs: { type: 'string', value: 'DIR', help: 'lower rootfs', default: 'the one recorded in the checkpoint' },
-  timeout: { type: 'string', value: 'DURATION', help: 'the monitor kills the task after this long, e.g. 30 (seconds), 2m' },
-  annotation: { type: 'string', multiple: true, value: 'K=V', help: 'annotation' },
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
-
 /** `stasis task restore --id NEW --from DIR`: a running task from a checkpoint directory. */
-export const taskRestore: Command = {
+export const taskRestore = tableCommand({
   name: 'task restore',
   summary: 'restore a task from a checkpoint directory',
-  usage: formatUsage(
-    {
-      synopsis: 'task restore [options] --id ID --from DIR',
-      about: `Restores a task checkpointed with 'stasis task checkpoint' under id ID (new, or the old id once
+  synopsis: 'task restore [options] --id ID --from DIR',
+  about: `Restores a task checkpointed with 'stasis task checkpoint' under id ID (new, or the old id once
 that task is gone) in a new bundle. It is running when this command returns, and its output keeps
 going to its own log. --rootfs overrides the lower rootfs recorded in the checkpoint.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
+  options: {
+    id: { type: 'string', value: 'ID', help: 'id of the restored task (required)' },
+    from: { type: 'string', value: 'DIR', help: 'the checkpoint directory (required)' },
+    rootfs: { type: 'string', value: 'DIR', help: 'lower rootfs', default: 'the one recorded in the checkpoint' },
+    timeout: { type: 'string', value: 'DURATION', help: 'the monitor kills the task after this long, e.g. 30 (seconds), 2m' },
+    annotation: { type: 'string', multiple: true, value: 'K=V', help: 'annotation' },
+    ...GLOBAL_SPECS,
+  },
+  async run({ values, positionals }, io) {
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`);
     if (!values.id) throw usageError('missing --id');
     if (!values.from) throw usageError('missing --from DIR');
@@ -48,4 +39,4 @@ going to its own log. --rootfs overrides the lower rootfs recorded in the checkp
     else ctx.out(`${task.info.id} ${state.status} pid ${state.pid}\n`);
     return 0;
   },
-};
+});

@@ -1,47 +1,33 @@
-import type { Command } from '../command.js';
-import { GLOBAL_SPECS, onePositional, parseOptions } from '../args.js';
 import { formatKeyValues, formatTaskState, jsonLine, taskJson } from '../output.js';
-import { formatUsage, type OptionSpecs } from '../options.js';
-import { getTask, taskContext } from '../task-context.js';
+import { taskCommand } from '../task-command.js';
+import type { State } from '../../runtime/task.js';
 
-const options = {
-  'exec-id': { type: 'string', value: 'EXEC', help: 'the state of this exec process instead' },
-  ...GLOBAL_SPECS,
-} as const satisfies OptionSpecs;
+/** `task state --exec-id`: the exec process' status, pid and exit as `key: value` lines. */
+function formatExecState(s: State): string {
+  const lines: [string, string][] = [['exec', s.id], ['status', s.status], ['pid', s.pid ? String(s.pid) : '-']];
+  if (s.exit) lines.push(['exit', String(s.exit.status)], ['exited at', s.exit.exitedAt]);
+  return formatKeyValues(lines);
+}
 
 /** `stasis task state ID`: the task's (or an exec's) status, pid and exit. */
-export const taskState: Command = {
-  name: 'task state',
+export const taskState = taskCommand({
+  verb: 'state',
   summary: 'show the status, pid and exit of a task',
-  usage: formatUsage(
-    {
-      synopsis: 'task state [options] ID',
-      about: `Prints the task's status (created, running, pausing, paused, stopped), pid, and once stopped its
+  about: `Prints the task's status (created, running, pausing, paused, stopped), pid, and once stopped its
 exit status, signal, reason and exit time. --json prints {"id","namespace","status","pid",
 "exitStatus","exitedAt","signal","reason","createdAt","bundle","terminal","log","restoredFrom"}.
 With --exec-id, the state of that exec process instead.`,
-    },
-    options,
-  ),
-  options,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, options);
-    const id = onePositional(positionals, 'task id');
-    const ctx = await taskContext(values, io);
-    const task = await getTask(ctx, id);
+  flags: {
+    'exec-id': { type: 'string', value: 'EXEC', help: 'the state of this exec process instead' },
+  },
+  async act({ task, ctx, values }) {
     const execId = values['exec-id'];
     if (execId !== undefined) {
       const s = await (await task.process(execId)).state();
-      if (ctx.json) ctx.out(jsonLine(s));
-      else {
-        const lines: [string, string][] = [['exec', s.id], ['status', s.status], ['pid', s.pid ? String(s.pid) : '-']];
-        if (s.exit) lines.push(['exit', String(s.exit.status)], ['exited at', s.exit.exitedAt]);
-        ctx.out(formatKeyValues(lines));
-      }
-      return 0;
+      ctx.out(ctx.json ? jsonLine(s) : formatExecState(s));
+      return;
     }
     const summary = { info: task.info, state: await task.state() };
     ctx.out(ctx.json ? jsonLine(taskJson(summary)) : formatTaskState(summary));
-    return 0;
   },
-};
+});

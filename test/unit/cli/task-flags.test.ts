@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createOptionsFromArgs } from '../../../src/cli/commands/task-create.js';
-import { resourcesFromFlags } from '../../../src/cli/commands/task-update.js';
+import { resourcesFromFlags } from '../../../src/cli/resource-flags.js';
 import { isUsageError } from '../../../src/cli/args.js';
 import { hasCode } from '../../../src/errors.js';
 

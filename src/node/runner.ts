@@ -3,13 +3,12 @@
  * recovery on start, and a graceful close. `stasis serve` starts one; tests start them in-process.
  */
 import path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
 import { loadRuntimeConfig, runtimePaths } from '../config/load.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import { TaskPool } from '../pool/pool.js';
-import { OutageWatch } from '../queue/outage.js';
 import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
 import { loadPolicy, usernsMapping } from '../policy/load.js';
@@ -25,6 +24,11 @@ import { ImageStore } from '../image/store.js';
 import { storedImageDigests } from '../checkpoint/fs-store.js';
 import { failuresDir } from '../runtime/layout.js';
 import { recoverNode, sweepOrphans, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { NodeEventSink } from '../events/node-events.js';
+import type { NodePhase } from '../health/readiness.js';
+import { keepJobsOptions } from '../queue/keep-jobs.js';
+import { nodeLog } from './node-log.js';
 
 /** Options of startRunner. */
 export interface StartRunnerOptions {
@@ -37,8 +41,12 @@ export interface StartRunnerOptions {
   policy?: NodePolicy;
   /** The node cannot go on (its BullMQ worker loop failed): `stasis serve` exits. */
   onFatal?: (e: unknown) => void;
-  /** Background errors (adopted jobs, orphan sweeps). Default: ignored. */
+  /** Background errors (adopted jobs, orphan sweeps), besides the log. Default: only logged. */
   onError?: (e: unknown) => void;
+  /** The node's structured log: lifecycle events, errors, warnings (default: silent). */
+  logger?: Logger;
+  /** The node's lifecycle events, after the log (metrics). */
+  events?: NodeEventSink;
 }
 
 /** A started runner node. */
@@ -60,6 +68,12 @@ export interface Runner {
   readonly redisReachable: boolean;
   /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
   drain(): Drain;
+  /** Running, draining (a drain started) or closing (a close started). */
+  readonly phase: Exclude<NodePhase, 'starting'>;
+  /** The node's BullMQ Queue of its jobs (reads: the dashboard, BullMQ's metrics). */
+  readonly queue: Queue;
+  /** Jobs whose task runs on this node now. */
+  runningTasks(): number;
 }
 
 /** Starts a runner node: pool, recovery of its previous tasks, then the consumer. */
@@ -82,13 +96,17 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   }
   // Every background error of the node goes through one outage watch: while Redis is unreachable,
   // the connection errors of its many clients and retries come out as one line, not one per retry.
-  const outage = new OutageWatch(o.onError ?? (() => undefined));
-  const onError = (e: unknown) => outage.error('node', e);
+  const nl = nodeLog((o.logger ?? silentLogger).child({ nodeId: config.nodeId }), { ...(o.onError ? { onError: o.onError } : {}), ...(o.events ? { events: o.events } : {}) });
+  const { outage, events } = nl;
+  const onError = nl.error;
+  /** What a close step that failed leaves behind is worth a warning (Redis being gone is not). */
+  const closeStep = (what: string) => (e: unknown) => nl.warn(e, { what: `close: ${what}` });
   const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
   const pool = new TaskPool({
     runtime,
     threads: config.threads,
     tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4,
+    onError,
   });
   const images = await ImageStore.open({
     stateDir: runtime.stateDir,
@@ -107,6 +125,8 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     userns: runtime.userns,
     rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
     onError,
+    warn: nl.warn,
+    events,
     outage,
     binaries: { criu: runtime.criu, runc: runtime.runc },
     handOff: (nodeId, jobId, token, why) => handOff(commands!, ref, nodeId, jobId, token, why),
@@ -123,7 +143,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     onError,
   });
   control.register('migrate', migrateVerb(consumer));
-  const queue = new Queue(config.queue, { connection, prefix: config.prefix });
+  // Jobs this node posts outside its Worker (adopted after a restart, handed over) are moved by this
+  // Queue's scripts, which read the same retention from its options (BullMQ types them on Worker only).
+  const queue = new Queue(config.queue, { connection, prefix: config.prefix, ...keepJobsOptions(config) } as QueueOptions);
   queue.on('error', onError);
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -134,7 +156,9 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const ctx: RecoveryContext = { config, pool, consumer, queue, redis: consumer.commands, onError, track };
   let recovery: NodeRecoveryReport;
   try {
+    const t0 = Date.now();
     recovery = await recoverNode(ctx);
+    events({ event: 'recovered', adopted: recovery.adopted, orphaned: recovery.orphaned, discarded: recovery.discarded, durationMs: Date.now() - t0 });
     await control.start();
     // A worker loop that fails for good would leave a node that takes no jobs: say so and stop.
     await consumer.start((e) => {
@@ -161,6 +185,7 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const pruner = setInterval(() => void prune(), 3600_000);
   pruner.unref();
 
+  let phase: Runner['phase'] = 'running';
   let closing: Promise<void> | null = null;
   let forcing: Promise<void> | null = null;
   /** A step of a forced close: Redis may be gone, so none may wait for it long. */
@@ -175,15 +200,24 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     get redisReachable() {
       return !outage.down;
     },
+    get phase() {
+      return phase;
+    },
+    queue,
+    runningTasks: () => consumer.activeJobs().filter((id) => consumer.activeJob(id) !== undefined).length,
     drain() {
+      if (phase === 'running') phase = 'draining';
+      const t0 = Date.now();
       const d = drainNode(consumer, { timeoutMs: config.drainTimeoutMs, onError });
       const done = d.done.then(async (r) => {
+        events({ event: 'drained', ...r, durationMs: Date.now() - t0 });
         await runner.close();
         return r;
       });
       return { ...d, done };
     },
     close(opts = {}) {
+      phase = 'closing';
       if (opts.force && closing) {
         // A graceful close (or drain) that cannot finish, e.g. waiting for Redis: leave the rest running.
         forcing ??= (async () => {
@@ -200,13 +234,13 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
         clearInterval(pruner);
         if (!opts.force) await Promise.all([...adoptions]);
         await consumer.close(opts.force ?? false);
-        await control.close(opts.force ? 0 : undefined).catch(() => undefined);
-        await queue.close().catch(() => undefined);
-        if (opts.force) await pool.destroy().catch(() => undefined);
-        else await pool.close().catch(() => undefined);
+        await control.close(opts.force ? 0 : undefined).catch(closeStep('control server'));
+        await queue.close().catch(closeStep('queue'));
+        if (opts.force) await pool.destroy().catch(closeStep('task pool (destroy)'));
+        else await pool.close().catch(closeStep('task pool'));
         // Prepared sandboxes nobody adopted (a forced close leaves them to the next start's recovery).
-        if (!opts.force) await drainPreparedSandboxes(runtime).catch(() => undefined);
-        await resolved?.release().catch(() => undefined);
+        if (!opts.force) await drainPreparedSandboxes(runtime).catch(closeStep('prepared sandboxes (the next start removes them)'));
+        await resolved?.release().catch(closeStep('embedded Redis'));
       })();
       return closing;
     },

@@ -2,12 +2,14 @@
  * The worker-thread side of the pool protocol: one TaskManager per thread (opened lazily), and one
  * handler per request kind. Every handler answers with a PoolResponse; nothing is thrown across.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
 import { warmOptionsFromEnv } from '../../warm/pool.js';
-import type { Task, TaskManager } from '../../runtime/task.js';
+import { warmIneligible } from '../../warm/key.js';
+import type { CreateTaskOptions, Task, TaskManager } from '../../runtime/task.js';
 import type {
   AttachRequest,
   DiscardRequest,
@@ -87,7 +89,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   const cpuSeconds = options.deadlines?.cpuTimeSeconds;
   const restoring = spec.restore !== undefined;
   if (!restoring) failpoint('create:before');
-  const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create({
+  const create: CreateTaskOptions = {
     id: spec.taskId,
     namespace: spec.namespace,
     rootfs: spec.rootfs,
@@ -106,7 +108,10 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     ...(spec.rootfsMapped ? { rootfsMapped: true } : {}),
     ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
     ...(monitorTimeout !== undefined ? { timeoutSeconds: monitorTimeout } : {}),
-  });
+  };
+  const t0 = performance.now();
+  const task = restoring ? await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', monitorTimeout) : await mgr.create(create);
+  const restoreMs = restoring ? Math.round(performance.now() - t0) : undefined;
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
   const startedAt = new Date().toISOString();
   failpoint(restoring ? 'restore:after' : 'create:after');
@@ -120,9 +125,10 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   // Control calls are served from before 'started' goes out (callers wait for it) until supervision ends.
   const unserve = serveControl(req.port, task);
   // The pid is for progress only: do not hold the task's supervision for it.
-  void readPid(taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).pidfile)
-    .catch(() => 0)
-    .then((pid) => send(req, { type: 'started', pid, startedAt, attached: false }));
+  const paths = taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId);
+  void Promise.all([readPid(paths.pidfile).catch(() => 0), restoring ? undefined : warmUse(create, paths.dir)]).then(([pid, warm]) =>
+    send(req, { type: 'started', pid, startedAt, attached: false, ...(restoreMs !== undefined ? { restoreMs } : {}), ...(warm ? { warm } : {}) }),
+  );
   early.done();
   return supervise({
     task,
@@ -136,6 +142,16 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
     ...(spec.stdin !== undefined && !restoring ? { stdin: spec.stdin } : {}),
     runtime: req.runtime,
   }).finally(unserve);
+}
+
+/**
+ * Whether a created task could use a prepared sandbox and did (its task dir is then a symlink into
+ * the warm dir, src/runtime/layout.ts), for the warm-pool hit/miss metrics; undefined when it could not.
+ */
+async function warmUse(o: CreateTaskOptions, taskDir: string): Promise<'hit' | 'miss' | undefined> {
+  if (warmOptionsFromEnv().size <= 0 || warmIneligible(o) !== null) return undefined;
+  const st = await fs.lstat(taskDir).catch(() => null);
+  return st?.isSymbolicLink() ? 'hit' : 'miss';
 }
 
 async function attach(req: AttachRequest): Promise<TaskOutcome> {

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { Exit, Task } from '../../runtime/task.js';
+import { toErrorData } from '../../errors.js';
 import type { LifecycleOptions, RuntimeSettings, StopReason, TaskControl, TaskEvent, TaskOutcome } from '../protocol.js';
 import { maxUsage, readCgroupUsage, type CgroupUsage } from './cgroup-usage.js';
 import { Checkpointer } from './checkpointing.js';
@@ -127,7 +128,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
     void (async () => {
       if (data.length > 0) await task.writeStdin(data);
       await task.closeIO();
-    })().catch(() => undefined);
+    })().catch((e: unknown) => send(port, { type: 'warning', message: "could not write the job's stdin", error: toErrorData(e) }));
   }
 
   let exit: Exit;
@@ -152,7 +153,9 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
 
   // The log is kept by a hard link, so it stays in the task too: a node that dies before posting
   // re-reads the whole output from the task after its restart.
-  const logPath = await keepLog(task, s.logFile, s.logsDir, options.keepLogs);
+  const logPath = await keepLog(task, s.logFile, s.logsDir, options.keepLogs, (e) =>
+    send(port, { type: 'warning', message: "could not keep the task's log (the envelope's logPath is null)", error: toErrorData(e) }),
+  );
   const u = usage.usage;
   const out = output.out;
   const outcome: TaskOutcome = {
@@ -201,7 +204,7 @@ export async function supervise(s: SuperviseInput): Promise<TaskOutcome> {
 }
 
 /** Links a non-empty task log to <logsDir>/<namespace>/<id>.log (a copy across filesystems); its path, or null. */
-async function keepLog(task: Task, src: string, logsDir: string, keep: boolean): Promise<string | null> {
+async function keepLog(task: Task, src: string, logsDir: string, keep: boolean, warn: (e: unknown) => void): Promise<string | null> {
   if (!keep) return null;
   try {
     const st = await fs.stat(src);
@@ -211,7 +214,9 @@ async function keepLog(task: Task, src: string, logsDir: string, keep: boolean):
     await fs.rm(dest, { force: true }); // a link made before a crash, or an older run's log
     await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
     return dest;
-  } catch {
+  } catch (e) {
+    // No log file at all (a task that never wrote one) is not worth a line.
+    if ((e as { code?: unknown }).code !== 'ENOENT') warn(e);
     return null;
   }
 }

@@ -29,7 +29,8 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=sudo
 fi
 
-PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo docker-registry ca-certificates gcc libc6-dev)
+# chromium: only for the dashboard test (test/integration/ops), headless and offline.
+PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo docker-registry ca-certificates gcc libc6-dev chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

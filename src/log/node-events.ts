@@ -48,6 +48,7 @@ export function logNodeEvent(log: Logger, e: NodeEvent): void {
 
 /** Writes an error of the node (`event: "error"`), with what it concerns. */
 export function logError(log: Logger, err: unknown, fields: LogFields = {}, level: 'error' | 'warn' = 'error'): void {
-  const message = err instanceof Error ? err.message : String(err);
+  const m = (err as { message?: unknown } | null)?.message;
+  const message = typeof m === 'string' ? m : String(err);
   log[level]({ event: level === 'error' ? 'error' : 'warning', ...fields, err }, message);
 }

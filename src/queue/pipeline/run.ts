@@ -94,7 +94,8 @@ class EventSink {
         if (a.lineage) this.lineage(() => d.flow.recorded(a.jobId, a.lineage!, e.checkpoint));
         return;
       case 'checkpoint-failed':
-        d.warn(e.error, { ...refOf(a), what: `${e.reason} checkpoint failed (the job keeps running)` });
+        // A periodic checkpoint that found its task stopping is no failure worth a line (the run ends anyway).
+        if (e.error.code !== 'ERR_FAILED_PRECONDITION') d.warn(e.error, { ...refOf(a), what: `${e.reason} checkpoint failed (the job keeps running)` });
         this.side.push(a.job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0));
         a.checkpointFailed(e.requestId, e.error.message);
         return;

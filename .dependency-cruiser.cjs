@@ -2,20 +2,20 @@
  * The layering of src/ (docs/style.md): imports point one way, down this list, never up and never
  * in a circle. `npm test` runs this check (npm run lint:deps); a violation fails CI.
  *
- *   cli → node, http → queue → pool (→ workers/) → runtime → runc, monitor, sandbox, checkpoint,
- *   image, policy → os, host, log, config, errors
+ *   cli → node, http → queue, metrics, health → pool (→ workers/) → runtime → checkpoint, image,
+ *   policy → runc, monitor, sandbox → os, host, log, events, config, errors
  *
  * A folder may import its own files and anything in a lower layer.
  */
 const layers = [
   ['cli'],
   ['node', 'http'],
-  ['queue'],
+  ['queue', 'metrics', 'health'],
   ['pool'],
   ['runtime'],
   ['checkpoint', 'image', 'policy'],
   ['runc', 'monitor', 'sandbox'],
-  ['os', 'host', 'log', 'config', 'errors'],
+  ['os', 'host', 'log', 'events', 'config', 'errors'],
 ];
 
 /** `src/<folder>/` (or `src/<file>.ts`) as a path pattern. */

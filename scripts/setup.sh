@@ -39,8 +39,8 @@ fi
 
 PKGS=(runc conmon iptables redis-server busybox-static tini umoci skopeo ca-certificates)
 # Only for the tests: docker-registry (image tests), gcc + libc6-dev (the seccomp probe), podman +
-# debootstrap (the image test). Not in the image.
-TEST_PKGS=(docker-registry gcc libc6-dev podman debootstrap)
+# debootstrap (the image test), chromium (the dashboard test, headless and offline). Not in the image.
+TEST_PKGS=(docker-registry gcc libc6-dev podman debootstrap chromium)
 [ "$MODE" = host ] && PKGS+=("${TEST_PKGS[@]}")
 missing=()
 [ "$MODE" = criu ] && PKGS=()

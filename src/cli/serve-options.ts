@@ -10,11 +10,17 @@ import { flagOrEnv, type OptionSpecs, type OptionValue } from './options.js';
 import { errors } from '../errors.js';
 import type { RunnerConfigInput } from '../config/runner.js';
 import type { PolicyFlags } from '../policy/load.js';
+import { parseListenAddress, type ListenAddress } from '../http/address.js';
+import { logFormatOf, logLevelOf } from '../log/format.js';
+import type { LogFormat } from '../log/pino.js';
+import type { LogLevel } from '../log/logger.js';
 
 const NODE = 'Queue and node';
 const TIMING = 'Timings (DURATION: 30s, 1m, 500ms; a plain number is milliseconds)';
 const CHECKPOINTS = 'Checkpoints and migration';
 const POLICY = "Node policy (docs/security.md; producers cannot change it)";
+const OPS = 'Operations (docs/operations.md)';
+const RETENTION = "Retention of finished jobs in Redis (a job's own removeOnComplete/removeOnFail wins)";
 
 /** The option table of `stasis serve`. */
 export const SERVE_OPTIONS = {
@@ -38,6 +44,14 @@ export const SERVE_OPTIONS = {
   'allow-host-network': { type: 'boolean', group: POLICY, help: 'let payloads ask for `network: "host"` (the variable: 1)', env: 'STASIS_ALLOW_HOST_NETWORK' },
   userns: { type: 'string', value: 'MODE', group: POLICY, help: "private (container root is an unprivileged host id), host (off), or HOSTID:SIZE; every node that migrates jobs uses the same", env: 'STASIS_USERNS', default: 'private' },
   seccomp: { type: 'string', value: 'PROFILE', group: POLICY, help: 'default, unconfined, or an OCI seccomp JSON file', env: 'STASIS_SECCOMP', default: 'default' },
+  http: { type: 'string', value: 'ADDR', group: OPS, help: 'serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464; :PORT is every interface; no authentication)', env: 'STASIS_HTTP', default: 'off' },
+  ui: { type: 'boolean', group: OPS, help: 'also serve the read-only Bull Board at /ui (needs --http; shows job payloads and outputs; the variable: 1)', env: 'STASIS_UI' },
+  'log-format': { type: 'string', value: 'FORMAT', group: OPS, help: 'json (one object per line) or pretty; logs go to stderr', env: 'STASIS_LOG_FORMAT', default: 'pretty on a terminal, else json' },
+  'log-level': { type: 'string', value: 'LEVEL', group: OPS, help: 'debug, info, warn, error or silent', env: 'STASIS_LOG_LEVEL', default: 'info' },
+  'keep-completed': { type: 'string', value: 'DURATION', group: RETENTION, help: 'completed jobs older than this are removed (BullMQ removeOnComplete.age)', env: 'STASIS_KEEP_COMPLETED', default: '1d' },
+  'keep-completed-count': { type: 'string', value: 'N', group: RETENTION, help: 'at most this many completed jobs are kept (0: none)', env: 'STASIS_KEEP_COMPLETED_COUNT', default: '1000' },
+  'keep-failed': { type: 'string', value: 'DURATION', group: RETENTION, help: 'failed jobs older than this are removed (BullMQ removeOnFail.age)', env: 'STASIS_KEEP_FAILED', default: '7d' },
+  'keep-failed-count': { type: 'string', value: 'N', group: RETENTION, help: 'at most this many failed jobs are kept (0: none)', env: 'STASIS_KEEP_FAILED_COUNT', default: '5000' },
   json: { type: 'boolean', group: 'Output', help: 'print the start line as JSON' },
 } as const satisfies OptionSpecs;
 
@@ -54,6 +68,19 @@ function positiveInt(o: OptionValue | undefined): number | undefined {
   if (o === undefined) return undefined;
   if (!/^\s*\d+\s*$/.test(o.value) || Number(o.value) <= 0) throw bad(o, 'a whole number above 0');
   return Number(o.value);
+}
+
+function count(o: OptionValue | undefined): number | undefined {
+  if (o === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(o.value) || !Number.isSafeInteger(Number(o.value))) throw bad(o, 'a whole number (0 or more)');
+  return Number(o.value);
+}
+
+/** At least a second (BullMQ keeps ages in whole seconds). */
+function age(o: OptionValue | undefined): number | undefined {
+  const ms = millis(o);
+  if (o !== undefined && ms !== undefined && ms < 1000) throw bad(o, 'a duration of at least 1s');
+  return ms;
 }
 
 function millis(o: OptionValue | undefined, allowZero = false): number | undefined {
@@ -87,6 +114,10 @@ export function runnerSettings(values: ServeFlagValues, env: NodeJS.ProcessEnv):
   if (checkpointDir && checkpointDir.value !== '') r.checkpointDir = path.resolve(checkpointDir.value);
   set('checkpointKeep', positiveInt(get('checkpoint-keep')));
   set('maxHandBacks', positiveInt(get('max-hand-backs')));
+  set('keepCompletedMs', age(get('keep-completed')));
+  set('keepCompletedCount', count(get('keep-completed-count')));
+  set('keepFailedMs', age(get('keep-failed')));
+  set('keepFailedCount', count(get('keep-failed-count')));
   return r;
 }
 
@@ -96,6 +127,38 @@ export function warmPoolSetting(values: ServeFlagValues, env: NodeJS.ProcessEnv)
   if (o === undefined) return undefined;
   if (!/^\s*\d+\s*$/.test(o.value) || Number(o.value) > 16) throw bad(o, 'a whole number from 0 to 16');
   return Number(o.value);
+}
+
+/** The operations settings of `stasis serve`: HTTP server, dashboard, log format and level. */
+export interface OpsSettings {
+  http?: ListenAddress;
+  ui: boolean;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+/** Resolves the operations flags (each from its flag, else its variable); `isTTY`: stderr is a terminal. */
+export function opsSettings(values: ServeFlagValues, env: NodeJS.ProcessEnv, isTTY: boolean): OpsSettings {
+  const get = (name: keyof typeof SERVE_OPTIONS) => flagOrEnv(SERVE_OPTIONS, values, env, name);
+  const format = get('log-format');
+  const logFormat = logFormatOf(format?.value, isTTY);
+  if (logFormat === null) throw bad(format!, '`json` or `pretty`');
+  const level = get('log-level');
+  const logLevel = logLevelOf(level?.value);
+  if (logLevel === null) throw bad(level!, '`debug`, `info`, `warn`, `error` or `silent`');
+  const addr = get('http');
+  const http = addr ? parseListenAddress(addr.value) : undefined;
+  if (addr && !http) throw bad(addr, 'HOST:PORT like `127.0.0.1:9464` (or `:PORT`, `[::1]:PORT`)');
+  const uiEnv = env.STASIS_UI;
+  if (values.ui !== true && uiEnv !== undefined && uiEnv !== '' && !/^(1|true|0|false)$/i.test(uiEnv)) {
+    throw errors.invalidArgument(`Expected \`STASIS_UI\` to be 1 or 0, got \`${uiEnv}\``, { field: 'STASIS_UI' });
+  }
+  const ui = values.ui === true || /^(1|true)$/i.test(uiEnv ?? '');
+  if (ui && !http) {
+    const source = values.ui === true ? '--ui' : 'STASIS_UI';
+    throw errors.invalidArgument(`\`${source}\` needs \`--http ADDR\` (the dashboard is served by the node's HTTP server)`, source === '--ui' ? { usage: true, field: source } : { field: source });
+  }
+  return { ...(http ? { http } : {}), ui, logFormat, logLevel };
 }
 
 /** The policy flags of `stasis serve` (loadPolicy reads their environment variables itself). */

@@ -46,6 +46,14 @@ export const RunnerConfigSchema = z.object({
   checkpointKeep: z.number().int().positive().default(2),
   /** How long a drain (SIGTERM) may take before the remaining jobs are killed, ms. */
   drainTimeoutMs: z.number().int().positive().default(60_000),
+  /** Completed jobs are removed from Redis once older than this, ms (BullMQ removeOnComplete.age; default 1 day). */
+  keepCompletedMs: z.number().int().min(1000).default(24 * 3600_000),
+  /** … and the oldest beyond this many (removeOnComplete.count; 0 removes each at once). */
+  keepCompletedCount: z.number().int().nonnegative().default(1000),
+  /** Failed jobs: removed once older than this, ms (removeOnFail.age; default 7 days). */
+  keepFailedMs: z.number().int().min(1000).default(7 * 24 * 3600_000),
+  /** … and the oldest beyond this many (removeOnFail.count). */
+  keepFailedCount: z.number().int().nonnegative().default(5000),
   /** Hand-backs of one job (wrong target node, incompatible host) before it fails as unplaceable. */
   maxHandBacks: z.number().int().positive().default(20),
 });

@@ -5,6 +5,7 @@
  * cannot finish, e.g. because it waits for Redis, cuts it short, each step bounded in time.
  */
 import { drainPreparedSandboxes } from '../runtime/warm/recover.js';
+import type { NodeLog } from './node-log.js';
 import type { NodeParts } from './parts.js';
 
 /** How long one step of a forced close may wait (Redis may be gone). */
@@ -16,7 +17,9 @@ function briefly(p: Promise<unknown>): Promise<unknown> {
 }
 
 /** The close() of a node whose timers `stopTimers` stops. */
-export function nodeCloser(p: NodeParts, stopTimers: () => void): (opts?: { force?: boolean }) => Promise<void> {
+export function nodeCloser(p: NodeParts, stopTimers: () => void, log: NodeLog): (opts?: { force?: boolean }) => Promise<void> {
+  /** What a close step that failed leaves behind is worth a warning (Redis being gone is not). */
+  const step = (what: string) => (e: unknown) => log.warn(e, { what: `close: ${what}` });
   let closing: Promise<void> | null = null;
   let forcing: Promise<void> | null = null;
   const { consumer, control, queue, pool, conn } = p;
@@ -32,12 +35,12 @@ export function nodeCloser(p: NodeParts, stopTimers: () => void): (opts?: { forc
     if (!force) await Promise.all([...p.adoptions]);
     await consumer.close(force);
     // Past the consumer nothing depends on these: a failure to close them only leaks in this process.
-    await control.close(force ? 0 : undefined).catch(p.onError);
-    await queue.close().catch(p.onError);
-    await (force ? pool.destroy() : pool.close()).catch(p.onError);
+    await control.close(force ? 0 : undefined).catch(step('control server'));
+    await queue.close().catch(step('queue'));
+    await (force ? pool.destroy() : pool.close()).catch(step('task pool'));
     // Prepared sandboxes nobody adopted (a forced close leaves them to the next start's recovery).
-    if (!force) await drainPreparedSandboxes(p.runtime).catch(p.onError);
-    await conn.resolved?.release().catch(p.onError);
+    if (!force) await drainPreparedSandboxes(p.runtime).catch(step('prepared sandboxes (the next start removes them)'));
+    await conn.resolved?.release().catch(step('embedded Redis'));
   };
   return (opts = {}) => {
     if (opts.force && closing) return (forcing ??= forced());

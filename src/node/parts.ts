@@ -3,7 +3,7 @@
  * consumer, the control server and a Queue handle, all reporting background errors to one place.
  */
 import path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunnerConfig } from '../config/runner.js';
 import { runtimePaths } from '../config/load.js';
@@ -16,9 +16,10 @@ import { JobConsumer } from '../queue/consumer.js';
 import { ControlServer } from '../queue/control-server.js';
 import { handOff, takeVerb } from '../queue/handoff.js';
 import { migrateVerb } from '../queue/migration.js';
-import type { OutageWatch } from '../queue/outage.js';
+import { keepJobsOptions } from '../queue/keep-jobs.js';
 import { ensureBusyboxRootfs } from '../sandbox/busybox.js';
 import type { NodeConnection } from './connect.js';
+import type { NodeLog } from './node-log.js';
 
 /** What a node is made of. */
 export interface NodeParts {
@@ -43,15 +44,16 @@ export interface NodeInputs {
   runtime: RuntimeConfig;
   policy: NodePolicy;
   conn: NodeConnection;
-  outage: OutageWatch;
+  /** The node's log: errors, warnings, lifecycle events (node-log.ts). */
+  log: NodeLog;
 }
 
 /** Builds the parts of a node (nothing listens or takes jobs yet). */
 export async function buildNode(i: NodeInputs): Promise<NodeParts> {
-  const { config, runtime, policy, conn, outage } = i;
-  const onError = (e: unknown) => outage.error('node', e);
+  const { config, runtime, policy, conn, log } = i;
+  const onError = log.error;
   const defaultRootfs = await ensureBusyboxRootfs(path.join(runtimePaths(runtime).rootfsDir, 'busybox'));
-  const pool = new TaskPool({ runtime, threads: config.threads, tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4 });
+  const pool = new TaskPool({ runtime, threads: config.threads, tasksPerThread: Math.ceil(config.concurrency / config.threads) + 4, onError });
   const images = await ImageStore.open({
     stateDir: runtime.stateDir,
     // Running tasks' images are in use by their mounts (the store checks); stored checkpoints' too.
@@ -69,7 +71,9 @@ export async function buildNode(i: NodeInputs): Promise<NodeParts> {
     userns: runtime.userns,
     rootfs: { defaultRootfs, stateDir: runtime.stateDir, ...(config.checkpointDir ? { checkpointDir: config.checkpointDir } : {}) },
     onError,
-    outage,
+    warn: log.warn,
+    events: log.events,
+    outage: log.outage,
     binaries: { criu: runtime.criu, runc: runtime.runc },
     handOff: (nodeId, jobId, token, why) => handOff(commands!, ref, nodeId, jobId, token, why),
   });
@@ -84,7 +88,9 @@ export async function buildNode(i: NodeInputs): Promise<NodeParts> {
     criu: runtime.criu,
     onError,
   });
-  const queue = new Queue(config.queue, { connection: conn.options, prefix: config.prefix });
+  // Jobs this node posts outside its Worker (adopted after a restart, handed over) are moved by this
+  // Queue's scripts, which read the same retention from its options (BullMQ types them on Worker only).
+  const queue = new Queue(config.queue, { connection: conn.options, prefix: config.prefix, ...keepJobsOptions(config) } as QueueOptions);
   queue.on('error', onError);
   const adoptions = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {

@@ -116,8 +116,15 @@ export async function sweepOrphans(ctx: RecoveryContext): Promise<string[]> {
   const dropped: string[] = [];
   for (const [taskId, o] of consumer.orphans) {
     const jobId = o.jobId;
-    const job = await queue.getJob(jobId).catch(() => undefined);
-    const state = job ? await job.getState() : 'unknown';
+    let state: string;
+    try {
+      const job = await queue.getJob(jobId);
+      state = job ? await job.getState() : 'unknown';
+    } catch (e) {
+      // Not knowing is not "gone": keep the task and ask again next sweep.
+      ctx.onError?.(e);
+      continue;
+    }
     const waiting = state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children';
     const activeHere = state === 'active' && consumer.activeJobs().includes(jobId);
     if (waiting || activeHere) continue;

@@ -2,6 +2,7 @@
  * One runner node: a BullMQ consumer on the main thread, a pool of task worker threads, crash
  * recovery on start, and a graceful close. `stasis serve` starts one; tests start them in-process.
  */
+import type { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
 import { loadRuntimeConfig } from '../config/load.js';
@@ -10,13 +11,16 @@ import { loadPolicy, usernsMapping } from '../policy/load.js';
 import type { NodePolicy } from '../policy/schema.js';
 import type { JobConsumer } from '../queue/consumer.js';
 import type { ControlServer } from '../queue/control-server.js';
-import { OutageWatch } from '../queue/outage.js';
 import { nodeCloser } from './close.js';
 import { connectNode } from './connect.js';
 import { drainNode, type Drain } from './drain.js';
 import { startHousekeeping } from './housekeeping.js';
 import { buildNode, type NodeParts } from './parts.js';
 import { recoverNode, type NodeRecoveryReport, type RecoveryContext } from './recovery.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { NodeEventSink } from '../events/node-events.js';
+import type { NodePhase } from '../health/readiness.js';
+import { nodeLog, type NodeLog } from './node-log.js';
 
 /** Options of startRunner. */
 export interface StartRunnerOptions {
@@ -29,8 +33,12 @@ export interface StartRunnerOptions {
   policy?: NodePolicy;
   /** The node cannot go on (its BullMQ worker loop failed): `stasis serve` exits. */
   onFatal?: (e: unknown) => void;
-  /** Background errors (adopted jobs, orphan sweeps). Default: ignored. */
+  /** Background errors (adopted jobs, orphan sweeps), besides the log. Default: only logged. */
   onError?: (e: unknown) => void;
+  /** The node's structured log: lifecycle events, errors, warnings (default: silent). */
+  logger?: Logger;
+  /** The node's lifecycle events, after the log (metrics). */
+  events?: NodeEventSink;
 }
 
 /** A started runner node. */
@@ -52,6 +60,12 @@ export interface Runner {
   readonly redisReachable: boolean;
   /** Drain (docs/migration.md): checkpoint and hand back running jobs per their policy, then close. */
   drain(): Drain;
+  /** Running, draining (a drain started) or closing (a close started). */
+  readonly phase: Exclude<NodePhase, 'starting'>;
+  /** The node's BullMQ Queue of its jobs (reads: the dashboard, BullMQ's metrics). */
+  readonly queue: Queue;
+  /** Jobs whose task runs on this node now. */
+  runningTasks(): number;
 }
 
 /** Starts a runner node: its parts, recovery of its previous tasks, then the consumer. */
@@ -64,11 +78,17 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   const conn = await connectNode(o.connection, config, runtime);
   // Every background error of the node goes through one outage watch: while Redis is unreachable,
   // the connection errors of its many clients and retries come out as one line, not one per retry.
-  const outage = new OutageWatch(o.onError ?? (() => undefined));
-  const p = await buildNode({ config, runtime, policy, conn, outage });
+  const nl = nodeLog((o.logger ?? silentLogger).child({ nodeId: config.nodeId }), { ...(o.onError ? { onError: o.onError } : {}), ...(o.events ? { events: o.events } : {}) });
+  const { outage } = nl;
+  const p = await buildNode({ config, runtime, policy, conn, log: nl });
   const ctx: RecoveryContext = { config, pool: p.pool, consumer: p.consumer, queue: p.queue, redis: p.consumer.commands, onError: p.onError, track: p.track };
-  const recovery = await startNode(p, ctx, o.onFatal);
-  const close = nodeCloser(p, startHousekeeping(p, ctx));
+  const recovery = await startNode(p, ctx, nl, o.onFatal);
+  let phase: Runner['phase'] = 'running';
+  const closeNode = nodeCloser(p, startHousekeeping(p, ctx), nl);
+  const close: Runner['close'] = (opts) => {
+    phase = 'closing';
+    return closeNode(opts);
+  };
   const runner: Runner = {
     config,
     runtime,
@@ -79,9 +99,17 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
     get redisReachable() {
       return !outage.down;
     },
+    get phase() {
+      return phase;
+    },
+    queue: p.queue,
+    runningTasks: () => p.consumer.activeJobs().filter((id) => p.consumer.activeJob(id) !== undefined).length,
     drain() {
+      if (phase === 'running') phase = 'draining';
+      const t0 = Date.now();
       const d = drainNode(p.consumer, { timeoutMs: config.drainTimeoutMs, onError: p.onError });
       const done = d.done.then(async (r) => {
+        nl.events({ event: 'drained', ...r, durationMs: Date.now() - t0 });
         await close();
         return r;
       });
@@ -93,9 +121,11 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
 }
 
 /** Recovers the node's previous tasks, then starts listening and taking jobs; on failure undoes it all. */
-async function startNode(p: NodeParts, ctx: RecoveryContext, onFatal: ((e: unknown) => void) | undefined): Promise<NodeRecoveryReport> {
+async function startNode(p: NodeParts, ctx: RecoveryContext, nl: NodeLog, onFatal: ((e: unknown) => void) | undefined): Promise<NodeRecoveryReport> {
   try {
+    const t0 = Date.now();
     const recovery = await recoverNode(ctx);
+    nl.events({ event: 'recovered', adopted: recovery.adopted, orphaned: recovery.orphaned, discarded: recovery.discarded, durationMs: Date.now() - t0 });
     await p.control.start();
     // A worker loop that fails for good would leave a node that takes no jobs: say so and stop.
     await p.consumer.start((e) => {

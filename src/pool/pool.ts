@@ -56,6 +56,8 @@ export interface TaskPoolOptions {
   /** Tasks at once per thread (>= ceil(node concurrency / threads)). */
   tasksPerThread: number;
   filename?: string;
+  /** A container whose thread died and that could not be killed (it runs on unsupervised until the next start). */
+  onError?: (e: unknown) => void;
 }
 
 /** A task owned by a worker thread: its events, a way to stop it, and its outcome. */
@@ -170,7 +172,7 @@ export class TaskPool {
     const done = this.call<TaskOutcome>(make(port2), [port2], async () => {
       // The owning thread died: nobody supervises the container any more. Kill it, so a retry of
       // the job can never run next to it.
-      await this.discard(task.taskId, task.namespace).catch(() => undefined);
+      await this.discard(task.taskId, task.namespace).catch((e: unknown) => this.o.onError?.(e));
     }).finally(() => calls.end(() => port1.close()));
     const outcome = Promise.race([outcomeSeen, done]);
     return {

@@ -64,6 +64,10 @@ export interface TaskCheckpoint {
   reason: string;
   namespace: string;
   storeJobId: string;
+  /** Dump and commit, ms, in the owning thread (metrics; a migration's downtime starts at at − durationMs). */
+  durationMs?: number;
+  /** The checkpoint's size in the store. */
+  bytes?: number;
 }
 
 /** Checkpointing of a job's task (from RunnerConfig and the job's policy). */
@@ -209,7 +213,16 @@ export type PoolResponse<T> = { ok: true; value: T } | { ok: false; error: Error
 
 /** Events from the worker on a task's port. */
 export type TaskEvent =
-  | { type: 'started'; pid: number; startedAt: string; attached: boolean }
+  | {
+      type: 'started';
+      pid: number;
+      startedAt: string;
+      attached: boolean;
+      /** A restored task: how long verifying and restoring its checkpoint took, ms. */
+      restoreMs?: number;
+      /** A task that could use a prepared sandbox: whether it adopted one (src/warm). */
+      warm?: 'hit' | 'miss';
+    }
   /** Output in order: `data` is exact (a line keeps its newline; `partial` chunks have none). */
   | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string; partial: boolean }[] }
   /** Sent once when the output passed `outputBytes` on a stream: nothing more of it is read or sent. */
@@ -222,6 +235,8 @@ export type TaskEvent =
   /** Sent once the outcome is known; the task is deleted only after the main thread's `release`
    *  (or when the port closes), and the request itself resolves (with the same outcome) after that. */
   | { type: 'outcome'; outcome: TaskOutcome }
+  /** Something the thread could not do that the node's log should say (the task goes on). */
+  | { type: 'warning'; message: string; error?: ErrorData }
   /** The answer to a `control` request with the same requestId (src/pool/worker/control.ts). */
   | { type: 'control-result'; requestId: string; response: PoolResponse<unknown> };
 

@@ -53,6 +53,8 @@ export class JobAttempt {
   readonly jobId: string;
   /** BullMQ's attemptsMade when the attempt began. */
   readonly attempt: number;
+  /** When this node took the job (Date.now()): start latency and the taken → posted time count from here. */
+  readonly takenAt = Date.now();
   payload?: JobPayload;
   decision?: PolicyDecision;
   meta?: JobResultMeta;

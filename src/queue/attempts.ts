@@ -20,6 +20,8 @@ export class Attempts {
     private readonly ref: QueueRef,
     /** Called after an attempt is added or removed (concurrency balance). */
     private readonly onChange: () => void,
+    /** A lock that could not be checked for a reason other than an outage (the watch says that once). */
+    private readonly onError: (e: unknown) => void = () => undefined,
   ) {}
 
   /** The attempt of `jobId`, if this node holds one. */
@@ -74,7 +76,10 @@ export class Attempts {
     for (const id of ids) {
       const a = this.byJob.get(id);
       if (!a) continue;
-      const state = await a.lock.reacquire().catch(() => 'unknown' as const);
+      const state = await a.lock.reacquire().catch((e: unknown) => {
+        this.onError(e);
+        return 'unknown' as const;
+      });
       if (state === 'taken') a.stop('lock-lost');
       else if (state === 'gone' && a.owner !== 'detached') void a.detach();
     }

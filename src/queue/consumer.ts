@@ -7,7 +7,7 @@
  * control reach attempts through this class' methods.
  */
 import { randomUUID } from 'node:crypto';
-import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { IdMapping } from '../config/schema.js';
 import type { RunnerConfig } from '../config/runner.js';
@@ -33,6 +33,9 @@ import { FencedError } from './pipeline/fenced.js';
 import { OutageWatch } from './outage.js';
 import { UnpostedTasks } from './unposted.js';
 import { Attempts } from './attempts.js';
+import { noEvents, type NodeEventSink } from '../events/node-events.js';
+import { postedEvent } from './pipeline/events.js';
+import { keepJobsOptions } from './keep-jobs.js';
 
 /** Options of JobConsumer. */
 export interface JobConsumerOptions {
@@ -55,6 +58,10 @@ export interface JobConsumerOptions {
   binaries?: { criu: string; runc: string };
   /** Asks another node to take over a job under a lock token (handoff.ts); false when it did not. */
   handOff?: (nodeId: string, jobId: string, token: string, why: 'holder' | 'target') => Promise<boolean>;
+  /** The node's lifecycle events (taken, started, …, posted); default: dropped. */
+  events?: NodeEventSink;
+  /** Failures that do not end a job (lost output, a kept log): default onError. */
+  warn?: (e: unknown, fields: Record<string, unknown>) => void;
 }
 
 /** Moves a stage made itself: the processor passes them on to BullMQ untouched. */
@@ -85,9 +92,10 @@ export class JobConsumer {
     const c = o.config;
     this.ref = { queue: c.queue, prefix: c.prefix };
     const onError = o.onError ?? (() => undefined);
+    const events = o.events ?? noEvents;
     this.outage = o.outage ?? new OutageWatch(onError);
     this.redis = this.outage.watch(new Redis(o.connection), 'commands');
-    this.attempts = new Attempts(this.redis, this.ref, () => this.balance());
+    this.attempts = new Attempts(this.redis, this.ref, () => this.balance(), onError);
     this.subscriber = this.outage.watch(new Redis(o.connection), 'cancel subscriber');
     this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' }, undefined, o.userns);
     this.deps = {
@@ -101,6 +109,8 @@ export class JobConsumer {
       pool: o.pool,
       flow: this.flow,
       onError,
+      warn: o.warn ?? ((e) => onError(e)),
+      events,
       draining: () => this.draining,
       takeOrphan: (taskId) => {
         const orphan = this.orphans.get(taskId);
@@ -119,13 +129,22 @@ export class JobConsumer {
       stalledInterval: c.stalledIntervalMs,
       // A node that keeps dying costs its jobs time, not attempts; past this the job fails saying so.
       maxStalledCount: c.maxStalledCount,
+      // Finished jobs leave Redis by age and count (a producer's own removeOnComplete/removeOnFail win).
+      ...keepJobsOptions(c),
+      // BullMQ's per-minute completed/failed counts (bullmq_job_*_total), kept in the finishing script itself.
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       autorun: false,
     });
-    this.worker.on('completed', (job: Job) => {
+    this.worker.on('completed', (job: Job, result: unknown) => {
+      events(postedEvent(job, 'completed', { result }));
       this.unposted.posted(job.id!);
       void clearLineage(this.redis, this.ref, job.id!).catch(onError);
     });
-    this.worker.on('failed', (job: Job | undefined) => job && this.unposted.posted(job.id!));
+    this.worker.on('failed', (job: Job | undefined, error: Error) => {
+      if (!job) return;
+      events(postedEvent(job, 'failed', { error }));
+      this.unposted.posted(job.id!);
+    });
     this.worker.on('lockRenewalFailed', (ids: string[]) => void this.attempts.lockInDoubt(ids));
     this.worker.on('error', (e) => this.outage.error('worker', e));
   }
@@ -215,12 +234,15 @@ export class JobConsumer {
       a.keeping?.();
       if (a.owner !== 'adopted') return;
       await a.job.moveToCompleted(result, a.token, false);
+      this.deps.events(postedEvent(a.job, 'completed', { result }));
       this.unposted.posted(a.jobId);
       await clearLineage(this.redis, this.ref, a.jobId).catch(this.deps.onError);
     } catch (e) {
       a.keeping?.();
       if (moved(e) || e instanceof FencedError || a.owner !== 'adopted') return;
-      await a.job.moveToFailed(toJobError(e), a.token, false);
+      const err = toJobError(e);
+      await a.job.moveToFailed(err, a.token, false);
+      this.deps.events(postedEvent(a.job, 'failed', { error: err }));
       this.unposted.posted(a.jobId);
     }
   }

@@ -24,6 +24,9 @@ const CheckpointShape = z.object({
   /** Store coordinates: namespace and the store's job key. */
   namespace: z.string(),
   storeJobId: z.string(),
+  /** Dump and commit, ms (so the restoring node knows when the process froze). */
+  durationMs: z.number().optional(),
+  bytes: z.number().optional(),
 });
 /** One committed checkpoint of the job. */
 export type LineageCheckpoint = z.infer<typeof CheckpointShape>;

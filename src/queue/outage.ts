@@ -14,6 +14,19 @@ export function isConnectionError(e: unknown): boolean {
   return CONNECTION.test(`${String(err?.code ?? '')} ${String(err?.message ?? e)}`);
 }
 
+/** What the watch reports when Redis goes away (`down`) or answers again (`up`): one of each per outage. */
+export class RedisOutage extends Error {
+  override name = 'RedisOutage';
+  constructor(
+    readonly state: 'down' | 'up',
+    message: string,
+    /** How long the outage lasted (`up` only), ms. */
+    readonly downMs?: number,
+  ) {
+    super(message);
+  }
+}
+
 /** One node's view of Redis reachability. */
 export class OutageWatch {
   private since: number | null = null;
@@ -37,14 +50,14 @@ export class OutageWatch {
     if (!isConnectionError(e)) return this.report(e);
     if (this.since !== null) return;
     this.since = Date.now();
-    this.report(new Error(`Redis is unreachable (${source}: ${e instanceof Error ? e.message : String(e)}); containers keep running and results wait for it`));
+    this.report(new RedisOutage('down', `Redis is unreachable (${source}: ${e instanceof Error ? e.message : String(e)}); containers keep running and results wait for it`));
   }
 
   /** A client connected: the end of an outage, if there was one. */
   up(): void {
     if (this.since === null) return;
-    const s = Math.round((Date.now() - this.since) / 1000);
+    const ms = Date.now() - this.since;
     this.since = null;
-    this.report(new Error(`Redis is reachable again after ${s} s`));
+    this.report(new RedisOutage('up', `Redis is reachable again after ${Math.round(ms / 1000)} s`, ms));
   }
 }

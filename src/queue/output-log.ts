@@ -36,13 +36,25 @@ export class JobOutputWriter {
   private readonly open: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<unknown> = Promise.resolve();
+  private warned = false;
 
   constructor(
     private readonly job: Job,
     private readonly everyMs: number,
     private readonly redis?: Redis,
     private readonly ref?: QueueRef,
+    /** A write that failed (the output is then missing from job.log or the stream): said once per job. */
+    private readonly onLost: (e: unknown) => void = () => undefined,
   ) {}
+
+  /** A failed write: the job runs on, its output has a gap; the first failure is reported. */
+  private lost(e: unknown): null {
+    if (!this.warned) {
+      this.warned = true;
+      this.onLost(e);
+    }
+    return null;
+  }
 
   /** Adds chunks in order. */
   add(chunks: OutputChunk[]): void {
@@ -87,13 +99,13 @@ export class JobOutputWriter {
     const chunks = this.chunks;
     this.rows = [];
     this.chunks = [];
-    if (rows.length > 0) this.writing = this.writing.then(() => this.job.log(rows.join('\n')).catch(() => 0));
+    if (rows.length > 0) this.writing = this.writing.then(() => this.job.log(rows.join('\n')).catch((e: unknown) => this.lost(e)));
     if (chunks.length > 0 && this.redis && this.ref) {
       const key = outputStreamKey(this.ref, this.job.id!);
       const m = this.redis.multi();
       for (const run of runs(chunks)) m.xadd(key, '*', 's', run.stream === 'stderr' ? 'e' : 'o', 'd', run.data);
       m.expire(key, OUTPUT_STREAM_TTL_SECONDS);
-      this.writing = this.writing.then(() => m.exec().catch(() => null));
+      this.writing = this.writing.then(() => m.exec().catch((e: unknown) => this.lost(e)));
     }
     return this.writing;
   }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe } from 'vitest';
 
 /** A host dependency an integration suite can require. */
-export type HostDep = 'runc' | 'conmon' | 'criu' | 'redis-server' | 'busybox' | 'root' | 'skopeo' | 'umoci' | 'docker-registry';
+export type HostDep = 'runc' | 'conmon' | 'criu' | 'redis-server' | 'busybox' | 'root' | 'skopeo' | 'umoci' | 'docker-registry' | 'chromium';
 
 const CRIU = process.env.STASIS_CRIU ?? '/usr/local/bin/stasis-criu';
 
@@ -31,6 +31,7 @@ function present(dep: HostDep): boolean {
     case 'skopeo':
     case 'umoci':
     case 'docker-registry':
+    case 'chromium':
       try {
         execFileSync(dep, ['--version'], { stdio: 'ignore' });
         return true;

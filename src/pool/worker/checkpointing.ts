@@ -26,30 +26,47 @@ export function storeFor(dir: string, nodeId: string, rt: Pick<RuntimeSettings, 
   return s;
 }
 
-/** Takes one checkpoint of `task` into the store and prunes old ones; the pending dir is aborted on failure. */
+/**
+ * Takes one checkpoint of `task` into the store and prunes old ones; the pending dir is aborted on
+ * failure. What fails after the checkpoint itself (an abort, a prune) goes to `warn`: it leaves disk
+ * behind, not a broken checkpoint.
+ */
 export async function checkpointIntoStore(
   task: Task,
   c: CheckpointSettings,
   rt: Pick<RuntimeSettings, 'criu' | 'runc'>,
   reason: string,
   leaveRunning: boolean,
+  warn: (message: string, e: unknown) => void = () => undefined,
 ): Promise<TaskCheckpoint> {
   const store = await storeFor(c.dir, c.nodeId, rt);
   const ns = { namespace: task.namespace() };
   const pending = await store.allocate(c.storeJobId, ns);
+  const t0 = performance.now();
   try {
     await task.checkpoint(pending.path, { leaveRunning });
     failpoint('checkpoint:dumped');
   } catch (e) {
-    await store.abort(pending).catch(() => undefined);
+    await store.abort(pending).catch((err: unknown) => warn(`could not remove the failed checkpoint ${pending.path}`, err));
     throw e;
   }
   const ck = await store.commit(pending, {
     labels: { ...c.labels, reason },
     ...(c.rootfsDigest ? { rootfs: { path: task.info.spec.root?.path ?? 'rootfs', digest: c.rootfsDigest } } : {}),
   });
-  await store.prune(c.storeJobId, c.keep, ns).catch(() => []);
-  return { seq: ck.seq, path: ck.path, at: ck.manifest.createdAt, nodeId: c.nodeId, reason, namespace: ck.namespace, storeJobId: ck.jobId };
+  const durationMs = Math.round(performance.now() - t0);
+  await store.prune(c.storeJobId, c.keep, ns).catch((err: unknown) => warn(`could not prune old checkpoints of ${ns.namespace}/${c.storeJobId} (they stay in the store)`, err));
+  return {
+    seq: ck.seq,
+    path: ck.path,
+    at: ck.manifest.createdAt,
+    nodeId: c.nodeId,
+    reason,
+    namespace: ck.namespace,
+    storeJobId: ck.jobId,
+    durationMs,
+    bytes: ck.manifest.totalBytes,
+  };
 }
 
 /** Periodic and final checkpoints of one supervised task. */
@@ -109,7 +126,8 @@ export class Checkpointer {
     const next = this.chain.then(async () => {
       if (this.preempted) throw new Error('the task was already checkpointed for a move');
       try {
-        const ck = await checkpointIntoStore(this.task, this.c, this.rt, reason, leaveRunning);
+        const warn = (message: string, e: unknown) => send(this.port, { type: 'warning', message, error: toErrorData(e) });
+        const ck = await checkpointIntoStore(this.task, this.c, this.rt, reason, leaveRunning, warn);
         this.taken.push(ck);
         if (!leaveRunning) this.preempted = ck;
         send(this.port, { type: 'checkpoint', checkpoint: ck });

@@ -2,11 +2,13 @@
  * The worker-thread side of the pool protocol: one TaskManager per thread (opened lazily), and one
  * handler per request kind. Every handler answers with a PoolResponse; nothing is thrown across.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
-import type { Task, TaskManager } from '../../runtime/task.js';
+import type { CreateTaskOptions, Task, TaskManager } from '../../runtime/task.js';
+import { warmIneligible } from '../../runtime/warm/key.js';
 import type {
   AttachRequest,
   DiscardRequest,
@@ -71,13 +73,38 @@ function earlyStops(req: RunRequest | AttachRequest): EarlyStops {
   return { first: () => first, preempt: () => preempt, done: () => void req.port.off('message', l) };
 }
 
+/** A created or restored task, with how long the restore took or whether a prepared sandbox was used (metrics). */
+interface Launched {
+  task: Task;
+  restoreMs?: number;
+  /** A task that could use a prepared sandbox: whether it did (undefined when it could not). */
+  warm?: Promise<'hit' | 'miss' | undefined>;
+}
+
 /** Creates the run's task, or restores it from the checkpoint its spec names. */
-async function createOrRestore(req: RunRequest, mgr: TaskManager): Promise<Task> {
+async function createOrRestore(req: RunRequest, mgr: TaskManager): Promise<Launched> {
   const { spec, options } = req;
   const timeoutSeconds = monitorTimeoutSeconds(options);
-  if (spec.restore !== undefined) return restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', timeoutSeconds);
+  if (spec.restore !== undefined) {
+    const t0 = performance.now();
+    const task = await restoreForRun(mgr, spec, req.runtime, options.checkpoint?.nodeId ?? 'node', timeoutSeconds);
+    return { task, restoreMs: Math.round(performance.now() - t0) };
+  }
   failpoint('create:before');
-  return mgr.create(createOptions(spec, options, timeoutSeconds));
+  const create = createOptions(spec, options, timeoutSeconds);
+  const task = await mgr.create(create);
+  const dir = taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).dir;
+  return { task, warm: warmUse(req.runtime, create, dir) };
+}
+
+/**
+ * Whether a created task could use a prepared sandbox and did (its task dir is then a symlink into
+ * the warm dir, src/runtime/layout.ts); undefined when it could not.
+ */
+async function warmUse(rt: RuntimeSettings, o: CreateTaskOptions, taskDir: string): Promise<'hit' | 'miss' | undefined> {
+  if (rt.warmPool <= 0 || warmIneligible(o) !== null) return undefined;
+  const st = await fs.lstat(taskDir).catch(() => null);
+  return st?.isSymbolicLink() ? 'hit' : 'miss';
 }
 
 /**
@@ -110,7 +137,7 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   const { spec } = req;
   const early = earlyStops(req);
   const restoring = spec.restore !== undefined;
-  const task = await createOrRestore(req, await manager(req.runtime));
+  const { task, restoreMs, warm: warmed } = await createOrRestore(req, await manager(req.runtime));
   // Taken before `runc start`, so wallMs = exitedAt - startedAt holds even for a `true` job.
   const startedAt = new Date().toISOString();
   failpoint(restoring ? 'restore:after' : 'create:after');
@@ -123,10 +150,9 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   }
   // The pid is for progress only: do not hold the task's supervision for it.
   const started = () =>
-    void task
-      .pid()
-      .catch(() => 0)
-      .then((pid) => send(req.port, { type: 'started', pid, startedAt, attached: false }));
+    void Promise.all([task.pid().catch(() => 0), warmed]).then(([pid, warm]) =>
+      send(req.port, { type: 'started', pid, startedAt, attached: false, ...(restoreMs !== undefined ? { restoreMs } : {}), ...(warm ? { warm } : {}) }),
+    );
   return superviseOwned(req, task, early, started, {
     startedAt,
     logFile: logFile(req.runtime, spec.namespace, spec.taskId),

@@ -8,7 +8,7 @@ import type { Task } from '../../runtime/task.js';
  * or null. A hard link keeps the log in the task too: a node that dies before posting re-reads the
  * whole output from the task after its restart.
  */
-export async function keepLog(task: Task, src: string, logsDir: string, keep: boolean): Promise<string | null> {
+export async function keepLog(task: Task, src: string, logsDir: string, keep: boolean, warn: (e: unknown) => void): Promise<string | null> {
   if (!keep) return null;
   try {
     const st = await fs.stat(src);
@@ -18,7 +18,9 @@ export async function keepLog(task: Task, src: string, logsDir: string, keep: bo
     await fs.rm(dest, { force: true }); // a link made before a crash, or an older run's log
     await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
     return dest;
-  } catch {
+  } catch (e) {
+    // No log file at all (a task that never wrote one) is not worth a line.
+    if ((e as { code?: unknown }).code !== 'ENOENT') warn(e);
     return null;
   }
 }

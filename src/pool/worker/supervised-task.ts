@@ -4,6 +4,7 @@
  * outcome once it stopped. supervise.ts drives it from begin() to conclude().
  */
 import type { Exit, Task } from '../../runtime/task.js';
+import { toErrorData } from '../../errors.js';
 import type { TaskControl, TaskOutcome } from '../protocol.js';
 import { causeOf, type StopKind } from './cause.js';
 import { Checkpointer } from './checkpointing.js';
@@ -78,7 +79,9 @@ export class SupervisedTask {
     this.usage.exited = true;
     await this.usage.sample();
     await this.output.finish();
-    const logPath = await keepLog(this.task, this.s.logFile, this.s.logsDir, this.s.options.keepLogs);
+    const logPath = await keepLog(this.task, this.s.logFile, this.s.logsDir, this.s.options.keepLogs, (e) =>
+      send(this.s.port, { type: 'warning', message: "could not keep the task's log (the envelope's logPath is null)", error: toErrorData(e) }),
+    );
     return this.outcome(exit, logPath);
   }
 

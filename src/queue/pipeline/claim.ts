@@ -8,6 +8,7 @@ import { UnrecoverableError, WaitingError } from 'bullmq';
 import type { JobAttempt } from '../attempt.js';
 import { readLineage } from '../lineage.js';
 import type { PipelineDeps } from './deps.js';
+import { handedBackEvent } from './events.js';
 
 /** The node's drain policy of a payload: its own, or 'wait' when it cannot be checkpointed. */
 function drainPolicyOf(a: JobAttempt, d: PipelineDeps): JobAttempt['drainPolicy'] {
@@ -36,7 +37,10 @@ export async function claim(a: JobAttempt, d: PipelineDeps): Promise<void> {
       c = await d.flow.claim(a.jobId, payload, a.attempt, { takeOver: true });
     }
     if (c.kind === 'fail') throw new UnrecoverableError(c.message);
-    if (c.kind === 'hand-back') return d.flow.handBack(a.job, a.token, c.lineage, c.why);
+    if (c.kind === 'hand-back') {
+      d.events(handedBackEvent(a, 'refused', c.why));
+      return d.flow.handBack(a.job, a.token, c.lineage, c.why);
+    }
     if (c.kind === 'holder') throw new Error('unreachable: a take-over claim has no holder');
     lineage = c.lineage;
     a.restore = c.restore;

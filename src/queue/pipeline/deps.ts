@@ -1,5 +1,6 @@
 /** What the stages of a job attempt's pipeline need from their node (one object, passed down). */
 import type { Redis } from 'ioredis';
+import type { NodeEventSink } from '../../events/node-events.js';
 import type { IdMapping } from '../../config/schema.js';
 import type { RunnerConfig } from '../../config/runner.js';
 import type { ImageStore } from '../../image/store.js';
@@ -23,6 +24,10 @@ export interface PipelineDeps {
   pool: TaskPool;
   flow: CheckpointFlow;
   onError(e: unknown): void;
+  /** Something that failed but does not end the job (a job.log write, a kept log): a warning line, once per outage. */
+  warn(e: unknown, fields: Record<string, unknown>): void;
+  /** The node's lifecycle events (metrics, logs). */
+  events: NodeEventSink;
   /** True while the node drains: a job taken now goes straight back to the queue. */
   draining(): boolean;
   /** The task this node left running for the job's attempt (restart, outage), taken off the list. */

@@ -16,6 +16,7 @@ import { runTask } from './run.js';
 import { settle } from './settle.js';
 import { resolveImage, runSource, taskSource } from './source.js';
 import { validate } from './validate.js';
+import { exitedEvent, takenEvent } from './events.js';
 
 /** Runs the attempt's task, with the retries its failures call for (see the comments inside). */
 async function runWithRetries(a: JobAttempt, d: PipelineDeps): ReturnType<typeof runTask> {
@@ -47,12 +48,14 @@ async function runWithRetries(a: JobAttempt, d: PipelineDeps): ReturnType<typeof
 /** The whole pipeline of one attempt. `cancelRequested` reads a job's cancel request (re-attached jobs). */
 export async function runPipeline(a: JobAttempt, d: PipelineDeps, cancelRequested: (jobId: string) => Promise<boolean>): Promise<JobResult> {
   const early = await validate(a, d);
+  d.events(takenEvent(a));
   if (early) return early;
   await claim(a, d);
   await resolveImage(a, d);
   // A re-attached job may have been cancelled while no node listened: the request key says so.
   if (a.orphan && (await cancelRequested(a.jobId))) a.stop('cancelled');
   const { result, outcome } = await runWithRetries(a, d);
+  d.events(exitedEvent(a, result));
   failpoint('exit:before-post');
   await settle(a, d, outcome);
   return post(a, d, result);

@@ -13,6 +13,7 @@ import { JobOutputWriter } from '../output-log.js';
 import type { JobResult } from '../result.js';
 import type { PipelineDeps } from './deps.js';
 import type { JobTaskSource } from './task-source.js';
+import { checkpointedEvent, refOf, startedEvent } from './events.js';
 
 /** The lifecycle options of an attempt: the node's settings, the job's limits, its checkpoints. */
 export function lifecycleOf(a: JobAttempt, d: PipelineDeps, source: JobTaskSource): LifecycleOptions {
@@ -50,7 +51,9 @@ class EventSink {
     private readonly a: JobAttempt,
     private readonly d: PipelineDeps,
   ) {
-    this.output = new JobOutputWriter(a.job, d.config.logFlushMs, d.redis, d.ref);
+    this.output = new JobOutputWriter(a.job, d.config.logFlushMs, d.redis, d.ref, (e) =>
+      d.warn(e, { ...refOf(a), what: 'output lost: a write to job.log or the output stream failed' }),
+    );
   }
 
   on(e: TaskEvent): void {
@@ -58,6 +61,7 @@ class EventSink {
     const base = { taskId: a.meta!.taskId, nodeId: d.config.nodeId };
     switch (e.type) {
       case 'started':
+        d.events(startedEvent(a, e));
         this.progress({ status: 'running', pid: e.pid, ...base, startedAt: e.startedAt, attached: e.attached });
         // The job's first start: its wall-clock deadline counts from here on every later node.
         if (a.lineage && !e.attached && !a.lineage.firstStartedAt) {
@@ -74,11 +78,17 @@ class EventSink {
         this.progress({ status: 'running', ...base, cpuMs: Math.round(e.cpuMs), memoryBytes: e.memoryBytes, peakMemoryBytes: e.peakMemoryBytes });
         return;
       case 'checkpoint':
+        d.events(checkpointedEvent(a, e));
         if (a.lineage) this.lineage(() => d.flow.recorded(a.jobId, a.lineage!, e.checkpoint));
         return;
       case 'checkpoint-failed':
+        // A periodic checkpoint that found its task stopping is no failure worth a line (the run ends anyway).
+        if (e.error.code !== 'ERR_FAILED_PRECONDITION') d.warn(e.error, { ...refOf(a), what: `${e.reason} checkpoint failed (the job keeps running)` });
         this.side.push(a.job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0));
         a.checkpointFailed(e.requestId, e.error.message);
+        return;
+      case 'warning':
+        d.warn(e.error ?? new Error(e.message), { ...refOf(a), what: e.message });
         return;
       default:
         return;

@@ -11,6 +11,7 @@ import type { PipelineDeps } from './deps.js';
 import { FencedError } from './fenced.js';
 import { countLostRun } from '../lost-runs.js';
 import type { Lineage } from '../lineage.js';
+import { handedBackEvent, migratedEvent } from './events.js';
 
 /**
  * The task's monitor died without recording an exit (lost-runs.ts): unless that happened too often,
@@ -20,6 +21,7 @@ async function lostRun(a: JobAttempt, d: PipelineDeps, l: Lineage | undefined): 
   const n = await countLostRun(d.redis, d.ref, a.jobId);
   if (n > d.config.maxStalledCount) return; // post the `lost` result
   const why = `the monitor of its container on node ${d.config.nodeId} died without recording an exit (${n} of ${d.config.maxStalledCount} such runs)`;
+  d.events(handedBackEvent(a, 'lost', why));
   if (l) await d.flow.requeued(a.job, a.token, l, true, why);
   await a.job.log(`[stasis] ${why}; the job starts over`).catch(() => 0);
   await a.job.moveToWait(a.token);
@@ -39,14 +41,17 @@ export async function settle(a: JobAttempt, d: PipelineDeps, outcome: TaskOutcom
     // The target restores it at once under this lock token; only if it does not answer does the job wait in the queue.
     const handed = to !== null && (await d.handOff(to, a.jobId, a.token, 'target'));
     if (!handed) await a.job.moveToWait(a.token);
+    d.events(migratedEvent(a, ck.reason, ck.seq, handed ? to : null));
     a.handedBack(ck);
     throw new WaitingError();
   }
   // A final checkpoint ended the task, but the node died before the store committed it (found after a
   // restart): the process is gone by our hand, not by its own; resume from the last committed checkpoint.
   if (outcome.exit.reason === 'checkpointed') {
+    d.events(handedBackEvent(a, 'crash'));
     await d.flow.requeued(a.job, a.token, l, true, `its final checkpoint on node ${d.config.nodeId} was cut short by a crash`);
   }
+  if (a.ending) d.events(handedBackEvent(a, a.ending));
   if (a.ending === 'requeue') await d.flow.requeued(a.job, a.token, l);
   if (a.ending === 'abandon') await d.flow.requeued(a.job, a.token, l, true);
 }

@@ -17,6 +17,7 @@ import { stasisJobs, type RunnerMode } from './stasis-jobs.js';
 import { checkpointRestore } from './checkpoint.js';
 import { migration } from './migration.js';
 import { queueMigration } from './queue-migration.js';
+import { imagePull } from './image-pull.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick })].filter(
+  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull].filter(
     (s) => values.only === undefined || values.only.split(',').some((o) => s.name.includes(o)),
   );
   const results: ScenarioResult[] = [];

@@ -73,7 +73,41 @@ function fmt(v: number | undefined, unit: string): string {
   return unit === 'ms' ? `${v.toFixed(1)} ms` : `${v.toFixed(1)} ${unit}`;
 }
 
-/** The side-by-side table: one row per metric of each group, baseline | stasis | stasis/baseline. */
+/** A performance goal of one row (issue "Speed"): a ratio bound, or a bound on what stasis adds in ms. */
+export type Goal = { maxRatio: number } | { minRatio: number } | { maxExtraMs: number };
+
+/** The goals by group (a pattern) and metric; rows without one print '-'. */
+const GOALS: { group: RegExp; metric: string; goal: Goal }[] = [
+  { group: /^true container$/, metric: 'latency.p50', goal: { maxRatio: 1.0 } },
+  { group: /^true container$/, metric: 'latency.p95', goal: { maxRatio: 1.3 } },
+  { group: /^true container$/, metric: 'throughput', goal: { minRatio: 0.8 } },
+  { group: /^checkpoint /, metric: 'checkpoint', goal: { maxRatio: 1.05 } },
+  { group: /^checkpoint /, metric: 'restore', goal: { maxRatio: 1.05 } },
+  { group: /^checkpoint /, metric: 'checkpoint.outside', goal: { maxExtraMs: 5 } },
+  { group: /^checkpoint /, metric: 'restore.outside', goal: { maxExtraMs: 5 } },
+  { group: /^migration \(/, metric: 'downtime', goal: { maxRatio: 1.2 } },
+  { group: /^migration via the queue/, metric: 'downtime', goal: { maxRatio: 1.3 } },
+  { group: /^migration via the queue/, metric: 'downtime.max', goal: { maxRatio: 1.5 } },
+];
+
+/** The goal of a row, if it has one. */
+export function goalOf(group: string, metric: string): Goal | undefined {
+  return GOALS.find((g) => g.group.test(group) && g.metric === metric)?.goal;
+}
+
+/** `≤ 1.05x ✓`: the goal and whether `stasis` against `raw` meets it; '-' without a goal or a figure. */
+export function formatGoal(goal: Goal | undefined, raw: number | undefined, stasis: number | undefined): string {
+  if (!goal) return '-';
+  const known = raw !== undefined && stasis !== undefined && Number.isFinite(raw) && Number.isFinite(stasis) && raw > 0;
+  let text: string;
+  let met: boolean;
+  if ('maxRatio' in goal) [text, met] = [`≤ ${goal.maxRatio.toFixed(2)}x`, known && stasis! / raw! <= goal.maxRatio];
+  else if ('minRatio' in goal) [text, met] = [`≥ ${goal.minRatio.toFixed(2)}x`, known && stasis! / raw! >= goal.minRatio];
+  else [text, met] = [`≤ raw + ${goal.maxExtraMs} ms`, known && stasis! - raw! <= goal.maxExtraMs];
+  return known ? `${text} ${met ? 'met' : 'NOT met'}` : text;
+}
+
+/** The side-by-side table: one row per metric of each group, baseline | stasis | stasis/baseline | goal. */
 export function formatComparison(results: ScenarioResult[]): string {
   const rows: string[][] = [];
   const groups = [...new Set(results.map((r) => r.group))];
@@ -88,13 +122,13 @@ export function formatComparison(results: ScenarioResult[]): string {
       const s = subj?.measurements.find((m) => m.metric === metric);
       const any = (b ?? s)!;
       const ratio = b && s && b.value > 0 ? `${(s.value / b.value).toFixed(2)}x` : '-';
-      rows.push([g, any.label.replace(/^`[^`]*` /, ''), fmt(b?.value, any.unit), fmt(s?.value, any.unit), ratio]);
+      rows.push([g, any.label.replace(/^`[^`]*` /, ''), fmt(b?.value, any.unit), fmt(s?.value, any.unit), ratio, formatGoal(goalOf(g, metric), b?.value, s?.value)]);
     }
   }
-  const header = ['group', 'metric', 'raw', 'stasis', 'stasis/raw'];
+  const header = ['group', 'metric', 'raw', 'stasis', 'stasis/raw', 'goal'];
   const all = [header, ...rows];
   const w = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ');
+  const line = (r: string[]) => r.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ');
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 

@@ -44,7 +44,7 @@ export const SERVE_OPTIONS = {
   'allow-host-network': { type: 'boolean', group: POLICY, help: 'let payloads ask for `network: "host"` (the variable: 1)', env: 'STASIS_ALLOW_HOST_NETWORK' },
   userns: { type: 'string', value: 'MODE', group: POLICY, help: "private (container root is an unprivileged host id), host (off), or HOSTID:SIZE; every node that migrates jobs uses the same", env: 'STASIS_USERNS', default: 'private' },
   seccomp: { type: 'string', value: 'PROFILE', group: POLICY, help: 'default, unconfined, or an OCI seccomp JSON file', env: 'STASIS_SECCOMP', default: 'default' },
-  http: { type: 'string', value: 'ADDR', group: OPS, help: 'serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464; :PORT is every interface; no authentication)', env: 'STASIS_HTTP', default: 'off' },
+  http: { type: 'string', value: 'ADDR', group: OPS, help: 'serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464; [::1]:PORT for IPv6; :PORT is every IPv4 address; no authentication)', env: 'STASIS_HTTP', default: 'off' },
   ui: { type: 'boolean', group: OPS, help: 'also serve the read-only Bull Board at /ui (needs --http; shows job payloads and outputs; the variable: 1)', env: 'STASIS_UI' },
   'log-format': { type: 'string', value: 'FORMAT', group: OPS, help: 'json (one object per line) or pretty; logs go to stderr', env: 'STASIS_LOG_FORMAT', default: 'pretty on a terminal, else json' },
   'log-level': { type: 'string', value: 'LEVEL', group: OPS, help: 'debug, info, warn, error or silent', env: 'STASIS_LOG_LEVEL', default: 'info' },

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { errors } from '../errors.js';
+import { parseDuration } from './units.js';
 
 /** The runner node's settings; the runtime's own (state dir, binaries) live in RuntimeConfig. */
 export const RunnerConfigSchema = z.object({
@@ -62,6 +63,13 @@ export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
 /** Runner settings as given (everything optional). */
 export type RunnerConfigInput = z.input<typeof RunnerConfigSchema>;
 
+/** A duration variable in ms: a plain number is milliseconds (`30000`), else a duration (`30s`, as serve's flags take). */
+function msEnv(v: string | undefined, field: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v);
+  return Math.round(parseDuration(v, field) * 1000);
+}
+
 function intEnv(v: string | undefined, field: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (!/^\d+$/.test(v)) throw errors.invalidArgument(`Expected \`${field}\` to be a whole number, got \`${v}\``, { field });
@@ -76,8 +84,8 @@ export function loadRunnerConfig(opts: RunnerConfigInput = {}, env: NodeJS.Proce
     queue: opts.queue ?? (env.STASIS_QUEUE || undefined),
     nodeId: opts.nodeId ?? (env.STASIS_NODE_ID || undefined),
     concurrency: opts.concurrency ?? intEnv(env.STASIS_CONCURRENCY, 'STASIS_CONCURRENCY'),
-    killGraceMs: opts.killGraceMs ?? intEnv(env.STASIS_KILL_GRACE_MS, 'STASIS_KILL_GRACE_MS'),
-    lockDurationMs: opts.lockDurationMs ?? intEnv(env.STASIS_LOCK_DURATION_MS, 'STASIS_LOCK_DURATION_MS'),
+    killGraceMs: opts.killGraceMs ?? msEnv(env.STASIS_KILL_GRACE_MS, 'STASIS_KILL_GRACE_MS'),
+    lockDurationMs: opts.lockDurationMs ?? msEnv(env.STASIS_LOCK_DURATION_MS, 'STASIS_LOCK_DURATION_MS'),
     checkpointDir: opts.checkpointDir ?? (env.STASIS_CHECKPOINT_DIR || undefined),
   };
   const parsed = RunnerConfigSchema.safeParse(raw);

@@ -8,18 +8,23 @@ import type { Task } from '../../runtime/task.js';
 import type { TaskControl, TaskOutcome } from '../protocol.js';
 import { send } from './port.js';
 
-/** How long to wait before the one retry of a failed delete. */
-const DELETE_RETRY_MS = 200;
+/** Pauses before each retry of a failed delete (a mount or cgroup still busy for a moment). */
+const DELETE_RETRIES_MS = [200, 500, 1_500];
 
-/** Sends `outcome`, waits for 'release' or the port's close, then deletes the task (one retry). */
+/** Sends `outcome`, waits for 'release' or the port's close, then deletes the task (retried; the last error is thrown). */
 export async function handOver(port: MessagePort, task: Task, outcome: TaskOutcome): Promise<void> {
   const released = releaseOf(port);
   send(port, { type: 'outcome', outcome });
   await released;
-  await task.delete().catch(async () => {
-    await new Promise((r) => setTimeout(r, DELETE_RETRY_MS));
-    await task.delete();
-  });
+  for (let i = 0; ; i++) {
+    try {
+      await task.delete();
+      return;
+    } catch (e) {
+      if (i >= DELETE_RETRIES_MS.length) throw e;
+      await new Promise((r) => setTimeout(r, DELETE_RETRIES_MS[i]));
+    }
+  }
 }
 
 /** Resolves on the main thread's 'release', or when the port closes (nobody is left to post). */

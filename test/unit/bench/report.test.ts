@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatComparison, latencyMeasurements, percentile, ratios, type ScenarioResult } from '../../../bench/report.js';
+import { formatComparison, formatGoal, goalOf, latencyMeasurements, percentile, ratios, type ScenarioResult } from '../../../bench/report.js';
 
 const result = (kind: ScenarioResult['kind'], p50: number, tput: number): ScenarioResult => ({
   scenario: kind,
@@ -32,5 +32,13 @@ describe('bench report', () => {
     const table = formatComparison(rs);
     expect(table).toMatch(/latency p50\s+20\.0 ms\s+50\.0 ms\s+2\.50x/);
     expect(table).toMatch(/throughput, 2 in parallel\s+100\.0 \/s\s+25\.0 \/s\s+0\.25x/);
+  });
+  it("prints each row's goal and whether this run met it", () => {
+    const table = formatComparison([result('baseline', 20, 100), result('stasis', 19, 85)]);
+    expect(table).toMatch(/latency p50.*0\.95x\s+≤ 1\.00x met/);
+    expect(table).toMatch(/throughput.*0\.85x\s+≥ 0\.80x met/);
+    expect(formatGoal(goalOf('checkpoint 16 MiB', 'checkpoint.outside'), 14, 26)).toBe('≤ raw + 5 ms NOT met');
+    expect(formatGoal(goalOf('migration via the queue (counter)', 'downtime.max'), 300, 420)).toBe('≤ 1.50x met');
+    expect(formatGoal(goalOf('image pull', 'image.pull.p50'), 1, 2)).toBe('-');
   });
 });

@@ -14,4 +14,9 @@ describe('loadRunnerConfig', () => {
     expect(() => loadRunnerConfig({ queue: 'a b' }, {})).toThrow(/`queue`/);
     expect(() => loadRunnerConfig({ concurrency: 0 }, {})).toThrow(/`concurrency`/);
   });
+
+  it('reads the timing variables as serve does: milliseconds, or a duration', () => {
+    expect(loadRunnerConfig({}, { STASIS_KILL_GRACE_MS: '2500', STASIS_LOCK_DURATION_MS: '45s' })).toMatchObject({ killGraceMs: 2500, lockDurationMs: 45_000 });
+    expect(() => loadRunnerConfig({}, { STASIS_LOCK_DURATION_MS: 'soon' })).toThrow(/STASIS_LOCK_DURATION_MS/);
+  });
 });

@@ -8,7 +8,7 @@ export interface Measurement {
   /** Stable id shared by the baseline and the stasis scenario of a group ('latency.p50'). */
   metric: string;
   label: string;
-  unit: 'ms' | '/s' | 'MiB';
+  unit: 'ms' | '/s' | 'MiB' | '%';
   value: number;
   /** Whether lower (latency) or higher (throughput) is better. */
   better: 'lower' | 'higher';

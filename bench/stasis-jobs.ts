@@ -4,6 +4,7 @@
  * `stasis serve` in a child process (or in-process with --runner inprocess), concurrency = parallel,
  * on the embedded Redis under the bench's state directory.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,35 @@ import type { BenchContext, Scenario } from './scenario.js';
 
 /** Where the runner node runs. */
 export type RunnerMode = 'child' | 'inprocess';
+
+/** Prepared-sandbox hits and misses so far, as the node counts them. */
+type WarmCounts = () => Promise<{ hit: number; miss: number }>;
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Reads `stasis_warm_pool_starts_total` from a node's /metrics. */
+async function scrapeWarm(url: string): Promise<{ hit: number; miss: number }> {
+  const text = await (await fetch(url)).text();
+  const count = (result: string) => Number(new RegExp(`^stasis_warm_pool_starts_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss') };
+}
+
+/** `hits of (hits + misses)` between two counts, as a note and a figure (percent). */
+function hitRate(a: { hit: number; miss: number }, b: { hit: number; miss: number }): { pct: number; text: string } {
+  const hit = b.hit - a.hit;
+  const all = hit + (b.miss - a.miss);
+  return { pct: all > 0 ? (100 * hit) / all : NaN, text: `${hit} of ${all}` };
+}
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
@@ -59,21 +89,30 @@ export function stasisJobs(mode: RunnerMode): Scenario {
 
       let runner: Runner | null = null;
       let child: ResultPromise | null = null;
+      let warmCounts: WarmCounts;
       // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
       const warm = process.env.STASIS_WARM_POOL ?? '2';
       if (mode === 'inprocess') {
+        const counts = { hit: 0, miss: 0 };
+        warmCounts = async () => ({ ...counts });
         runner = await startRunner({
           connection: conn.options,
           runtime: { stateDir: ctx.stateDir, runc: ctx.runc, warmPool: Number(warm) },
           runner: { queue: queueName, concurrency: ctx.parallel, nodeId: 'bench' },
           env: {},
+          events: (e) => {
+            if (e.event === 'started' && e.warm) counts[e.warm]++;
+          },
         });
         const r = runner;
         ctx.defer(() => r.close());
       } else {
+        // Its /metrics counts prepared-sandbox hits (on a port the kernel just had free).
+        const port = await freePort();
+        warmCounts = () => scrapeWarm(`http://127.0.0.1:${port}/metrics`);
         child = execaNode(
           CLI,
-          ['serve', '--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench'],
+          ['serve', '--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench', '--http', `127.0.0.1:${port}`, '--log-level', 'warn'],
           { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '', STASIS_WARM_POOL: warm }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
         );
         const c = child;
@@ -118,10 +157,12 @@ export function stasisJobs(mode: RunnerMode): Scenario {
 
       for (let i = 0; i < 3; i++) await one(); // warm-up: pool threads, rootfs, cgroups
       const seq: number[] = [];
+      const w0 = await warmCounts();
       for (let i = 0; i < ctx.runs; i++) {
         seq.push(await one(true));
         ctx.progress.tick('stasis jobs, sequential', i + 1, ctx.runs);
       }
+      const w1 = await warmCounts();
       const par: number[] = [];
       let started = 0;
       const t0 = performance.now();
@@ -135,6 +176,9 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         }),
       );
       const elapsed = (performance.now() - t0) / 1000;
+      const w2 = await warmCounts();
+      const seqHits = hitRate(w0, w1);
+      const parHits = hitRate(w1, w2);
       const total = 3 + seq.length + par.length;
       if (bad.length === total) throw new Error(`no bench job exited 0: ${bad.join(', ')}`);
       const badNote = bad.length
@@ -149,6 +193,8 @@ export function stasisJobs(mode: RunnerMode): Scenario {
           ...latencyMeasurements(seq, '`true`'),
           { metric: 'throughput', label: `throughput, ${ctx.parallel} in parallel`, unit: '/s', value: par.length / elapsed, better: 'higher' },
           ...breakdown(phases),
+          { metric: 'warm.sequential', label: `prepared-sandbox hit rate, sequential (${seqHits.text})`, unit: '%', value: seqHits.pct, better: 'higher' },
+          { metric: 'warm.parallel', label: `prepared-sandbox hit rate, ${ctx.parallel} in parallel (${parHits.text})`, unit: '%', value: parHits.pct, better: 'higher' },
         ],
         samples: { sequential: seq, parallel: par, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`phase.${k}`, v])) },
         notes: [

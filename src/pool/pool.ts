@@ -83,10 +83,15 @@ export interface TaskHandle {
   release(): void;
 }
 
+/** How long a graceful close waits for running requests before it stops the threads anyway. */
+const CLOSE_WAIT_MS = 30_000;
+
 /** The main thread's handle on the worker threads. */
 export class TaskPool {
   private readonly piscina: Piscina<PoolRequest, PoolResponse<unknown>>;
   private destroyed = false;
+  /** Requests the threads work on now (close waits for them). */
+  private readonly inflight = new Set<Promise<unknown>>();
   constructor(private readonly o: TaskPoolOptions) {
     this.piscina = new Piscina({
       filename: o.filename ?? workerFile(),
@@ -128,8 +133,15 @@ export class TaskPool {
     return this.call<boolean>({ kind: 'discard', requestId: randomUUID(), runtime: this.o.runtime, taskId, namespace });
   }
 
-  /** Waits for running requests, then stops the threads. */
+  /**
+   * Waits for running requests (at most CLOSE_WAIT_MS), then stops the threads. The wait is ours:
+   * Piscina's own close may count a thread that finished a task twice and end while another thread
+   * still deletes a task, leaving it on disk.
+   */
   async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.piscina.close();
   }
 
@@ -142,7 +154,13 @@ export class TaskPool {
   private async call<T>(req: PoolRequest, transferList?: MessagePort[], onThreadFailure?: () => Promise<void>): Promise<T> {
     let res: PoolResponse<T>;
     try {
-      res = (await this.piscina.run(req, transferList ? { transferList } : {})) as PoolResponse<T>;
+      const running = this.piscina.run(req, transferList ? { transferList } : {});
+      this.inflight.add(running);
+      void running.then(
+        () => this.inflight.delete(running),
+        () => this.inflight.delete(running),
+      );
+      res = (await running) as PoolResponse<T>;
     } catch (e) {
       // Handlers answer errors as data; a rejection here means the thread itself failed.
       if (onThreadFailure && !this.destroyed) await onThreadFailure();

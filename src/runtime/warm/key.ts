@@ -1,8 +1,8 @@
 /**
  * Which prepared sandbox fits a task: everything fixed at `runc create` time that a job may choose
  * (rootfs, user, network, limits, the log cap) makes the key; everything else (argv, env, cwd, the
- * CPU-time rlimit) goes through the launch script. Tasks that need conmon flags fixed at create
- * (terminal, stdin) take the normal path (see warmIneligible).
+ * CPU-time rlimit) goes through the launch script. A terminal and a stdin pipe are fixed at create
+ * too (conmon's flags): they are part of the key, so such tasks get prepared sandboxes of their own.
  */
 import { createHash } from 'node:crypto';
 import type { Limits, NetworkMode } from '../../sandbox/types.js';
@@ -18,6 +18,10 @@ export interface WarmTemplate {
   logMaxBytes?: number;
   /** The rootfs is already owned by the node's mapped ids. */
   mapped?: boolean;
+  /** conmon keeps a stdin pipe (an attach socket) for the process. */
+  stdin?: true;
+  /** The process runs on a terminal (runc's console socket, conmon -t). */
+  terminal?: true;
 }
 
 /** The template of a task (rootfs already resolved to an absolute path). */
@@ -30,6 +34,8 @@ export function templateOf(o: CreateTaskOptions, rootfs: string): WarmTemplate {
     limits: { ...(o.limits ?? {}) },
     ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
     ...(o.rootfsMapped ? { mapped: true } : {}),
+    ...(o.stdin ? { stdin: true } : {}),
+    ...(o.process.terminal ? { terminal: true } : {}),
   };
 }
 
@@ -42,19 +48,19 @@ export function warmKey(t: WarmTemplate): string {
     t.network,
     [l.memoryBytes ?? null, l.cpus ?? null, l.pids ?? null, l.openFiles ?? null, l.diskBytes ?? null],
     t.logMaxBytes ?? null,
+    // Appended only when set, so the keys of plain tasks stay what they were.
+    ...(t.stdin || t.terminal ? [[t.stdin ?? false, t.terminal ?? false]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
 /**
- * Why a task cannot use a prepared sandbox, or null when it can. Terminal and stdin tasks need
- * conmon flags fixed at create; a chosen hostname is fixed at create. A task with a timeout adopts
- * one too: its deadline is kept by the worker thread (a prepared sandbox has no conmon -T).
+ * Why a task cannot use a prepared sandbox, or null when it can. A chosen hostname and a console
+ * size are fixed at create. A task with a timeout adopts one too: its deadline is kept by the worker
+ * thread (a prepared sandbox has no conmon -T); terminal and stdin tasks adopt ones made with them.
  */
 export function warmIneligible(o: CreateTaskOptions): string | null {
-  if (o.process.terminal) return 'terminal';
   if (o.process.consoleSize) return 'console size';
-  if (o.stdin) return 'stdin';
   if (o.hostname !== undefined) return 'hostname';
   if (!Array.isArray(o.process.args) || o.process.args.length === 0) return 'argv';
   return null;

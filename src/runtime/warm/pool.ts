@@ -95,7 +95,9 @@ export class WarmPool {
     }
     try {
       const proc = o.process;
-      await writeJob(this.ctx, p, { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) }, proc.user);
+      const terminal = prepared.template.terminal === true;
+      const job = { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) };
+      await writeJob(this.ctx, p, job, proc.user);
       const linux = (prepared.spec.linux ?? {}) as Record<string, unknown>;
       const rec: TaskRecord = {
         version: 1,
@@ -114,8 +116,8 @@ export class WarmPool {
         process: { ...proc },
         limits: { ...(o.limits ?? {}) },
         network: o.network ?? 'none',
-        terminal: false,
-        stdin: false,
+        terminal,
+        stdin: prepared.template.stdin === true,
         ...(prepared.template.logMaxBytes !== undefined ? { logMaxBytes: prepared.template.logMaxBytes } : {}),
         pid: prepared.pid,
         prepared: { slot: slot.dir, preparedAt: prepared.createdAt },

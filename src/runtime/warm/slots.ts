@@ -109,6 +109,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
   const spec = taskSpec(ctx, p, {
     hostname: WARM_HOSTNAME,
     ...(template.user ? { user: template.user } : {}),
+    ...(template.terminal ? { terminal: true } : {}),
     limits: template.limits,
     network: template.network,
     cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, WARM_CGROUP_NS, `${key}.${id}`),
@@ -127,7 +128,9 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
       }),
     ]);
     await writeJsonAtomic(s.prepared, rec);
-    const { pid } = await launchMonitor(monitorOptions(ctx, { containerId, bundle: p.bundle, runDir: p.runDir, logMaxBytes: template.logMaxBytes }));
+    const { pid } = await launchMonitor(
+      monitorOptions(ctx, { containerId, bundle: p.bundle, runDir: p.runDir, logMaxBytes: template.logMaxBytes, terminal: template.terminal, stdin: template.stdin }),
+    );
     await writeJsonAtomic(s.prepared, { ...rec, pid });
     return s;
   } catch (e) {

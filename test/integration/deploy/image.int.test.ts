@@ -124,7 +124,7 @@ describeWithPodman('the stasis image (Dockerfile) under podman', () => {
       await sleep(3000);
 
       await podman!.must(['stop', '--time', '90', taker], 2 * MINUTE);
-      expect((await podman!.run(['logs', taker])).all).toMatch(/drained: \{"checkpointed":\["\d+"\]/);
+      expect((await podman!.run(['logs', taker])).all).toMatch(/"event":"drained","checkpointed":\["\d+"\]/);
       const result = JSON.parse((await stasis(other, ['result', '--wait', '--json', jobId])).stdout) as {
         nodes: string[]; reason: string; exitStatus: number; stdout: string; checkpoints: { reason: string; path: string }[];
       };

@@ -11,15 +11,22 @@ import { drainPreparedSandboxes } from '../../../src/runtime/warm/recover.js';
 import { LAUNCHER_ARGS } from '../../../src/sandbox/launcher.js';
 import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
 
-/** Ready (pid recorded) and unclaimed prepared sandboxes under the state dir. */
-async function readySlots(stateDir: string): Promise<number> {
+/** What a prepared sandbox was made for (prepared.json's template). */
+interface Made {
+  stdin?: boolean;
+  terminal?: boolean;
+}
+
+/** Ready (pid recorded) and unclaimed prepared sandboxes under the state dir, of the kind `made` says. */
+async function readySlots(stateDir: string, made: Made = {}): Promise<number> {
   let n = 0;
   for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
     for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
       const dir = path.join(stateDir, 'warm', key, s);
-      const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number };
+      const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number; template?: Made };
       const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
-      if (prepared.pid && !claimed) n++;
+      const kind = !!prepared.template?.stdin === !!made.stdin && !!prepared.template?.terminal === !!made.terminal;
+      if (prepared.pid && !claimed && kind) n++;
     }
   }
   return n;
@@ -42,14 +49,16 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
   });
 
   /** Creates a task through the warm manager once a sandbox is ready (the first create of a key is a miss). */
-  async function adopted(args: string[], extra: { env?: string[]; cwd?: string } = {}) {
-    await warm.create({ id: uid('prime'), rootfs: h.rootfs, process: { args: ['true'] } }).then(async (t) => {
+  async function adopted(args: string[], extra: { env?: string[]; cwd?: string } = {}, made: Made = {}) {
+    const kind = { ...(made.stdin ? { stdin: true } : {}) };
+    const tty = { ...(made.terminal ? { terminal: true } : {}) };
+    await warm.create({ id: uid('prime'), rootfs: h.rootfs, process: { args: ['true'], ...tty }, ...kind }).then(async (t) => {
       await t.start();
       await t.wait();
       await t.delete();
     });
-    await until(async () => (await readySlots(h.stateDir)) >= 1, 20_000, 'a ready sandbox');
-    const t = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args, ...extra } });
+    await until(async () => (await readySlots(h.stateDir, made)) >= 1, 20_000, 'a ready sandbox');
+    const t = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args, ...extra, ...tty }, ...kind });
     expect(t.info.containerId.startsWith('warm.')).toBe(true);
     return t;
   }
@@ -92,10 +101,23 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     expect(await k.wait()).toMatchObject({ status: 137, signal: 'SIGKILL' });
   });
 
-  it('takes the normal path for a terminal task; a task with a timeout or a missing program adopts one like any other', async () => {
+  it('terminal and stdin tasks adopt sandboxes prepared with a terminal or a stdin pipe; a console size takes the normal path', async () => {
+    const tty = await adopted(['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "on a tty, TERM=$TERM"'], {}, { terminal: true });
+    await tty.start();
+    expect(await tty.wait()).toMatchObject({ status: 0, reason: 'exited' });
+    expect((await logText(tty)).map((l) => l.trim())).toContain('on a tty, TERM=xterm');
+    const fed = await adopted(['sh', '-c', 'read -r line; echo "got $line"; cat | wc -c'], {}, { stdin: true });
+    await fed.start();
+    await fed.writeStdin('hello\n12345');
+    await fed.closeIO();
+    expect(await fed.wait()).toMatchObject({ status: 0, reason: 'exited' });
+    expect((await logText(fed)).map((l) => l.trim())).toEqual(['got hello', '5']);
+    const sized = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sh'], terminal: true, consoleSize: { width: 80, height: 24 } } });
+    expect(sized.info.containerId).toBe(`default+${sized.id}`);
+  });
+
+  it('a task with a timeout or a missing program adopts one like any other', async () => {
     await adopted(['true']).then((t) => t.delete());
-    const tty = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sh'], terminal: true } });
-    expect(tty.info.containerId).toBe(`default+${tty.id}`);
     await until(async () => (await readySlots(h.stateDir)) >= 1, 20_000, 'a ready sandbox');
     const timed = await warm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['true'] }, timeoutSeconds: 30 });
     expect(timed.info.containerId.startsWith('warm.')).toBe(true);

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench:cpu`: where the CPU of a `true` job goes. Runs N sequential `true` containers with
+ * raw `runc run`, then N sequential `true` jobs through a `stasis serve` child (embedded Redis,
+ * prepared sandboxes as configured), each window under a system-wide `perf record` (cpu-clock at
+ * 999 Hz), and prints CPU ms per job by process (the serve node's main thread apart from its other
+ * threads), plus processes started per job (/proc/stat `processes`). Needs root and `perf`.
+ * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default 2).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, QueueEvents } from 'bullmq';
+import { execa, execaNode } from 'execa';
+import { globalArgs } from '../src/runc/args.js';
+import { resolveConnection } from '../src/queue/connection.js';
+import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
+import { rawSpec } from './raw-spec.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(REPO, 'dist/src/cli/main.js');
+const HZ = 999;
+
+/** Processes started since boot and busy CPU jiffies, from /proc/stat. */
+async function procStat(): Promise<{ forks: number }> {
+  const text = await fs.readFile('/proc/stat', 'utf8');
+  return { forks: Number(/^processes (\d+)$/m.exec(text)?.[1] ?? 0) };
+}
+
+/** Runs `window` under `perf record -a`; resolves to the samples (comm, pid, tid) and the forks it saw. */
+async function profiled(file: string, window: () => Promise<void>): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number }> {
+  const perf = execa('perf', ['record', '-a', '-F', String(HZ), '-o', file], { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
+  await sleep(500); // perf's own start-up, outside the window
+  const before = await procStat();
+  await window();
+  const after = await procStat();
+  perf.kill('SIGINT');
+  await perf;
+  const { stdout } = await execa('perf', ['script', '-i', file, '-F', 'comm,pid,tid'], { maxBuffer: 1024 ** 3 });
+  const samples = stdout
+    .split('\n')
+    .map((l) => /^\s*(.*?)\s+(\d+)\/(\d+)\s*$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ comm: m[1]!, pid: Number(m[2]), tid: Number(m[3]) }));
+  return { samples, forks: after.forks - before.forks };
+}
+
+/** The process a sample belongs to, for the table. */
+function category(s: { comm: string; pid: number; tid: number }, roles: Map<number, string>): string | null {
+  if (s.pid === 0) return null; // idle
+  const role = roles.get(s.pid);
+  if (role) return s.tid === s.pid ? `${role} (main thread)` : `${role} (other threads: ${s.comm})`;
+  if (/^runc/.test(s.comm)) return s.comm.startsWith('runc:[') ? 'runc init (runc:[0..2])' : 'runc';
+  if (/^(kworker|ksoftirqd|rcu|migration|kcompactd|khugepaged|kdamond|jbd2|cpuhp)/.test(s.comm)) return `kernel threads`;
+  return s.comm;
+}
+
+/** CPU ms per job by category, largest first. */
+function table(samples: { comm: string; pid: number; tid: number }[], roles: Map<number, string>, jobs: number): [string, number][] {
+  const ms = new Map<string, number>();
+  for (const s of samples) {
+    const c = category(s, roles);
+    if (c) ms.set(c, (ms.get(c) ?? 0) + 1000 / HZ);
+  }
+  return [...ms].map(([k, v]) => [k, v / jobs] as [string, number]).sort((a, b) => b[1] - a[1]);
+}
+
+function print(title: string, rows: [string, number][], forks: number, jobs: number, wallMs: number): void {
+  const total = rows.reduce((a, [, v]) => a + v, 0);
+  process.stdout.write(`\n${title}: ${jobs} jobs in ${(wallMs / 1000).toFixed(1)} s; CPU ${total.toFixed(1)} ms per job; ${(forks / jobs).toFixed(1)} processes started per job\n`);
+  for (const [k, v] of rows) if (v >= 0.05) process.stdout.write(`  ${v.toFixed(2).padStart(7)} ms  ${k}\n`);
+}
+
+async function rawRun(work: string, rootfs: string, jobs: number): Promise<void> {
+  const root = path.join(work, 'runc-root');
+  const bundle = path.join(work, 'bundle');
+  await fs.mkdir(bundle, { recursive: true });
+  const spec = rawSpec({ hostname: 'bench', args: ['/bin/true'], cgroupsPath: `/stasis-bench/cpu-${randomUUID().slice(0, 6)}`, rootPath: rootfs });
+  spec.root.readonly = true;
+  await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  const one = (id: string) => execa('/usr/sbin/runc', [...globalArgs({ root }), 'run', '--bundle', bundle, id], { stdin: 'ignore' });
+  for (let i = 0; i < 3; i++) await one(`w${i}`);
+  const t0 = performance.now();
+  const { samples, forks } = await profiled(path.join(work, 'raw.perf'), async () => {
+    for (let i = 0; i < jobs; i++) await one(`j${i}`);
+  });
+  const roles = new Map([[process.pid, 'bench (execa spawns)']]);
+  print('raw runc run', table(samples, roles, jobs), forks, jobs, performance.now() - t0);
+}
+
+async function stasisRun(work: string, jobs: number, warm: string): Promise<void> {
+  const stateDir = path.join(work, 'state');
+  const queueName = `cpu-${randomUUID().slice(0, 8)}`;
+  const conn = await resolveConnection({ env: {}, stateDir });
+  const queue = new Queue(queueName, { connection: conn.options });
+  const events = new QueueEvents(queueName, { connection: conn.options });
+  const child = execaNode(CLI, ['serve', '--state-dir', stateDir, '--queue', queueName, '--concurrency', '2', '--node-id', 'cpu', '--log-level', 'warn'], {
+    env: { REDIS_URL: '', STASIS_WARM_POOL: warm },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    reject: false,
+  });
+  try {
+    await events.waitUntilReady();
+    while ((await queue.getWorkersCount()) === 0) await sleep(50);
+    const one = async () => {
+      const job = await queue.add('cpu', { command: ['/bin/true'] }, { removeOnComplete: true });
+      await job.waitUntilFinished(events, 60_000);
+    };
+    for (let i = 0; i < 5; i++) await one();
+    const redisPid = Number((await fs.readFile(path.join(stateDir, 'redis', 'redis.pid'), 'utf8').catch(() => '0')).trim());
+    const t0 = performance.now();
+    const { samples, forks } = await profiled(path.join(work, 'stasis.perf'), async () => {
+      for (let i = 0; i < jobs; i++) await one();
+    });
+    const roles = new Map([
+      [child.pid!, 'stasis serve'],
+      [process.pid, 'producer (bench)'],
+      [redisPid, 'redis-server (embedded)'],
+    ]);
+    print(`stasis job (queue → result, prepared sandboxes: ${warm})`, table(samples, roles, jobs), forks, jobs, performance.now() - t0);
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([child, sleep(30_000)]);
+    await events.close();
+    await queue.close();
+    await conn.release();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { jobs: { type: 'string' }, warm: { type: 'string' } } });
+  const jobs = Number(values.jobs ?? 100);
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`Expected --jobs to be a whole number above 0, got ${values.jobs}`);
+  await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
+  const work = await fs.mkdtemp(path.join(REPO, '.bench', 'cpu-'));
+  try {
+    const rootfs = await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox'));
+    await rawRun(work, rootfs, jobs);
+    await stasisRun(work, jobs, values.warm ?? '2');
+  } finally {
+    await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(work, 'runc-root') }), 'list', '-q']).then(
+      async (r) => {
+        for (const id of r.stdout.split('\n').filter(Boolean)) await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(work, 'runc-root') }), 'delete', '-f', id]).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench:cpu failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

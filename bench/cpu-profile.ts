@@ -98,6 +98,8 @@ async function stasisRun(work: string, jobs: number, warm: string): Promise<void
   const events = new QueueEvents(queueName, { connection: conn.options });
   const child = execaNode(CLI, ['serve', '--state-dir', stateDir, '--queue', queueName, '--concurrency', '2', '--node-id', 'cpu', '--log-level', 'warn'], {
     env: { REDIS_URL: '', STASIS_WARM_POOL: warm },
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where the node's own CPU goes.
+    nodeOptions: (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
     stdin: 'ignore',
     stdout: 'ignore',
     stderr: 'pipe',
@@ -110,7 +112,12 @@ async function stasisRun(work: string, jobs: number, warm: string): Promise<void
       const job = await queue.add('cpu', { command: ['/bin/true'] }, { removeOnComplete: true });
       await job.waitUntilFinished(events, 60_000);
     };
-    for (let i = 0; i < 5; i++) await one();
+    try {
+      for (let i = 0; i < 5; i++) await one();
+    } catch (e) {
+      child.kill('SIGTERM');
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; the node said: ${(await child).stderr}`);
+    }
     const redisPid = Number((await fs.readFile(path.join(stateDir, 'redis', 'redis.pid'), 'utf8').catch(() => '0')).trim());
     const t0 = performance.now();
     const { samples, forks } = await profiled(path.join(work, 'stasis.perf'), async () => {
@@ -137,6 +144,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`Expected --jobs to be a whole number above 0, got ${values.jobs}`);
   await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
   const work = await fs.mkdtemp(path.join(REPO, '.bench', 'cpu-'));
+  await fs.chmod(work, 0o711); // under a user namespace runc reaches the bundles as an unprivileged user
   try {
     const rootfs = await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox'));
     await rawRun(work, rootfs, jobs);

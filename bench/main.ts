@@ -45,6 +45,7 @@ async function main(): Promise<number> {
   const out = path.resolve(values.out ?? path.join(REPO, '.bench', 'report.json'));
   await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
   const workDir = await fs.mkdtemp(path.join(REPO, '.bench', 'run-'));
+  await fs.chmod(workDir, 0o711); // under a user namespace runc reaches the bundles as an unprivileged user
   const cleanups: (() => Promise<void>)[] = [];
   const progress = new Progress();
   const ctx: BenchContext = {

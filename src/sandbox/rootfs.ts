@@ -108,6 +108,20 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
   }
 }
 
+/**
+ * Unmounts every mounted one of `targets`, in order, with one `umount` (a spawn costs ~10–30 ms of
+ * CPU in a large Node process); a target that stays mounted is then unmounted on its own (lazily
+ * when busy). Does nothing for targets with nothing mounted.
+ */
+export async function unmountAll(targets: string[]): Promise<void> {
+  const entries = parseMountinfo(await fs.readFile('/proc/self/mountinfo', 'utf8'));
+  const mounted = new Set(entries.map((e) => e.mountPoint));
+  const real = await Promise.all(targets.map((t) => fs.realpath(t).catch(() => path.resolve(t))));
+  const present = real.filter((t) => mounted.has(t));
+  if (present.length > 1) await execa('umount', present).catch(() => undefined);
+  for (const t of targets) await unmountOverlay(t);
+}
+
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMounted(target))) return;

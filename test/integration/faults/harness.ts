@@ -31,8 +31,12 @@ export async function startFaultRedis(): Promise<FaultRedis> {
   const sock = path.join(dir, 'redis.sock');
   const options: RedisOptions = { path: sock, maxRetriesPerRequest: null };
   let child: ChildProcess | null = null;
+  // Every server this harness started: stop() makes sure none outlives the test.
+  const started: ChildProcess[] = [];
   const up = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return; // already up
     child = spawn('redis-server', ['--port', '0', '--unixsocket', sock, '--unixsocketperm', '700', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
+    started.push(child);
     for (let i = 0; i < 200; i++) {
       const r = new Redis({ ...options, lazyConnect: true, retryStrategy: () => null });
       r.on('error', () => undefined);
@@ -58,6 +62,7 @@ export async function startFaultRedis(): Promise<FaultRedis> {
     down,
     stop: async () => {
       await down();
+      for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

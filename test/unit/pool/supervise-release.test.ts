@@ -62,9 +62,21 @@ describe('supervise: the release handshake', () => {
     expect(task.status).toBe('deleted');
   });
 
-  it('rejects when the second delete fails too, after the outcome went out', async () => {
-    const { run } = await releasedWithFailingDeletes(2);
-    await vi.advanceTimersByTimeAsync(200);
-    await expect(run).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
+  it('tries a failed delete three more times, 0.2, 0.5 and 1.5 s apart', async () => {
+    const { task, run, deletes } = await releasedWithFailingDeletes(3);
+    await vi.advanceTimersByTimeAsync(200 + 500);
+    expect(deletes()).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1_500);
+    await run;
+    expect(deletes()).toHaveLength(4);
+    expect(task.status).toBe('deleted');
+  });
+
+  it('rejects when every delete fails, after the outcome went out', async () => {
+    const { run, deletes } = await releasedWithFailingDeletes(4);
+    const failed = expect(run).rejects.toMatchObject({ code: 'ERR_RUNTIME' });
+    await vi.advanceTimersByTimeAsync(200 + 500 + 1_500);
+    await failed;
+    expect(deletes()).toHaveLength(4);
   });
 });

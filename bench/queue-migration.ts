@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +49,9 @@ interface ServeNode {
 async function startServe(ctx: BenchContext, id: string, redisUrl: string, queue: string, store: string): Promise<ServeNode> {
   const stateDir = path.join(ctx.workDir, `queue-node-${id}`);
   await fs.mkdir(stateDir, { recursive: true });
-  const args = [CLI, 'serve', '--json', '--redis', redisUrl, '--queue', queue, '--node-id', id, '--state-dir', stateDir, '--checkpoint-dir', store, '--concurrency', '1'];
+  // The stamped workload reads the wall clock with adjtimex(2), which the default seccomp profile
+  // refuses (docs/security.md): these nodes run unconfined; the raw side has no profile either.
+  const args = [CLI, 'serve', '--json', '--redis', redisUrl, '--queue', queue, '--node-id', id, '--state-dir', stateDir, '--checkpoint-dir', store, '--concurrency', '1', '--seccomp', 'unconfined'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STASIS_RUNC: ctx.runc, STASIS_WARM_POOL: '0' } });
   const node = { id, stateDir, child };
   ctx.defer(async () => {
@@ -61,7 +64,12 @@ async function startServe(ctx: BenchContext, id: string, redisUrl: string, queue
     await sweepStateDir(stateDir, ctx.runc);
   });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => void (err = (err + b.toString()).slice(-4096)));
+  // BENCH_NODE_LOGS=DIR keeps each node's whole log (DIR/<id>.log) to see what a slow move did.
+  const keep = process.env.BENCH_NODE_LOGS ? createWriteStream(path.join(process.env.BENCH_NODE_LOGS, `${id}.log`)) : null;
+  child.stderr!.on('data', (b: Buffer) => {
+    err = (err + b.toString()).slice(-4096);
+    keep?.write(b);
+  });
   await new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (b: Buffer) => {
@@ -147,7 +155,7 @@ async function measure(
       const t0 = performance.now();
       const moved = await client.migrate(jobId, { to });
       if (i > 0) verbMs.push(performance.now() - t0);
-      to = moved.from === nodes[0]!.id ? nodes[1]!.id : nodes[0]!.id;
+      to = moved.from; // back where it came from next time
       await waitForCount(client, jobId, before + 40);
       if (i > 0) rawXs.push(await raw.migrate());
       if (i > 0) ctx.progress.tick(group, i, moves);

@@ -5,6 +5,7 @@
  * and answers with the checkpoint. Any node (or the one named) then restores it and finishes the job.
  */
 import { z } from 'zod';
+import { errors } from '../errors.js';
 import type { VerbHandler } from './control-server.js';
 import type { ControlTimeouts } from './control-client.js';
 import type { JobConsumer } from './consumer.js';
@@ -40,6 +41,10 @@ export function migrateVerb(consumer: JobConsumer): VerbHandler<typeof MigrateAr
     args: MigrateArgsSchema,
     async run(req, ctx): Promise<MigrateResult> {
       ctx.job(req.jobId); // ERR_FAILED_PRECONDITION when it does not run here
+      if (req.args.to === ctx.nodeId) {
+        // Reserved for itself, the job would wait for a hand-off this node cannot take while it gives the job up.
+        throw errors.failedPrecondition(`job ${req.jobId} already runs on node ${ctx.nodeId}; name another node with --to`, { jobId: req.jobId, nodeId: ctx.nodeId });
+      }
       const ck = await consumer.preempt(req.jobId, {
         ...(req.args.to ? { to: req.args.to } : {}),
         reason: 'migrate',

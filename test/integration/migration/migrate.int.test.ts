@@ -49,7 +49,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     }
   }, 120_000);
 
-  it('the typed client migrates too (any node), and a job that is not running gives a clear error', async () => {
+  it('the typed client migrates too (any node); a job that is not running, or a move to its own node, gives a clear error', async () => {
     const queue = queueName();
     await node('A', queue);
     const { queue: q, events, close } = await producer(cluster.redis, queue);
@@ -57,6 +57,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     try {
       const job = await q.add('count', { command: counter(25) });
       await waitForCount(q, job.id!, 3);
+      // To the node it runs on: refused at once, and the job runs on undisturbed.
+      await expect(client.migrate(job.id!, { to: 'A' })).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION', message: expect.stringContaining('already runs on node A') });
       const moved = await client.migrate(job.id!);
       expect(moved.from).toBe('A');
       expect(moved.to).toBeNull();

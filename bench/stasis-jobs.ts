@@ -4,7 +4,6 @@
  * `stasis serve` in a child process (or in-process with --runner inprocess), concurrency = parallel,
  * on the embedded Redis under the bench's state directory.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { isJobResult } from '../src/queue/result.js';
 import { startRunner, type Runner } from '../src/node/runner.js';
 import { latencyMeasurements, percentile, type Measurement, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
+import { freePort } from '../test/helpers/net.js';
 
 /** Where the runner node runs. */
 export type RunnerMode = 'child' | 'inprocess';
@@ -26,17 +26,6 @@ export type RunnerMode = 'child' | 'inprocess';
 /** Prepared-sandbox hits and misses so far, as the node counts them. */
 type WarmCounts = () => Promise<{ hit: number; miss: number }>;
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Reads `stasis_warm_pool_starts_total` from a node's /metrics. */
 async function scrapeWarm(url: string): Promise<{ hit: number; miss: number }> {

@@ -13,6 +13,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe } from 'vitest';
+import { freePort } from '../../helpers/net.js';
 
 /** What the image test needs on the host. */
 export type DeployDep = 'root' | 'podman' | 'debootstrap' | 'redis-server';
@@ -171,16 +172,6 @@ export interface LoopbackRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts redis-server on 127.0.0.1 with no persistence; resolves once it answers PING. */
 export async function startLoopbackRedis(): Promise<LoopbackRedis> {

@@ -81,6 +81,8 @@ const GOALS: { group: RegExp; metric: string; goal: Goal }[] = [
   { group: /^true container$/, metric: 'latency.p50', goal: { maxRatio: 1.0 } },
   { group: /^true container$/, metric: 'latency.p95', goal: { maxRatio: 1.3 } },
   { group: /^true container$/, metric: 'throughput', goal: { minRatio: 0.8 } },
+  { group: /^true job from a cached image$/, metric: 'latency.p50', goal: { maxRatio: 1.1 } },
+  { group: /^image pull$/, metric: 'image.pull.p50', goal: { maxRatio: 1.1 } },
   { group: /^checkpoint /, metric: 'checkpoint', goal: { maxRatio: 1.05 } },
   { group: /^checkpoint /, metric: 'restore', goal: { maxRatio: 1.05 } },
   { group: /^checkpoint /, metric: 'checkpoint.outside', goal: { maxExtraMs: 5 } },

@@ -19,6 +19,8 @@ import { startRunner, type Runner } from '../src/node/runner.js';
 import { latencyMeasurements, percentile, type Measurement, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 import { freePort } from '../test/helpers/net.js';
+import fs from 'node:fs/promises';
+import { buildLayout } from '../test/integration/image/registry.js';
 
 /** Where the runner node runs. */
 export type RunnerMode = 'child' | 'inprocess';
@@ -47,7 +49,7 @@ const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/c
 export function stasisJobs(mode: RunnerMode): Scenario {
   return {
     name: 'stasis job end to end',
-    async run(ctx: BenchContext): Promise<ScenarioResult> {
+    async run(ctx: BenchContext): Promise<ScenarioResult[]> {
       const queueName = `bench-${randomUUID().slice(0, 8)}`;
       const conn = await resolveConnection({ env: {}, stateDir: ctx.stateDir });
       // Last resort after the runner has stopped: no container of this run may outlive it.
@@ -79,6 +81,8 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       let runner: Runner | null = null;
       let child: ResultPromise | null = null;
       let warmCounts: WarmCounts;
+      // The same `true` from an OCI image (the busybox rootfs as one layer, in a layout the policy allows).
+      const image = await busyboxImage(ctx);
       // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
       const warm = process.env.STASIS_WARM_POOL ?? '2';
       if (mode === 'inprocess') {
@@ -88,7 +92,7 @@ export function stasisJobs(mode: RunnerMode): Scenario {
           connection: conn.options,
           runtime: { stateDir: ctx.stateDir, runc: ctx.runc, warmPool: Number(warm) },
           runner: { queue: queueName, concurrency: ctx.parallel, nodeId: 'bench' },
-          env: {},
+          env: { STASIS_POLICY: image.policy },
           events: (e) => {
             if (e.event === 'started' && e.warm) counts[e.warm]++;
           },
@@ -102,7 +106,7 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         child = execaNode(
           CLI,
           ['serve', '--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench', '--http', `127.0.0.1:${port}`, '--log-level', 'warn'],
-          { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '', STASIS_WARM_POOL: warm }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+          { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '', STASIS_WARM_POOL: warm, STASIS_POLICY: image.policy }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
         );
         const c = child;
         ctx.defer(async () => {
@@ -124,10 +128,10 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       const phases: Record<string, number[]> = { pickup: [], start: [], finish: [], notify: [] };
       // Jobs whose `true` did not exit 0 (a stasis bug worth seeing in the report, not a reason to stop).
       const bad: string[] = [];
-      const one = async (breakdown = false): Promise<number> => {
+      const one = async (breakdown = false, from: { image?: string } = {}): Promise<number> => {
         const t0 = performance.now();
         const added = Date.now();
-        const job = await queue.add('bench', { command: ['/bin/true'] });
+        const job = await queue.add('bench', { command: ['/bin/true'], ...from });
         const rv: unknown = await job.waitUntilFinished(events, 60_000);
         const ms = performance.now() - t0;
         const seen = Date.now();
@@ -166,6 +170,16 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       );
       const elapsed = (performance.now() - t0) / 1000;
       const w2 = await warmCounts();
+      // Sequential again, from the image (pulled and unpacked by the warm-up), beside the same
+      // sequential jobs on the directory rootfs, interleaved so both see the same machine.
+      const dirSeq: number[] = [];
+      const imgSeq: number[] = [];
+      for (let i = 0; i < 3; i++) await one(false, { image: image.ref });
+      for (let i = 0; i < ctx.runs; i++) {
+        dirSeq.push(await one());
+        imgSeq.push(await one(false, { image: image.ref }));
+        ctx.progress.tick('stasis jobs, directory rootfs and image, interleaved', i + 1, ctx.runs);
+      }
       const seqHits = hitRate(w0, w1);
       const parHits = hitRate(w1, w2);
       const total = 3 + seq.length + par.length;
@@ -174,7 +188,18 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         ? [`${bad.length} of ${total} jobs did not exit 0 (reason/status: ${[...new Set(bad)].map((b) => `${b} ×${bad.filter((x) => x === b).length}`).join(', ')})`]
         : [];
       if (bad.length) ctx.progress.note(`  warning: ${badNote[0]}`);
-      return {
+      const fromImage: ScenarioResult[] = [
+        { scenario: 'stasis job, directory rootfs', group: 'true job from a cached image', kind: 'baseline', measurements: latencyMeasurements(dirSeq, '`true`'), samples: { sequential: dirSeq }, notes: [] },
+        {
+          scenario: 'stasis job from an OCI image',
+          group: 'true job from a cached image',
+          kind: 'stasis',
+          measurements: latencyMeasurements(imgSeq, '`true`'),
+          samples: { sequential: imgSeq },
+          notes: [`the same \`true\` job with \`image: ${image.ref}\` (busybox as one layer, unpacked once by the warm-up), interleaved with directory-rootfs jobs; the "raw" column is the directory rootfs`],
+        },
+      ];
+      return [{
         scenario: 'stasis job end to end',
         group: 'true container',
         kind: 'stasis',
@@ -194,9 +219,20 @@ export function stasisJobs(mode: RunnerMode): Scenario {
           ...badNote,
           'phases (p50): pickup = add → worker took it; start = took it → container started; finish = container exited → job completed; notify = completed → producer saw it',
         ],
-      };
+      }, ...fromImage];
     },
   };
+}
+
+/** An OCI layout holding the bench's busybox rootfs as an image, and a node policy file that allows it. */
+async function busyboxImage(ctx: BenchContext): Promise<{ ref: string; policy: string }> {
+  const dir = path.join(ctx.workDir, 'images');
+  await fs.mkdir(dir, { recursive: true, mode: 0o711 });
+  const layout = path.join(dir, 'layout');
+  await buildLayout({ layout, tag: 'busybox', layers: [ctx.rootfs] });
+  const policy = path.join(ctx.workDir, 'policy.json');
+  await fs.writeFile(policy, JSON.stringify({ images: { allowedLayouts: [dir] } }));
+  return { ref: `oci:${layout}:busybox`, policy };
 }
 
 const PHASES: Record<string, string> = {

@@ -73,17 +73,20 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
 
   it('restore:after: B dies right after restoring a migrated job; restarted, it adopts the restored container', async () => {
     const queue = queueName();
-    const a = await c.node('A', queue);
+    // A lock that outlives B's restart even on a busy machine: the job moves to B under A's lock
+    // token and TTL, and the restarted B must find that lock still its own.
+    const lock = ['--lock-duration', '15000'];
+    const a = await c.node('A', queue, { extra: lock });
     const p = await producer(c.redis, queue);
     const client = new StasisClient({ connection: c.redis.options, queue });
     try {
       const job = await p.queue.add('moved', { command: counter(40) });
       await waitForCount(p.queue, job.id!, 5);
-      const b = await c.node('B', queue, { failpoints: ['restore:after'] });
+      const b = await c.node('B', queue, { failpoints: ['restore:after'], extra: lock });
       await client.migrate(job.id!, { to: 'B' });
       expect(await b.n.exited).toBeNull();
-      const again = await c.node('B', queue, { dir: b.dir });
-      expect(again.n.ready.recovery.adopted).toHaveLength(1);
+      const again = await c.node('B', queue, { dir: b.dir, extra: lock });
+      expect(again.n.ready.recovery.adopted, `${JSON.stringify(again.n.ready.recovery)}\n${b.n.stderr()}`).toHaveLength(1);
       const r = (await job.waitUntilFinished(p.events, 60_000)) as JobResult;
       expect(r).toMatchObject({ reason: 'exited', exitStatus: 0, nodeId: 'B', nodes: ['A', 'B'] });
       // B's container continued the count from the checkpoint to the end, without a gap.

@@ -80,7 +80,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     const p = await producer(c.redis, queue);
     const client = new StasisClient({ connection: c.redis.options, queue });
     try {
-      const job = await p.queue.add('moved', { command: counter(40) });
+      // 16 s of counting: enough for B to start and the move to happen on a busy machine.
+      const job = await p.queue.add('moved', { command: counter(80) });
       await waitForCount(p.queue, job.id!, 5);
       const b = await c.node('B', queue, { failpoints: ['restore:after'], extra: lock });
       await client.migrate(job.id!, { to: 'B' });
@@ -92,7 +93,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       // B's container continued the count from the checkpoint to the end, without a gap.
       const onB = counts(r.stdout);
       expect(onB[0]).toBeGreaterThan(4);
-      expect(onB).toEqual(range(40).slice(onB[0]));
+      expect(onB).toEqual(range(80).slice(onB[0]));
       expect(await completions(c.redis, queue, job.id!)).toBe(1);
       expect(await expectCleanNode(again.n, again.dir)).toEqual({ tasks: [], monitors: [], mounts: [] });
       expect(await expectCleanNode(a.n, a.dir)).toEqual({ tasks: [], monitors: [], mounts: [] });

@@ -158,6 +158,7 @@ function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths): Task
 /** Lays out the task dir, mounts its layers (the checkpoint's rootfs diff applied) and has conmon run `runc restore`. */
 async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
   await traversable(p.dir);
+  // The task dir was just claimed under the node's state dir: nothing of a job is on these paths yet.
   await fs.mkdir(p.bundle, { recursive: true, mode: 0o711 });
   await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
   await writeJsonAtomic(p.spec, r.spec);

@@ -118,8 +118,8 @@ export async function unmountAll(targets: string[]): Promise<void> {
   const mounted = new Set(entries.map((e) => e.mountPoint));
   const real = await Promise.all(targets.map((t) => fs.realpath(t).catch(() => path.resolve(t))));
   const present = real.filter((t) => mounted.has(t));
-  if (present.length > 1) await execa('umount', present).catch(() => undefined);
-  for (const t of targets) await unmountOverlay(t);
+  if (present.length > 1 && (await execa('umount', present).then(() => true, () => false))) return;
+  for (const t of present) await unmountOverlay(t);
 }
 
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
@@ -161,6 +161,8 @@ export async function applyRootfsDiff(tarPath: string, upper: string): Promise<v
   if (!(await fs.stat(tarPath).catch(() => undefined))) {
     throw errors.notFound(`rootfs diff ${tarPath} does not exist`, { path: tarPath });
   }
+  // `upper` is the fresh upper dir on the task's own tmpfs, which no container has mounted yet:
+  // nothing a job wrote lies on this path (the diff's content is tar's to handle; docs/security.md).
   await fs.mkdir(upper, { recursive: true });
   const argv = ['-C', upper, ...XATTR_ARGS, '--numeric-owner', '-xpf', tarPath];
   try {

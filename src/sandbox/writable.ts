@@ -32,6 +32,8 @@ export async function mountWritableLayer(dir: string, bytes: number, root: { uid
       throw errors.runtime(`cannot mount the writable layer at ${dir}: ${(err.stderr || err.shortMessage || String(e)).trim()}`, { path: dir });
     }
   }
+  // The tmpfs root is the node's (mode 0700, host root): a job writes inside `upper`, never next to
+  // it, so neither path can be a symlink a job planted (docs/security.md, the invariant).
   await fs.mkdir(upper, { recursive: true, mode: 0o755 });
   await fs.mkdir(work, { recursive: true, mode: 0o700 });
   await fs.chown(upper, root.uid, root.gid);

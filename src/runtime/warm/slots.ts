@@ -118,6 +118,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
   await fs.mkdir(p.dir, { recursive: true, mode: 0o711 });
   try {
     await traversable(path.dirname(p.dir), warmDir(ctx));
+    // A new slot dir under the node's state dir: no container has seen any of these paths yet.
     await Promise.all([
       fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
       fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),

@@ -1,13 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: unit tests (pure logic, parallel) and integration tests (real runc, conmon,
-// CRIU and redis-server; two files at a time, generous timeouts).
+// CRIU and redis-server; sequential, one file at a time, generous timeouts).
 export default defineConfig({
   test: {
-    // The forks pool (integration) runs at most two files at once: every file works under its own
-    // state dir, runc root, cgroup tag, queue names and (when it stops one) its own redis-server,
-    // and asserts behaviour, not a quiet machine; the tests inside a file run one after another.
-    poolOptions: { forks: { minForks: 1, maxForks: 2 } },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
@@ -15,7 +11,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           environment: 'node',
+          // One fork runs the integration files one after another: they share the host's runc,
+          // cgroups and CPU, and assert behaviour that must not depend on a neighbour's load.
           pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { concurrent: false },

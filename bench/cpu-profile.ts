@@ -29,6 +29,20 @@ async function procStat(): Promise<{ forks: number }> {
   return { forks: Number(/^processes (\d+)$/m.exec(text)?.[1] ?? 0) };
 }
 
+/** The pids of the spawn helpers of node `pid` (its children running workers/spawn-helper.js). */
+async function spawnHelpers(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const d of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const stat = await fs.readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== pid) continue;
+    const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('spawn-helper')) out.push(Number(d));
+  }
+  return out;
+}
+
 /** Runs `window` under `perf record -a`; resolves to the samples (comm, pid, tid) and the forks it saw. */
 async function profiled(file: string, window: () => Promise<void>): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number }> {
   const perf = execa('perf', ['record', '-a', '-F', String(HZ), '-o', file], { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
@@ -127,6 +141,7 @@ async function stasisRun(work: string, jobs: number, warm: string): Promise<void
       [child.pid!, 'stasis serve'],
       [process.pid, 'producer (bench)'],
       [redisPid, 'redis-server (embedded)'],
+      ...(await spawnHelpers(child.pid!)).map((pid) => [pid, 'spawn helper'] as [number, string]),
     ]);
     print(`stasis job (queue → result, prepared sandboxes: ${warm})`, table(samples, roles, jobs), forks, jobs, performance.now() - t0);
   } finally {

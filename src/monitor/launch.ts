@@ -1,21 +1,18 @@
 /**
  * Starting a container (or an exec process) under its own conmon. conmon double-forks; the
- * container's parent is the daemonised conmon, never Node. Protocol (runtime-facts §1.2):
- * conmon blocks on the start pipe (fd 4) until we write one byte, its first process exits 0 after
- * the fork, and the daemon writes ONE JSON line on the sync pipe (fd 3) once `runc create|restore|
- * exec` returned: {"data": PID} or {"data": -1, "message": "<runc stderr>"}. The daemon keeps fd 3
- * open, so we read one line and never wait for EOF or for the child's 'close' event.
+ * container's parent is the daemonised conmon, never Node. The pipe protocol (runtime-facts §1.2)
+ * is src/os/pipe-launch.ts, run by the thread's spawn helper; the daemon's one JSON line on the
+ * sync pipe, once `runc create|restore|exec` returned, is {"data": PID} or {"data": -1, "message":
+ * "<runc stderr>"}.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { StasisError } from '../errors.js';
 import { criuLogPath, readCriuError } from '../runc/criu-log.js';
 import { lastErrorLine, oneLine } from '../runc/runtime-log.js';
 import { conmonArgs, RUN_FILES, type LaunchOptions } from './conmon-args.js';
 import { monitorAlive } from './exit-file.js';
+import { launchWithPipes } from '../os/command.js';
 import { killTree, readPidFile, readProcStat } from '../os/proc.js';
 
 export type { LaunchOptions } from './conmon-args.js';
@@ -46,52 +43,32 @@ export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
       ...extra,
     });
 
-  const child = spawn(o.conmon, argv, {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-    detached: true,
-    cwd: o.runDir,
-  });
-  const [, out, err, sync, start] = child.stdio as [null, Readable, Readable, Readable, Writable];
-  let diag = '';
-  const collect = (b: Buffer) => void (diag = (diag + b.toString('utf8')).slice(-8192));
-  out.on('data', collect);
-  err.on('data', collect);
-  sync.on('error', () => undefined);
-  start.on('error', () => undefined);
-  const syncLine = firstLine(sync, SYNC_TIMEOUT_MS[verb]);
-  syncLine.catch(() => undefined);
-  try {
-    const spawned = await Promise.race([once(child, 'spawn').then(() => null), once(child, 'error').then(([e]) => e as Error)]);
-    if (spawned) throw new StasisError('ERR_UNAVAILABLE', `cannot run ${o.conmon}: ${spawned.message}`, { argv: [o.conmon, ...argv] });
-    if (o.onSpawn && child.pid) await o.onSpawn(child.pid);
-    start.end(Buffer.from([0]));
-    const [code, sig] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    if (code !== 0) {
-      throw fail(lastErrorLine(diag) ?? `conmon exited with ${code ?? sig} before the container was created`, { exitCode: code ?? -1 });
-    }
-    const line = await syncLine.catch(async (e: unknown) => {
-      // conmon (and the runc it runs) never reported: kill them, so nothing outlives this failure.
-      await killMonitor(o.runDir);
-      throw fail(`${(e as Error).message} (conmon and runc ${verb} were killed)`);
-    });
-    if (line === null) throw fail(lastErrorLine(diag) ?? 'conmon exited without reporting the container pid');
-    const msg = parseSync(line);
-    if (msg.data < 0 || !Number.isInteger(msg.data)) {
-      const text = msg.message ?? line;
-      const runtimeError = lastErrorLine(text) ?? text;
-      const criuLog = criuLogPath(text) ?? criuLogPath(runtimeError) ?? (o.restoreFrom && !o.exec ? await freshFile(path.join(o.bundle, 'restore.log'), startedAt) : undefined);
-      const criuError = criuLog ? await readCriuError(criuLog) : undefined;
-      const e = fail(runtimeError, { exitCode: msg.data, ...(criuLog ? { criuLog, ...(criuError ? { criuError } : {}) } : {}), conmonMessage: text });
-      if (criuError) e.message += `; CRIU: ${criuError}`;
-      throw e;
-    }
-    const conmonPid = await readPid(path.join(o.runDir, RUN_FILES.conmonPid));
-    return { pid: msg.data, conmonPid };
-  } finally {
-    for (const s of child.stdio) s?.destroy();
-    child.unref();
+  const r = await launchWithPipes(
+    { file: o.conmon, args: argv, env: {}, cwd: o.runDir, syncTimeoutMs: SYNC_TIMEOUT_MS[verb] },
+    (pid) => o.onSpawn?.(pid),
+  );
+  if (r.error) throw new StasisError('ERR_UNAVAILABLE', `cannot run ${o.conmon}: ${r.error}`, { argv: [o.conmon, ...argv] });
+  if (r.exitCode !== 0) {
+    throw fail(lastErrorLine(r.output) ?? `conmon exited with ${r.exitCode ?? r.signal} before the container was created`, { exitCode: r.exitCode ?? -1 });
   }
+  if (r.syncTimedOut) {
+    // conmon (and the runc it runs) never reported: kill them, so nothing outlives this failure.
+    await killMonitor(o.runDir);
+    throw fail(`conmon did not report within ${SYNC_TIMEOUT_MS[verb]} ms (conmon and runc ${verb} were killed)`);
+  }
+  if (r.syncLine === null) throw fail(lastErrorLine(r.output) ?? 'conmon exited without reporting the container pid');
+  const msg = parseSync(r.syncLine);
+  if (msg.data < 0 || !Number.isInteger(msg.data)) {
+    const text = msg.message ?? r.syncLine;
+    const runtimeError = lastErrorLine(text) ?? text;
+    const criuLog = criuLogPath(text) ?? criuLogPath(runtimeError) ?? (o.restoreFrom && !o.exec ? await freshFile(path.join(o.bundle, 'restore.log'), startedAt) : undefined);
+    const criuError = criuLog ? await readCriuError(criuLog) : undefined;
+    const e = fail(runtimeError, { exitCode: msg.data, ...(criuLog ? { criuLog, ...(criuError ? { criuError } : {}) } : {}), conmonMessage: text });
+    if (criuError) e.message += `; CRIU: ${criuError}`;
+    throw e;
+  }
+  const conmonPid = await readPid(path.join(o.runDir, RUN_FILES.conmonPid));
+  return { pid: msg.data, conmonPid };
 }
 
 /** Refuses a run dir whose monitor is alive; removes a previous run's exit records and pid files. */
@@ -116,27 +93,6 @@ function parseSync(line: string): SyncMessage {
   } catch {
     return { data: -1, message: `unreadable sync message from conmon: ${line}` };
   }
-}
-
-/** The first newline-terminated line of `s`, or null at EOF/error; rejects after `timeoutMs`. */
-function firstLine(s: Readable, timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const done = (v: string | null, e?: Error) => {
-      clearTimeout(t);
-      s.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onEnd);
-      if (e) reject(e);
-      else resolve(v);
-    };
-    const onData = (b: Buffer) => {
-      buf += b.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) done(buf.slice(0, nl));
-    };
-    const onEnd = () => done(buf.trim() ? buf.trim() : null);
-    const t = setTimeout(() => done(null, new StasisError('ERR_UNAVAILABLE', `conmon did not report within ${timeoutMs} ms`)), timeoutMs);
-    s.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onEnd);
-  });
 }
 
 /** `file` when it exists and was written since `since` (ms), else undefined. */

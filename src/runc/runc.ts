@@ -1,14 +1,14 @@
 /**
  * The only place that spawns runc. Each method builds its argv with src/runc/args.ts, runs runc with
- * execa (argv arrays, never a shell) and turns a failure into a StasisError that carries runc's own
+ * runCommand (src/os/command.ts: argv arrays, never a shell) and turns a failure into a StasisError that carries runc's own
  * `level=error` line, the argv and the exit code (and CRIU's log path for checkpoints). For a runc
  * whose state dir it knows (version.ts), state, start and the delete of a stopped container take a
  * fast path that reads or changes that dir as runc itself would, and fall back to runc when unsure.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { StasisError, type ErrorCode } from '../errors.js';
+import { runCommand } from '../os/command.js';
 import { signalNumber } from '../os/signals.js';
 import * as args from './args.js';
 import { criuLogPath, readCriuError } from './criu-log.js';
@@ -181,13 +181,9 @@ export class Runc implements RuncClient {
   }
 
   private async spawn(argv: string[], input?: string): Promise<RunOutput> {
-    const r = await execa(this.opts.binary, argv, {
-      reject: false,
-      stdin: input === undefined ? 'ignore' : 'pipe',
+    const r = await runCommand(this.opts.binary, argv, {
       ...(input === undefined ? {} : { input }),
-      stripFinalNewline: false,
-      encoding: 'utf8',
-      ...(this.opts.timeoutMs ? { timeout: this.opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
+      ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
     });
     if (r.timedOut) {
       throw new StasisError('ERR_UNAVAILABLE', `runc ${argv.slice(args.globalArgs(this.g).length).join(' ')} timed out after ${this.opts.timeoutMs} ms`, {
@@ -195,15 +191,13 @@ export class Runc implements RuncClient {
         runtimeError: 'timed out',
       });
     }
-    if (r.failed && r.exitCode === undefined) {
-      const cause = (r as { cause?: unknown }).cause;
-      const err = cause instanceof Error ? cause.message : r.message;
-      throw new StasisError('ERR_UNAVAILABLE', `cannot run ${this.opts.binary}: ${err}`, {
+    if (r.error) {
+      throw new StasisError('ERR_UNAVAILABLE', `cannot run ${this.opts.binary}: ${r.error}`, {
         argv: [this.opts.binary, ...argv],
-        runtimeError: err,
+        runtimeError: r.error,
       });
     }
-    return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? -1 };
   }
 
   private fail(verb: string, id: string, argv: string[], r: RunOutput, code: ErrorCode = 'ERR_RUNTIME'): never {

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { errors, StasisError } from '../errors.js';
+import { failureText, runCommand, type CommandResult } from '../os/command.js';
 import type { OverlayPaths } from './types.js';
 
 /** xattr namespaces kept in a rootfs diff: overlayfs keeps opaque-dir markers in trusted.overlay.*. */
@@ -66,15 +66,19 @@ function checkOptionPath(p: string, field: string): void {
   }
 }
 
-function commandError(code: 'runtime' | 'checkpoint', what: string, argv: string[], e: unknown): StasisError {
-  const err = e as { stderr?: unknown; exitCode?: unknown; shortMessage?: unknown };
-  const stderr = typeof err.stderr === 'string' ? err.stderr.trim() : '';
-  const msg = stderr || (typeof err.shortMessage === 'string' ? err.shortMessage : String(e));
-  return errors[code](`${what}: ${msg}`, {
+function commandError(code: 'runtime' | 'checkpoint', what: string, argv: string[], r: CommandResult): StasisError {
+  const stderr = r.stderr.trim();
+  return errors[code](`${what}: ${failureText(r)}`, {
     argv,
     runtimeError: stderr || undefined,
-    exitCode: typeof err.exitCode === 'number' ? err.exitCode : undefined,
+    exitCode: r.exitCode ?? undefined,
   });
+}
+
+/** Runs a mount-table or archive command; an ERR_RUNTIME / ERR_CHECKPOINT with its stderr when it fails. */
+async function mustRun(code: 'runtime' | 'checkpoint', what: string, file: string, argv: string[]): Promise<void> {
+  const r = await runCommand(file, argv);
+  if (r.exitCode !== 0) throw commandError(code, what, [file, ...argv], r);
 }
 
 /**
@@ -101,11 +105,7 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
   for (const d of [p.upper, p.work, p.target]) await fs.mkdir(d, { recursive: true });
   // nodev: a device node in a job's layer (a crafted rootfs diff) opens nothing on the host.
   const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},nodev`, p.target];
-  try {
-    await execa('mount', argv);
-  } catch (e) {
-    throw commandError('runtime', `cannot mount overlay at ${p.target}`, ['mount', ...argv], e);
-  }
+  await mustRun('runtime', `cannot mount overlay at ${p.target}`, 'mount', argv);
 }
 
 /**
@@ -118,23 +118,16 @@ export async function unmountAll(targets: string[]): Promise<void> {
   const mounted = new Set(entries.map((e) => e.mountPoint));
   const real = await Promise.all(targets.map((t) => fs.realpath(t).catch(() => path.resolve(t))));
   const present = real.filter((t) => mounted.has(t));
-  if (present.length > 1 && (await execa('umount', present).then(() => true, () => false))) return;
+  if (present.length > 1 && (await runCommand('umount', present)).exitCode === 0) return;
   for (const t of present) await unmountOverlay(t);
 }
 
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMounted(target))) return;
-  try {
-    await execa('umount', [target]);
-  } catch (e) {
-    if (!(await isMounted(target))) return;
-    try {
-      await execa('umount', ['-l', target]);
-    } catch (e2) {
-      throw commandError('runtime', `cannot unmount ${target}`, ['umount', '-l', target], e2 ?? e);
-    }
-  }
+  if ((await runCommand('umount', [target])).exitCode === 0) return;
+  if (!(await isMounted(target))) return;
+  await mustRun('runtime', `cannot unmount ${target}`, 'umount', ['-l', target]);
 }
 
 /**
@@ -148,11 +141,11 @@ export async function writeRootfsDiff(upper: string, tarPath: string): Promise<v
   const tmp = `${tarPath}.tmp-${process.pid}-${Date.now()}`;
   const argv = ['-C', upper, ...XATTR_ARGS, '--numeric-owner', '-cpf', tmp, '.'];
   try {
-    await execa('tar', argv);
+    await mustRun('checkpoint', `cannot write rootfs diff of ${upper}`, 'tar', argv);
     await fs.rename(tmp, tarPath);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw commandError('checkpoint', `cannot write rootfs diff of ${upper}`, ['tar', ...argv], e);
+    throw e;
   }
 }
 
@@ -165,9 +158,5 @@ export async function applyRootfsDiff(tarPath: string, upper: string): Promise<v
   // nothing a job wrote lies on this path (the diff's content is tar's to handle; docs/security.md).
   await fs.mkdir(upper, { recursive: true });
   const argv = ['-C', upper, ...XATTR_ARGS, '--numeric-owner', '-xpf', tarPath];
-  try {
-    await execa('tar', argv);
-  } catch (e) {
-    throw commandError('checkpoint', `cannot apply rootfs diff ${tarPath}`, ['tar', ...argv], e);
-  }
+  await mustRun('checkpoint', `cannot apply rootfs diff ${tarPath}`, 'tar', argv);
 }

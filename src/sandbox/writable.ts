@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { errors } from '../errors.js';
+import { failureText, runCommand } from '../os/command.js';
 import { isMounted, unmountOverlay } from './rootfs.js';
 
 /** One inode per 16 KiB of the layer, at least 16384: a job cannot pin kernel memory with empty files. */
@@ -25,12 +25,8 @@ export async function mountWritableLayer(dir: string, bytes: number, root: { uid
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   if (!(await isMounted(dir))) {
     const opts = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700,nosuid,nodev`;
-    try {
-      await execa('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
-    } catch (e) {
-      const err = e as { stderr?: string; shortMessage?: string };
-      throw errors.runtime(`cannot mount the writable layer at ${dir}: ${(err.stderr || err.shortMessage || String(e)).trim()}`, { path: dir });
-    }
+    const r = await runCommand('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
+    if (r.exitCode !== 0) throw errors.runtime(`cannot mount the writable layer at ${dir}: ${failureText(r)}`, { path: dir });
   }
   // The tmpfs root is the node's (mode 0700, host root): a job writes inside `upper`, never next to
   // it, so neither path can be a symlink a job planted (docs/security.md, the invariant).

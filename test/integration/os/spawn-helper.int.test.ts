@@ -1,0 +1,113 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSpawnHelper, runCommand, useSpawnHelper } from '../../../src/os/command.js';
+import { SpawnHelperClient } from '../../../src/os/spawn-helper-client.js';
+import { readExit, waitExit } from '../../../src/monitor/exit-file.js';
+import { describeWithHost } from '../../helpers/host.js';
+import { MonitorFixture, until } from '../monitor/fixture.js';
+
+const ENTRY = path.resolve('dist/workers/spawn-helper.js');
+
+/** The helper processes of this test process (children running the helper entry). */
+async function helperPids(): Promise<number[]> {
+  const out: number[] = [];
+  for (const d of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const stat = await fs.readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+    if (ppid === process.pid && cmd.includes('spawn-helper')) out.push(Number(d));
+  }
+  return out;
+}
+
+describe('the spawn helper runs commands for its thread', () => {
+  let client: SpawnHelperClient;
+  beforeAll(async () => {
+    await fs.access(ENTRY); // `npm test` builds first
+    client = new SpawnHelperClient(ENTRY);
+  });
+  afterAll(() => client?.close());
+
+  it('returns stdout, stderr and the exit status, and feeds stdin', async () => {
+    const r = await client.run({ file: 'sh', args: ['-c', 'cat; echo oops >&2; exit 3'], input: 'from stdin' });
+    expect(r).toMatchObject({ stdout: 'from stdin', stderr: 'oops\n', exitCode: 3, signal: null, timedOut: false });
+    expect(r.error).toBeUndefined();
+  });
+
+  it('runs commands side by side and answers each by its id', async () => {
+    const rs = await Promise.all([3, 1, 2].map((n) => client.run({ file: 'sh', args: ['-c', `sleep 0.${n}; echo ${n}`] })));
+    expect(rs.map((r) => r.stdout)).toEqual(['3\n', '1\n', '2\n']);
+  });
+
+  it('kills a command at its timeout and says so', async () => {
+    const r = await client.run({ file: 'sleep', args: ['10'], timeoutMs: 100 });
+    expect(r).toMatchObject({ timedOut: true, signal: 'SIGKILL', exitCode: null });
+  });
+
+  it('says why a command could not start', async () => {
+    const r = await client.run({ file: '/nonexistent/tool', args: [] });
+    expect(r.exitCode).toBeNull();
+    expect(r.error).toMatch(/ENOENT/);
+  });
+
+  it('fails the command in flight when the helper dies, and forks a new helper for the next', async () => {
+    const pending = client.run({ file: 'sleep', args: ['10'] });
+    const [pid] = await until(async () => {
+      const pids = await helperPids();
+      return pids.length > 0 ? pids : null;
+    }, 5000, 'the helper');
+    process.kill(pid!, 'SIGKILL');
+    expect((await pending).error).toMatch(/spawn helper exited/);
+    expect((await client.run({ file: 'echo', args: ['again'] })).stdout).toBe('again\n');
+  });
+
+  it('exits when its thread lets it go', async () => {
+    const c = new SpawnHelperClient(ENTRY);
+    const before = new Set(await helperPids());
+    await c.run({ file: 'true', args: [] });
+    const mine = (await helperPids()).filter((p) => !before.has(p));
+    expect(mine).toHaveLength(1);
+    c.close();
+    await until(async () => !(await fs.access(`/proc/${mine[0]}/stat`).then(() => true, () => false)) || null, 5000, 'the helper to exit');
+  });
+});
+
+describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'conmon started through the spawn helper', () => {
+  let f: MonitorFixture;
+  beforeAll(async () => {
+    f = await MonitorFixture.create();
+    useSpawnHelper({ entry: ENTRY, env: {} });
+  });
+  afterAll(async () => {
+    closeSpawnHelper();
+    await f?.cleanup();
+  });
+
+  it('creates a container whose exit conmon records, and hands onSpawn the first conmon pid', async () => {
+    const id = f.id();
+    const bundle = await f.bundle(id, { args: ['sh', '-c', 'exit 7'] });
+    const runDir = await f.runDir(id);
+    let spawned = 0;
+    const r = await f.launch({ containerId: id, bundle, runDir, onSpawn: (pid) => void (spawned = pid) });
+    expect(spawned).toBeGreaterThan(0);
+    expect(spawned).not.toBe(r.conmonPid); // conmon double-forks; the daemon is another process
+    expect((await f.runc.state(id))?.status).toBe('created');
+    await f.runc.start(id); // `runc start` goes through the helper too
+    await waitExit(runDir);
+    expect((await readExit(runDir))?.status).toBe(7);
+  });
+
+  it('carries runc\'s own error line when the create fails', async () => {
+    const id = f.id();
+    const bundle = await f.bundle(id, { args: ['/no/such/binary'] });
+    const runDir = await f.runDir(id);
+    await expect(f.launch({ containerId: id, bundle, runDir })).rejects.toMatchObject({ code: 'ERR_RUNTIME', message: expect.stringMatching(/no such file|not found/i) });
+  });
+
+  it('routes runCommand through the helper', async () => {
+    const r = await runCommand('sh', ['-c', 'echo $PPID']);
+    expect(await helperPids()).toContain(Number(r.stdout.trim()));
+  });
+});

@@ -5,6 +5,7 @@
  * --only TEXT[,TEXT…] (run only the scenarios whose name contains one TEXT, e.g. `checkpoint`, `raw runc,stasis job`).
  * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
+import { useSpawnHelper } from '../src/os/command.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -72,6 +73,9 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // The runtime-level rows run TaskManager in this process: fork its commands and conmons the way a
+  // node's worker threads do, through a spawn helper (STASIS_SPAWN_HELPER=0: from this process).
+  useSpawnHelper();
   const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull].filter(
     (s) => values.only === undefined || values.only.split(',').some((o) => s.name.includes(o)),
   );

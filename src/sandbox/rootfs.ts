@@ -6,7 +6,20 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errors, StasisError } from '../errors.js';
 import { failureText, runCommand, type CommandResult } from '../os/command.js';
+import { BUSYBOX_BINARY } from './busybox.js';
 import type { OverlayPaths } from './types.js';
+
+/**
+ * The mount-table tool: busybox-static's `mount`/`umount` applets (a node requires busybox anyway).
+ * A static binary that makes one syscall starts ~3 ms faster than util-linux's dynamically linked
+ * mount, which a task pays three times (tmpfs, overlay, one umount).
+ */
+export const MOUNT_TOOL = BUSYBOX_BINARY;
+
+/** Runs busybox `applet` (mount or umount) with `argv`. */
+export function mountTool(applet: 'mount' | 'umount', argv: string[]): Promise<CommandResult> {
+  return runCommand(MOUNT_TOOL, [applet, ...argv]);
+}
 
 /** xattr namespaces kept in a rootfs diff: overlayfs keeps opaque-dir markers in trusted.overlay.*. */
 const XATTR_ARGS = ['--xattrs', '--xattrs-include=trusted.*', '--xattrs-include=user.*'];
@@ -81,6 +94,11 @@ async function mustRun(code: 'runtime' | 'checkpoint', what: string, file: strin
   if (r.exitCode !== 0) throw commandError(code, what, [file, ...argv], r);
 }
 
+/** mustRun for busybox's mount and umount applets. */
+function mustMount(what: string, applet: 'mount' | 'umount', argv: string[]): Promise<void> {
+  return mustRun('runtime', what, MOUNT_TOOL, [applet, ...argv]);
+}
+
 /**
  * Mounts an overlay of `lower` (read-only) and `upper` at `target`, creating upper, work and target.
  * Idempotent: an overlay already mounted at `target` is left as is.
@@ -105,7 +123,7 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
   for (const d of [p.upper, p.work, p.target]) await fs.mkdir(d, { recursive: true });
   // nodev: a device node in a job's layer (a crafted rootfs diff) opens nothing on the host.
   const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},nodev`, p.target];
-  await mustRun('runtime', `cannot mount overlay at ${p.target}`, 'mount', argv);
+  await mustMount(`cannot mount overlay at ${p.target}`, 'mount', argv);
 }
 
 /**
@@ -118,16 +136,16 @@ export async function unmountAll(targets: string[]): Promise<void> {
   const mounted = new Set(entries.map((e) => e.mountPoint));
   const real = await Promise.all(targets.map((t) => fs.realpath(t).catch(() => path.resolve(t))));
   const present = real.filter((t) => mounted.has(t));
-  if (present.length > 1 && (await runCommand('umount', present)).exitCode === 0) return;
+  if (present.length > 1 && (await mountTool('umount', present)).exitCode === 0) return;
   for (const t of present) await unmountOverlay(t);
 }
 
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMounted(target))) return;
-  if ((await runCommand('umount', [target])).exitCode === 0) return;
+  if ((await mountTool('umount', [target])).exitCode === 0) return;
   if (!(await isMounted(target))) return;
-  await mustRun('runtime', `cannot unmount ${target}`, 'umount', ['-l', target]);
+  await mustMount(`cannot unmount ${target}`, 'umount', ['-l', target]);
 }
 
 /**

@@ -7,8 +7,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errors } from '../errors.js';
-import { failureText, runCommand } from '../os/command.js';
-import { isMounted, unmountOverlay } from './rootfs.js';
+import { failureText } from '../os/command.js';
+import { isMounted, mountTool, unmountOverlay } from './rootfs.js';
 
 /** One inode per 16 KiB of the layer, at least 16384: a job cannot pin kernel memory with empty files. */
 export function inodesFor(bytes: number): number {
@@ -25,7 +25,7 @@ export async function mountWritableLayer(dir: string, bytes: number, root: { uid
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   if (!(await isMounted(dir))) {
     const opts = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700,nosuid,nodev`;
-    const r = await runCommand('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
+    const r = await mountTool('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
     if (r.exitCode !== 0) throw errors.runtime(`cannot mount the writable layer at ${dir}: ${failureText(r)}`, { path: dir });
   }
   // The tmpfs root is the node's (mode 0700, host root): a job writes inside `upper`, never next to

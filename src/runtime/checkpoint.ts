@@ -7,6 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { waitExit } from '../monitor/exit-file.js';
 import { writeRootfsDiff } from '../sandbox/rootfs.js';
+import type { OciMount } from '../sandbox/launcher.js';
+import type { OciSpec } from '../sandbox/types.js';
+import { upperHoldsOnlyMountpoints } from '../sandbox/upper-scan.js';
 import { errors, hasCode, StasisError } from '../errors.js';
 import { failpoint } from '../os/failpoint.js';
 import type { RuntimeContext } from './context.js';
@@ -123,7 +126,9 @@ async function parentImages(parent: string, images: string): Promise<string> {
 async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string): Promise<void> {
   const spec = (await readJson(p.spec)) ?? rec.info.spec;
   await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
-  const hasRootfsDiff = opts.rootfsDiff !== false;
+  // No diff when not asked for, or when the upper layer holds only the mountpoints runc makes again.
+  const mountpoints = (((spec as OciSpec).mounts ?? []) as OciMount[]).map((m) => m.destination);
+  const hasRootfsDiff = opts.rootfsDiff !== false && !(await upperHoldsOnlyMountpoints({ upper: p.upper, lower: rec.lower ?? rec.rootfs, merged: p.rootfs }, mountpoints));
   if (hasRootfsDiff) await writeRootfsDiff(p.upper, path.join(dir, CHECKPOINT_LAYOUT.rootfsDiff));
   // `stdin` and `process` ride along beyond CheckpointMeta: a restore gives the process a stdin pipe
   // again, and its exec processes the job's environment and user.

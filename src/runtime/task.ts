@@ -149,6 +149,7 @@ export interface CheckpointMeta {
   terminal: boolean;
   leaveRunning: boolean;
   createdAt: string;
+  /** False when the diff was not asked for, or the upper layer held only the mountpoints runc makes again. */
   hasRootfsDiff: boolean;
   limits: Limits;
   network: NetworkMode;

@@ -52,6 +52,24 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
     await expect(t.checkpoint(path.join(ckRoot, uid('ck')))).rejects.toMatchObject({ code: 'ERR_FAILED_PRECONDITION' });
   });
 
+  it('leaves the rootfs diff out when the task wrote no file, and the restored task still has its mountpoints', async () => {
+    const t = await runSh(h, COUNTER);
+    await until(async () => (await lastCount(t)) >= 2, 10_000, 'count 2');
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    expect((await fs.readdir(dir)).sort()).toEqual(['checkpoint.json', 'config.json', 'criu', 'work']);
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'))).toMatchObject({ hasRootfsDiff: false });
+    const before = await lastCount(t);
+    const r = await h.tm.restore({ id: uid('r'), from: dir });
+    await until(async () => (await lastCount(r)) > before, 10_000, 'the restored count');
+    const ls = await r.exec('ls', { args: ['ls', '/.stasis'] });
+    await ls.start();
+    expect((await ls.wait()).status).toBe(0);
+    expect(await logText(ls)).toEqual(expect.arrayContaining(['busybox', 'init', 'job']));
+    await r.kill('KILL');
+    await r.wait();
+  });
+
   it('restore() into the SAME id continues the count, with output in the new log', async () => {
     const t = await countingTask();
     const dir = path.join(ckRoot, uid('ck'));

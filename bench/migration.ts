@@ -2,7 +2,7 @@
  * Migration of a counting task between two nodes, at the runtime level: two TaskManagers with their
  * own state directories (node A, node B) and one shared checkpoint store, as two `stasis serve
  * --node-id` processes on one machine would have. A move is Task.checkpoint into a store allocation,
- * store.commit (digests, manifest), checkRestorable on the other node (compatibility + digests),
+ * store.commit (digests, manifest), startRestorable on the other node (compatibility; the digests verified during the restore's own preparation),
  * TaskManager.restore there under the same id; the stopped source task is deleted. Downtime = the
  * monitor's timestamp of the last line before → that of the first line after (conmon's k8s-file log).
  * Moves alternate A→B, B→A, … next to raw runc doing the same by hand (bench/raw-migration.ts).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readHostInfo } from '../src/checkpoint/host-info.js';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../src/checkpoint/fs-store.js';
-import { checkRestorable } from '../src/checkpoint/restorable.js';
+import { startRestorable } from '../src/checkpoint/restorable.js';
 import type { HostInfo } from '../src/checkpoint/manifest.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import type { Task, TaskManager } from '../src/runtime/task.js';
@@ -88,9 +88,10 @@ class StasisMigration {
     lap('checkpoint');
     const ck = await src.store.commit(pending, { labels: { reason: 'migrate' } });
     lap('commit');
-    const ok = await checkRestorable(dst.store, { jobId: this.jobId, seq: ck.seq }, this.host!);
-    lap('verify');
-    const next = await dst.tm.restore({ id: this.jobId, from: ok.path });
+    // As a node restores: compatibility now, the digests verified while the task dir is laid out.
+    const ok = await startRestorable(dst.store, { jobId: this.jobId, seq: ck.seq }, this.host!);
+    lap('compatible');
+    const next = await dst.tm.restore({ id: this.jobId, from: ok.checkpoint.path, gate: ok.verified });
     lap('restore');
     const moveMs = nowMs() - t0;
     this.task = next;
@@ -192,7 +193,7 @@ async function measure(ctx: BenchContext, mib: number, reps: number, group: stri
       `${reps} moves after a warm-up, alternating between two runc roots: runc checkpoint, upper layer tar → fresh overlay, conmon + runc restore under a new id; lines timestamped by conmon`,
     ]),
     result('stasis', group, stXs, [
-      `${reps} moves after a warm-up, alternating A→B→A between two TaskManagers (own state dirs) sharing one checkpoint store: Task.checkpoint, store.commit, checkRestorable, TaskManager.restore; lines timestamped by conmon`,
+      `${reps} moves after a warm-up, alternating A→B→A between two TaskManagers (own state dirs) sharing one checkpoint store: Task.checkpoint, store.commit, startRestorable, TaskManager.restore; lines timestamped by conmon`,
       'runtime level (no queue, no control channel): the steps of a migration timed one by one; `stasis job migrate` itself is the group "migration via the queue"',
     ]),
   ];

@@ -105,7 +105,12 @@ export class FsCheckpointStore implements CheckpointStore {
       throw errors.notFound(`pending checkpoint ${p.path} does not exist (aborted or already committed?)`);
     }
     const meta = await readMeta(p.path);
-    const files = await digestTree(p.path, new Set([MANIFEST_FILE]));
+    // The rootfs listing (lstat-bound) and the file digests (hash-bound) overlap.
+    const [files, rootfs, host] = await Promise.all([
+      digestTree(p.path, new Set([MANIFEST_FILE])),
+      this.identity(o, meta),
+      this.o.host ?? readHostInfo({ criu: this.o.criu, runc: this.o.runc }),
+    ]);
     const base = {
       format: 'stasis-checkpoint' as const,
       version: MANIFEST_VERSION,
@@ -114,8 +119,8 @@ export class FsCheckpointStore implements CheckpointStore {
       taskId: o.taskId ?? (typeof meta?.taskId === 'string' ? meta.taskId : ''),
       createdAt: o.createdAt ?? new Date().toISOString(),
       nodeId: this.nodeId,
-      host: this.o.host ?? (await readHostInfo({ criu: this.o.criu, runc: this.o.runc })),
-      rootfs: await this.identity(o, meta),
+      host,
+      rootfs,
       files,
       totalBytes: files.reduce((n, f) => n + (f.type === 'file' ? f.size : 0), 0),
       labels: { ...(o.labels ?? {}) },

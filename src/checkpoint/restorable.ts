@@ -17,3 +17,20 @@ export async function checkRestorable(
   assertCompatible(c.manifest, host, o);
   return store.verify(ref);
 }
+
+/**
+ * checkRestorable in two halves, for a restore that prepares meanwhile: the checkpoint, once `host`
+ * can restore it (cheap, now), and its digests' verification (running; rejects like verify()).
+ */
+export async function startRestorable(
+  store: CheckpointStore,
+  ref: CheckpointRef,
+  host: HostInfo,
+  o: CompatOptions = {},
+): Promise<{ checkpoint: StoredCheckpoint; verified: Promise<void> }> {
+  const c = await store.get(ref.jobId, ref.seq, ref);
+  assertCompatible(c.manifest, host, o);
+  const verified = store.verify(ref).then(() => undefined);
+  verified.catch(() => undefined); // the caller awaits it; this only keeps an early exit from going unhandled
+  return { checkpoint: c, verified };
+}

@@ -168,6 +168,7 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
   if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
   await mountOverlay({ lower: rec.lower, upper: p.upper, work: p.work, target: p.rootfs });
   await writeJsonAtomic(p.record, rec);
+  if (r.o.gate) await r.o.gate.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
   const { pid } = await launchMonitor(
     monitorOptions(ctx, {
       criu: ctx.config.criu,
@@ -183,6 +184,11 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
   rec.pid = pid;
   rec.startedAt = new Date().toISOString();
   await writeJsonAtomic(p.record, rec);
+}
+
+/** The restore's gate refused: its error is thrown as it is, after the launch was undone. */
+class GateRefusal {
+  constructor(readonly cause: unknown) {}
 }
 
 /** A failed restore's error: ERR_CHECKPOINT for a runtime failure, naming the checkpoint and the kept restore.log. */
@@ -214,6 +220,10 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
     try {
       await launchRestore(ctx, plan, p, rec);
     } catch (e) {
+      if (e instanceof GateRefusal) {
+        await undoLaunch(ctx, rec.info.containerId, p);
+        throw e.cause;
+      }
       const kept = await keepRestoreLog(ctx, p, namespace, id).catch(() => undefined);
       await undoLaunch(ctx, rec.info.containerId, p);
       throw restoreFailure(e, plan, kept);

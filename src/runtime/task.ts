@@ -260,6 +260,12 @@ export interface RestoreTaskOptions {
   rootfsMapped?: boolean;
   annotations?: Record<string, string>;
   timeoutSeconds?: number;
+  /**
+   * Awaited after the task dir, its mounts and spec are ready and before CRIU reads the images
+   * (e.g. the checkpoint's verification, run meanwhile): a rejection undoes the restore and is
+   * thrown as it is.
+   */
+  gate?: Promise<void>;
 }
 
 /** A task as listed: its info plus current state. */

@@ -1,10 +1,11 @@
 /**
  * A run that restores a stored checkpoint instead of creating a fresh process: the checkpoint is
- * checked first (compatible with this host, every file matching its digest; checkRestorable), then
- * restored under the run's own task id onto its own overlay. A tampered or incompatible image is
- * refused with ERR_CHECKPOINT (details.refused = true) before anything is launched.
+ * checked (compatible with this host, every file matching its digest; startRestorable) and restored
+ * under the run's own task id onto its own overlay, the digests verified while the overlay is made.
+ * A tampered or incompatible image is refused with ERR_CHECKPOINT (details.refused = true) before
+ * CRIU reads it.
  */
-import { checkRestorable } from '../../checkpoint/restorable.js';
+import { startRestorable } from '../../checkpoint/restorable.js';
 import { readHostInfo } from '../../checkpoint/host-info.js';
 import type { HostInfo } from '../../checkpoint/manifest.js';
 import { hasCode, StasisError } from '../../errors.js';
@@ -21,31 +22,39 @@ export function hostInfo(rt: Pick<RuntimeSettings, 'criu' | 'runc'>): Promise<Ho
   return host;
 }
 
-/** Verifies `spec.restore` and restores it as task `spec.taskId`. */
+/**
+ * Restores `spec.restore` as task `spec.taskId`. Compatibility is checked first; the digests are
+ * verified while the restore lays out the task dir and mounts, and CRIU reads no image before
+ * they matched (RestoreTaskOptions.gate).
+ */
 export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: RuntimeSettings, nodeId: string, timeoutSeconds?: number): Promise<Task> {
   const r = spec.restore;
   if (!r) throw new Error('restoreForRun needs spec.restore');
   const store = await storeFor(r.dir, nodeId, rt);
-  let ck;
-  try {
-    ck = await checkRestorable(store, { jobId: r.storeJobId, seq: r.seq, namespace: r.namespace }, await hostInfo(rt));
-  } catch (e) {
-    if (!hasCode(e)) throw e;
+  const ref = { jobId: r.storeJobId, seq: r.seq, namespace: r.namespace };
+  const refused = (e: unknown): unknown => {
+    if (!hasCode(e)) return e;
     const err = e as StasisError;
-    throw new StasisError(
+    return new StasisError(
       err.code === 'ERR_NOT_FOUND' ? 'ERR_CHECKPOINT' : err.code,
       `refusing to restore checkpoint ${r.namespace}/${r.storeJobId}#${r.seq}: ${err.message}`,
-      { ...err.details, refused: true, path: store.checkpointDir({ jobId: r.storeJobId, seq: r.seq, namespace: r.namespace }) },
+      { ...err.details, refused: true, path: store.checkpointDir(ref) },
       { cause: e },
     );
-  }
+  };
+  const { checkpoint, verified } = await startRestorable(store, ref, await hostInfo(rt)).catch((e: unknown) => {
+    throw refused(e);
+  });
+  const gate = verified.catch((e: unknown) => Promise.reject(refused(e)));
+  gate.catch(() => undefined); // restore() awaits it; a restore refused earlier never does
   return mgr.restore({
     id: spec.taskId,
     namespace: spec.namespace,
-    from: ck.path,
+    from: checkpoint.path,
     rootfs: spec.rootfs,
     ...(spec.rootfsMapped ? { rootfsMapped: true } : {}),
     annotations: spec.annotations,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    gate,
   });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../../../src/checkpoint/fs-store.js';
 import { readHostInfo } from '../../../src/checkpoint/host-info.js';
-import { checkRestorable } from '../../../src/checkpoint/restorable.js';
+import { checkRestorable, startRestorable } from '../../../src/checkpoint/restorable.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import type { LogEntry, Task, TaskManager } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
@@ -115,5 +115,15 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
       code: 'ERR_CHECKPOINT',
       message: expect.stringContaining(`${pages!.path} does not match its digest`),
     });
+
+    // As a node restores: the verification runs while the task dir is laid out and gates CRIU.
+    const { checkpoint, verified } = await startRestorable(store, ck, await readHostInfo());
+    const id = uid('r');
+    await expect(tm.restore({ id, rootfs, from: checkpoint.path, gate: verified })).rejects.toMatchObject({
+      code: 'ERR_CHECKPOINT',
+      message: expect.stringContaining(`${pages!.path} does not match its digest`),
+    });
+    expect((await tm.list()).map((x) => x.info.id)).not.toContain(id);
+    expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(id);
   });
 });

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { allSettledOrThrow } from '../../os/all-settled.js';
 import { launchMonitor } from '../../monitor/launch.js';
 import { monitorOptions } from '../monitor-options.js';
 import type { OciSpec } from '../../sandbox/types.js';
@@ -119,7 +120,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
   try {
     await traversable(path.dirname(p.dir), warmDir(ctx));
     // A new slot dir under the node's state dir: no container has seen any of these paths yet.
-    await Promise.all([
+    await allSettledOrThrow([
       fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
       fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, spec)),
       emptyJobDir(p),

@@ -1,7 +1,7 @@
 /** Reads this host's CRIU, runc and kernel versions and its CPU features (cached per process). */
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { execa } from 'execa';
+import { failureText, runCommand } from '../os/command.js';
 import { errors } from '../errors.js';
 import type { HostInfo } from './manifest.js';
 
@@ -53,14 +53,13 @@ export interface HostInfoOptions {
 const cache = new Map<string, Promise<HostInfo>>();
 
 async function versionOf(bin: string): Promise<string> {
-  try {
-    const r = await execa(bin, ['--version']);
-    return `${r.stdout}\n${r.stderr}`;
-  } catch (e) {
-    throw errors.unavailable(`cannot run \`${bin} --version\`: ${(e as Error).message.split('\n')[0]}`, {
+  const r = await runCommand(bin, ['--version']);
+  if (r.exitCode !== 0) {
+    throw errors.unavailable(`cannot run \`${bin} --version\`: ${failureText(r).split('\n')[0]}`, {
       argv: [bin, '--version'],
     });
   }
+  return `${r.stdout}\n${r.stderr}`;
 }
 
 async function read(o: Required<HostInfoOptions>): Promise<HostInfo> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { readExit, waitExit } from '../monitor/exit-file.js';
-import { isMounted, unmountAll } from '../sandbox/rootfs.js';
+import { mountedAmong, unmountAll } from '../sandbox/rootfs.js';
 import { errors, hasCode } from '../errors.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { checkpointTask } from './checkpoint.js';
@@ -190,9 +190,8 @@ export async function removeTaskDir(p: TaskPaths, o: { tombstone?: boolean } = {
   // The overlay first, then the tmpfs under it: the job's files go with the tmpfs, so the removal
   // below never walks a tree the job wrote.
   await unmountAll([p.rootfs, p.layer]);
-  for (const m of [p.rootfs, p.layer]) {
-    if (await isMounted(m)) throw errors.runtime(`cannot remove task dir ${p.dir}: ${m} is still mounted`, { path: m });
-  }
+  const [still] = await mountedAmong([p.rootfs, p.layer]);
+  if (still) throw errors.runtime(`cannot remove task dir ${p.dir}: ${still} is still mounted`, { path: still });
   const link = await fs.lstat(p.dir).then((st) => st.isSymbolicLink(), () => false);
   const real = link ? await fs.realpath(p.dir).catch(() => undefined) : p.dir;
   if (real && (link || o.tombstone)) {

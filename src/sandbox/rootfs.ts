@@ -132,12 +132,18 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
  * when busy). Does nothing for targets with nothing mounted.
  */
 export async function unmountAll(targets: string[]): Promise<void> {
+  const present = await mountedAmong(targets);
+  if (present.length > 1 && (await mountTool('umount', present)).exitCode === 0) return;
+  if (present.length === 1 && (await mountTool('umount', present)).exitCode === 0) return;
+  for (const t of present) await unmountOverlay(t);
+}
+
+/** Those of `targets` (resolved) that have something mounted exactly there, from one read of mountinfo. */
+export async function mountedAmong(targets: string[]): Promise<string[]> {
   const entries = parseMountinfo(await fs.readFile('/proc/self/mountinfo', 'utf8'));
   const mounted = new Set(entries.map((e) => e.mountPoint));
   const real = await Promise.all(targets.map((t) => fs.realpath(t).catch(() => path.resolve(t))));
-  const present = real.filter((t) => mounted.has(t));
-  if (present.length > 1 && (await mountTool('umount', present)).exitCode === 0) return;
-  for (const t of present) await unmountOverlay(t);
+  return real.filter((t) => mounted.has(t));
 }
 
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */

@@ -25,7 +25,7 @@ import type {
 import { supervise } from './supervise.js';
 import type { PendingPreempt, SuperviseInput } from './supervise-input.js';
 import { createOptions, monitorTimeoutSeconds } from './create-options.js';
-import { restoreForRun } from './restore.js';
+import { hostInfo, restoreForRun } from './restore.js';
 import { serveControl } from './control.js';
 import { runtimePaths } from '../../config/load.js';
 import { taskPaths } from '../../runtime/layout.js';
@@ -42,6 +42,8 @@ function manager(rt: RuntimeSettings): Promise<TaskManager> {
   const m = openTaskManager(rt, rt.warmPool > 0 ? { warm: { size: rt.warmPool } } : {});
   m.catch(() => managers.delete(key));
   managers.set(key, m);
+  // This host's CRIU/runc versions are read once per thread; read them now, not during a migration's downtime.
+  void hostInfo(rt).catch(() => undefined);
   return m;
 }
 

@@ -18,6 +18,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { concurrent: false },
+          // Removes the empty `stasis` parent cgroups runc made (test/helpers/cgroup-teardown.ts).
+          globalSetup: ['test/helpers/cgroup-teardown.ts'],
         },
       },
     ],

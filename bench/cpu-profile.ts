@@ -17,6 +17,7 @@ import { execa, execaNode } from 'execa';
 import { globalArgs } from '../src/runc/args.js';
 import { resolveConnection } from '../src/queue/connection.js';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
+import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
 import { rawSpec } from './raw-spec.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
       () => undefined,
     );
     await fs.rm(work, { recursive: true, force: true });
+    for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name); // only where empty
   }
 }
 

@@ -5,6 +5,7 @@
  * --only TEXT[,TEXT…] (run only the scenarios whose name contains one TEXT, e.g. `checkpoint`, `raw runc,stasis job`).
  * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
+import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
 import { useSpawnHelper } from '../src/os/command.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -91,6 +92,8 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
     await fs.rm(workDir, { recursive: true, force: true });
+    // The raw containers' and the tasks' parent cgroups (every hierarchy; only where empty).
+    for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name);
   }
   const report = await writeReport(out, { startedAt, finishedAt: new Date().toISOString(), options: { runs, runner: mode, parallel: ctx.parallel }, results });
   process.stdout.write(`\n${formatComparison(report.results)}`);

@@ -32,6 +32,15 @@ export async function removeEmptyCgroupParents(stateDir: string, root = ROOT): P
   return removed;
 }
 
+/**
+ * Removes the cgroup directory `name` directly under the root and every hierarchy, where it is empty
+ * (tests and benchmarks, for the top-level parents runc made for them; never on a live node's path).
+ */
+export async function removeEmptyCgroupDir(name: string, root = ROOT): Promise<void> {
+  const hierarchies = await fs.readdir(root).catch(() => [] as string[]);
+  for (const top of [root, ...hierarchies.map((h) => path.join(root, h))]) await rmdir(path.join(top, name));
+}
+
 async function rmdir(dir: string): Promise<boolean> {
   return fs.rmdir(dir).then(
     () => true,

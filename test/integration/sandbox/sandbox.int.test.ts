@@ -8,12 +8,12 @@ import { applyRootfsDiff, isMounted, mountOverlay, unmountOverlay, writeRootfsDi
 import { buildSpec } from '../../../src/sandbox/spec.js';
 import { launchScript, makeJobDir, writeLaunchScript } from '../../../src/sandbox/launcher.js';
 import type { Limits, NetworkMode, OverlayPaths } from '../../../src/sandbox/types.js';
+import { removeEmptyCgroupDir } from '../../helpers/cgroup-teardown.js';
 import { describeWithHost } from '../../helpers/host.js';
 import { testRootfs } from '../../helpers/rootfs.js';
 
 const RUNC = process.env.STASIS_RUNC ?? '/usr/sbin/runc';
 const CGROUP_PARENT = `stasis-test-sandbox-${process.pid}`;
-const CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio', 'systemd'];
 
 let dir: string;
 let runcRoot: string;
@@ -90,7 +90,7 @@ describeWithHost(['runc', 'root', 'busybox'], 'sandbox: containers from buildSpe
 
   afterAll(async () => {
     for (const t of overlays) await unmountOverlay(t).catch(() => undefined);
-    for (const c of CONTROLLERS) await fs.rmdir(`/sys/fs/cgroup/${c}/${CGROUP_PARENT}`).catch(() => undefined);
+    await removeEmptyCgroupDir(CGROUP_PARENT); // every hierarchy, the unified one of a hybrid host too
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -30,12 +30,19 @@ interface Line {
   at: number;
 }
 
-/** The counter's lines from job.log (other rows, e.g. `[stasis] …`, skipped), sorted by count. */
+/**
+ * The counter's lines from job.log (other lines, e.g. `[stasis] …`, skipped), sorted by count. A
+ * job.log entry holds several output lines (the node writes them in batches), so every line of
+ * every entry counts (reading only an entry's first line lost most counts and could miss the last
+ * line before a move, making its downtime look longer).
+ */
 export function stampedLines(rows: string[]): Line[] {
   const out: Line[] = [];
-  for (const r of rows) {
-    const m = /^(\d+) time\.tv_sec: (\d+) time\.tv_usec: (\d+)/.exec(r);
-    if (m) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
+  for (const row of rows) {
+    for (const r of row.split('\n')) {
+      const m = /^(\d+) time\.tv_sec: (\d+) time\.tv_usec: (\d+)/.exec(r);
+      if (m) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
+    }
   }
   return out.sort((a, b) => a.n - b.n);
 }

@@ -33,15 +33,16 @@ describe('checkpoint bench helpers', () => {
     expect(parseLogTime('not a time')).toBeNaN();
   });
 
-  it('stampedLines() reads the counter rows of job.log, skips [stasis] rows and sorts by count', () => {
+  it('stampedLines() reads every counter line of job.log (several to an entry), skips [stasis] lines and sorts by count', () => {
     const rows = [
-      '2 time.tv_sec: 1795864946 time.tv_usec: 171176',
+      '2 time.tv_sec: 1795864946 time.tv_usec: 171176\n3 time.tv_sec: 1795864946 time.tv_usec: 176000',
       '[stasis] checkpointed on node A (#1, migrate); back to the queue for node B',
       '1 time.tv_sec: 1795864946 time.tv_usec: 5',
     ];
     expect(stampedLines(rows)).toEqual([
       { n: 1, at: 1795864946000.005 },
       { n: 2, at: 1795864946171.176 },
+      { n: 3, at: 1795864946176 },
     ]);
   });
 

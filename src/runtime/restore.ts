@@ -166,12 +166,12 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
     fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, r.spec)),
     fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
     emptyJobDir(p),
-    mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx)).then(async () => {
+    mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx), { fresh: true }).then(async () => {
       if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
     }),
   ]);
   rec.lower = lower;
-  await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs });
+  await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs }, { fresh: true });
   await writeJsonAtomic(p.record, rec);
   if (r.o.gate) await r.o.gate.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
   const { pid } = await launchMonitor(

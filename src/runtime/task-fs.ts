@@ -35,10 +35,14 @@ export async function lowerFor(ctx: RuntimeContext, rootfs: string, mapped = fal
   return m && !mapped ? shiftedRootfs(rootfs, m, shiftedRootfsDir(ctx)) : rootfs;
 }
 
-/** Mounts the task's writable layer (tmpfs of `diskBytes`) and its overlay over `lower` at bundle/rootfs. */
+/**
+ * Mounts the task's writable layer (tmpfs of `diskBytes`) and its overlay over `lower` at
+ * bundle/rootfs. Only for a task dir created a moment ago (claimTaskDir's exclusive mkdir, a new
+ * slot): nothing can be mounted under a directory that did not exist, so mountinfo is not read.
+ */
 export async function mountTaskRootfs(ctx: RuntimeContext, p: TaskPaths, lower: string, diskBytes: number | undefined): Promise<void> {
-  await mountWritableLayer(p.layer, diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx));
-  await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs });
+  await mountWritableLayer(p.layer, diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx), { fresh: true });
+  await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs }, { fresh: true });
 }
 
 /** Creates the job directory and writes the launch script of `proc`, owned by the job's host user. */

@@ -101,9 +101,9 @@ function mustMount(what: string, applet: 'mount' | 'umount', argv: string[]): Pr
 
 /**
  * Mounts an overlay of `lower` (read-only) and `upper` at `target`, creating upper, work and target.
- * Idempotent: an overlay already mounted at `target` is left as is.
+ * Idempotent: an overlay already mounted at `target` is left as is (not looked for when `fresh`).
  */
-export async function mountOverlay(p: OverlayPaths): Promise<void> {
+export async function mountOverlay(p: OverlayPaths, o: { fresh?: boolean } = {}): Promise<void> {
   checkOptionPath(p.lower, 'overlay.lower');
   checkOptionPath(p.upper, 'overlay.upper');
   checkOptionPath(p.work, 'overlay.work');
@@ -113,7 +113,8 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
   if (!st.isDirectory()) {
     throw errors.invalidArgument(`Expected rootfs ${p.lower} to be a directory`, { field: 'rootfs', path: p.lower });
   }
-  const existing = await mountAt(p.target);
+  // `fresh`: the target's task dir was made just now, so nothing can be mounted there yet.
+  const existing = o.fresh ? undefined : await mountAt(p.target);
   if (existing) {
     if (existing.fsType === 'overlay') return;
     throw errors.failedPrecondition(`${p.target} already has a ${existing.fsType} mount, not an overlay`, {

@@ -17,13 +17,20 @@ export function inodesFor(bytes: number): number {
 
 /**
  * Mounts a tmpfs of `bytes` at `dir` (created) and makes `upper` (owned by `root`, the container's
- * root user on the host) and `work` in it. Idempotent: an existing tmpfs at `dir` is kept.
+ * root user on the host) and `work` in it. Idempotent: an existing tmpfs at `dir` is kept (unless
+ * the caller says `fresh`: its directory is new, so it cannot have one).
  */
-export async function mountWritableLayer(dir: string, bytes: number, root: { uid: number; gid: number }): Promise<{ upper: string; work: string }> {
+export async function mountWritableLayer(
+  dir: string,
+  bytes: number,
+  root: { uid: number; gid: number },
+  o: { fresh?: boolean } = {},
+): Promise<{ upper: string; work: string }> {
   const upper = path.join(dir, 'upper');
   const work = path.join(dir, 'work');
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (!(await isMounted(dir))) {
+  // `fresh`: the caller made the task dir just now, so nothing can be mounted here (no mountinfo read).
+  if (o.fresh || !(await isMounted(dir))) {
     const opts = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700,nosuid,nodev`;
     const r = await mountTool('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
     if (r.exitCode !== 0) throw errors.runtime(`cannot mount the writable layer at ${dir}: ${failureText(r)}`, { path: dir });

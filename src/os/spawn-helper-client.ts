@@ -42,7 +42,8 @@ export class SpawnHelperClient {
             if (r.kind === 'spawned') {
               void Promise.resolve()
                 .then(() => onSpawned(r.pid))
-                .finally(() => this.send({ kind: 'start', id }));
+                // A helper that died meanwhile has already failed this launch: no new one for its `start`.
+                .finally(() => this.pending.has(id) && this.send({ kind: 'start', id }));
             } else if (r.kind === 'launched' && this.done(id)) {
               const { kind: _k, id: _i, ...result } = r;
               resolve(result);

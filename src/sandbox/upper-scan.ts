@@ -1,10 +1,11 @@
 /**
  * Whether a task's overlay upper layer holds anything a checkpoint must carry. runc creates the
  * mountpoints of the spec's mounts that the lower rootfs lacks (/.stasis/init, /.stasis/job, …) in
- * the upper layer, and does so again on restore; overlayfs copies a directory up, unchanged, when
+ * the upper layer, and CRIU makes them again on restore (as the host's root); overlayfs copies a directory up, unchanged, when
  * something was created in it and removed again (CRIU's dump leaves /tmp so). When that is all
  * there is, the rootfs diff (a tar and a spawn on each side of a checkpoint) can be left out.
  */
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -21,9 +22,8 @@ export interface OverlayTrees {
 
 /**
  * True when every entry of the upper layer is either a mountpoint runc makes (an empty regular file
- * at a mount destination, or a new directory on the way to one, 0755 and owned like the upper
- * layer) or a directory copied up unchanged (the lower's mode and owner, hiding none of the lower's
- * entries). Anything else (a job's file, a whiteout, a symlink, a chmod) means the diff is needed.
+ * at a mount destination, or a new directory on the way to one: isMountpointDir) or a directory
+ * copied up unchanged (the lower's mode and owner, hiding none of the lower's entries). Anything else (a job's file, a whiteout, a symlink, a chmod) means the diff is needed.
  */
 export async function upperHoldsOnlyMountpoints(t: OverlayTrees, destinations: string[]): Promise<boolean> {
   const dests = new Set(destinations.map((d) => path.posix.normalize(`/${d}`)));
@@ -43,8 +43,7 @@ export async function upperHoldsOnlyMountpoints(t: OverlayTrees, destinations: s
       if (!st.isDirectory()) return false;
       const below = await fs.lstat(path.join(t.lower, r)).catch(() => null);
       if (below && !below.isDirectory()) return false;
-      const want = below ?? { mode: 0o40755, uid: root.uid, gid: root.gid };
-      if (st.mode !== want.mode || st.uid !== want.uid || st.gid !== want.gid) return false;
+      if (below ? !sameOwnerAndMode(st, below) : !isMountpointDir(st, root)) return false;
       if (!below && !(dests.has(r) || onTheWay(r))) return false;
       if (below && !(await hidesNothing(t, r))) return false;
       if (!(await walk(r))) return false;
@@ -52,6 +51,22 @@ export async function upperHoldsOnlyMountpoints(t: OverlayTrees, destinations: s
     return true;
   };
   return walk('').catch(() => false);
+}
+
+/** True when `a` has `b`'s mode and owner (a directory overlayfs copied up unchanged). */
+function sameOwnerAndMode(a: Stats, b: Stats): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
+}
+
+/**
+ * True for a directory runc or CRIU made on the way to a mountpoint: 0755, owned like the upper
+ * layer (runc inside the task's user namespace) or by the host's root (CRIU making them again on a
+ * restore). A job cannot make either owner's entries other than through runc: the host's root is
+ * outside its user namespace's map.
+ */
+function isMountpointDir(st: Stats, upperRoot: Stats): boolean {
+  if (st.mode !== 0o40755) return false;
+  return (st.uid === upperRoot.uid && st.gid === upperRoot.gid) || (st.uid === 0 && st.gid === 0);
 }
 
 /** True when the merged directory `rel` still shows every entry of the lower one (it is not opaque). */

@@ -37,6 +37,16 @@ describe('whether an upper layer needs a rootfs diff', () => {
     expect(await scan()).toBe(true);
   });
 
+  it("needs none for mountpoints CRIU made again as the host's root, but one for a directory of another owner", async () => {
+    // A task's upper layer belongs to its mapped root; a restore's CRIU makes the mountpoints as 0:0.
+    await fs.chown(upper, 100_000, 100_000);
+    expect(await scan()).toBe(true);
+    await fs.chown(path.join(upper, '.stasis', 'job'), 100_005, 100_005);
+    expect(await scan()).toBe(false);
+    await fs.chown(path.join(upper, '.stasis', 'job'), 100_000, 100_000);
+    expect(await scan()).toBe(true);
+  });
+
   it('needs one for a file a job wrote, anywhere', async () => {
     await fs.writeFile(path.join(upper, '.stasis', 'job', 'out'), 'x');
     expect(await scan()).toBe(false);

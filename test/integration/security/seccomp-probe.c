@@ -61,6 +61,8 @@ static int do_nothing(void) { return 0; }
 static void *thread_main(void *arg) { return arg; }
 
 static int unshare_user(void) { return result(unshare(CLONE_NEWUSER)); }
+/* getpid through the x32 ABI: x86_64's number with __X32_SYSCALL_BIT set. */
+static int x32_getpid(void) { return result(syscall(0x40000000L | SYS_getpid)); }
 static int traceme(void) { return result(ptrace(PTRACE_TRACEME, 0, NULL, NULL)); }
 
 /* raw clone(2) with namespace flags; the child exits at once. */
@@ -112,6 +114,7 @@ static int probe(const char *name) {
     return result(r);
   }
   if (!strcmp(name, "unshare")) return in_child(unshare_user);
+  if (!strcmp(name, "x32-getpid")) return in_child(x32_getpid);
   if (!strcmp(name, "setns")) return result(setns(-1, 0));
   if (!strcmp(name, "keyctl")) return result(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
   if (!strcmp(name, "add_key")) return result(syscall(SYS_add_key, "stasis-no-such-type", "d", NULL, 0, KEY_SPEC_SESSION_KEYRING));

@@ -195,6 +195,11 @@ describeWithProbe('seccomp: the default profile under runc 1.1.5', () => {
     await expectRefused(['clone3'], ENOSYS);
   });
 
+  it('the x32 ABI is not in the profile: a call through it kills the caller (SIGSYS), whatever the kernel supports', async () => {
+    const SIGSYS = 31;
+    expect(await probe(['x32-getpid'])).toEqual({ 'x32-getpid': 128 + SIGSYS });
+  });
+
   it('new namespaces are refused: unshare, setns and clone with any CLONE_NEW* flag get EPERM', async () => {
     const flags = ['newuser', 'newns', 'newpid', 'newnet', 'newuts', 'newipc', 'newcgroup'].map((f) => `clone-${f}`);
     await expectRefused(['unshare', 'setns', ...flags]);

@@ -29,10 +29,10 @@ export async function readMeta(dir: string): Promise<Record<string, unknown> | u
   throw errors.checkpoint(`${CHECKPOINT_LAYOUT.meta} in ${dir} is not a JSON object`, { file: CHECKPOINT_LAYOUT.meta });
 }
 
-/** Writes a file under a temporary name, fsyncs it and renames it into place. */
-export async function writeFileDurably(file: string, text: string): Promise<void> {
+/** Writes a file under a temporary name, fsyncs it and renames it into place (`mode`: of a new file). */
+export async function writeFileDurably(file: string, text: string, mode?: number): Promise<void> {
   const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
-  const h = await fs.open(tmp, 'w');
+  const h = await fs.open(tmp, 'w', mode);
   try {
     await h.writeFile(text);
     await h.sync();

@@ -14,7 +14,8 @@ import { errors, hasCode, StasisError } from '../errors.js';
 import { failpoint } from '../os/failpoint.js';
 import type { RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
-import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
+import { readJson, removeMarker, writeMarker, type TaskRecord } from './records.js';
+import { writeFileDurably } from '../checkpoint/files.js';
 import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import { type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
 
@@ -123,9 +124,14 @@ async function parentImages(parent: string, images: string): Promise<string> {
   return path.relative(images, dir);
 }
 
+function jsonText(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
 async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string): Promise<void> {
   const spec = (await readJson(p.spec)) ?? rec.info.spec;
-  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
+  // A checkpoint outlives the machine: its files are fsynced (the task's own records are not).
+  await writeFileDurably(path.join(dir, CHECKPOINT_LAYOUT.spec), jsonText(spec), 0o600);
   // No diff when not asked for, or when the upper layer holds only the mountpoints runc makes again.
   const mountpoints = (((spec as OciSpec).mounts ?? []) as OciMount[]).map((m) => m.destination);
   const hasRootfsDiff = opts.rootfsDiff !== false && !(await upperHoldsOnlyMountpoints({ upper: p.upper, lower: rec.lower ?? rec.rootfs, merged: p.rootfs }, mountpoints));
@@ -147,5 +153,5 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
     stdin: rec.stdin,
     ...(rec.process ? { process: rec.process } : {}),
   };
-  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.meta), meta);
+  await writeFileDurably(path.join(dir, CHECKPOINT_LAYOUT.meta), jsonText(meta), 0o600);
 }

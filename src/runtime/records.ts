@@ -1,7 +1,10 @@
 /**
  * What a task keeps on disk besides conmon's files: its record (task.json), exec records and
- * markers. JSON is written atomically (temporary file, fsync, rename) so a reader in another
- * process never sees half a record, even if the writer is SIGKILLed mid-write.
+ * markers. JSON is written atomically (temporary file, rename) so a reader in another process never
+ * sees half a record, even if the writer is SIGKILLed mid-write. Not fsynced: these files describe
+ * live processes, which a machine crash ends too, and recovery cleans up a task dir whose record a
+ * crash left missing or torn (recover.ts). What must outlive the machine (a checkpoint's files, the
+ * store's manifest) is written with checkpoint/files.ts' writeFileDurably. Like runc's state.json.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -81,17 +84,11 @@ const ExecRecordShape = z
   .object({ version: z.literal(1), id: z.string(), taskId: z.string(), spec: z.record(z.unknown()) })
   .passthrough();
 
-/** Writes `value` as JSON to `file` atomically. */
+/** Writes `value` as JSON to `file` atomically (no fsync: see the top of this file). */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
-  const fh = await fs.open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(value, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
   try {
     await fs.rename(tmp, file);
   } catch (e) {

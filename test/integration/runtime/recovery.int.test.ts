@@ -98,6 +98,19 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'tasks outlive the runti
     expect(stdout).not.toContain(t.id);
   });
 
+  it('recover() cleans a task whose record a machine crash left torn (task.json is not fsynced): its mounts, container and dir go', async () => {
+    const t = await runSh(h, 'exit 0');
+    await t.wait(AbortSignal.timeout(10_000));
+    const dir = path.join(h.stateDir, 'tasks/default', t.id);
+    await fs.writeFile(path.join(dir, 'task.json'), '');
+    const report = await (await openTaskManager({ stateDir: h.stateDir })).recover();
+    expect(report.cleaned).toContain(t.id);
+    await expect(fs.access(dir)).rejects.toThrow();
+    expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'runc'), 'list', '-q']);
+    expect(stdout).not.toContain(t.id);
+  });
+
   it('a running task whose monitor died is reported lost (status 255) and can still be deleted', async () => {
     const t = await runSh(h, 'sleep 300');
     process.kill(await pidOf(path.join(h.stateDir, 'tasks/default', t.id, 'run/conmon.pid')), 'SIGKILL');

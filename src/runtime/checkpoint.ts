@@ -78,14 +78,18 @@ export async function checkpointTask(
       throw e;
     });
   }
+  // The spec copy does not depend on the dump (the task lock keeps it as it is): written while CRIU works.
+  const specCopy = opts.preDump ? undefined : copySpec(rec, p, dir);
+  specCopy?.catch(() => undefined); // awaited below, on both paths
   try {
     if (freeze) failpoint('checkpoint:frozen');
     const started = Date.now();
     await dump(ctx, rec, images, work, opts, parentPath);
     dumpMs = Date.now() - started;
     createdAt = new Date().toISOString();
-    if (!opts.preDump) await writeImageFiles(rec, p, dir, opts, createdAt);
+    if (specCopy) await writeImageFiles(rec, p, dir, opts, createdAt, await specCopy);
   } catch (e) {
+    await specCopy?.catch(() => undefined);
     await removeMarker(p.markersDir, 'checkpointing');
     if (incremental && hasCode(e)) {
       const err = e as StasisError;
@@ -128,12 +132,18 @@ function jsonText(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
-async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string): Promise<void> {
-  const spec = (await readJson(p.spec)) ?? rec.info.spec;
+/** Writes the task's spec into the checkpoint as config.json; resolves to it. */
+async function copySpec(rec: TaskRecord, p: TaskPaths, dir: string): Promise<OciSpec> {
+  const spec = ((await readJson(p.spec)) ?? rec.info.spec) as OciSpec;
   // A checkpoint outlives the machine: its files are fsynced (the task's own records are not).
   await writeFileDurably(path.join(dir, CHECKPOINT_LAYOUT.spec), jsonText(spec), 0o600);
+  return spec;
+}
+
+/** After the dump: the rootfs diff when there is one, then checkpoint.json (last: the checkpoint is complete). */
+async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts: CheckpointOptions, createdAt: string, spec: OciSpec): Promise<void> {
   // No diff when not asked for, or when the upper layer holds only the mountpoints runc makes again.
-  const mountpoints = (((spec as OciSpec).mounts ?? []) as OciMount[]).map((m) => m.destination);
+  const mountpoints = ((spec.mounts ?? []) as OciMount[]).map((m) => m.destination);
   const hasRootfsDiff = opts.rootfsDiff !== false && !(await upperHoldsOnlyMountpoints({ upper: p.upper, lower: rec.lower ?? rec.rootfs, merged: p.rootfs }, mountpoints));
   if (hasRootfsDiff) await writeRootfsDiff(p.upper, path.join(dir, CHECKPOINT_LAYOUT.rootfsDiff));
   // `stdin` and `process` ride along beyond CheckpointMeta: a restore gives the process a stdin pipe

@@ -99,19 +99,20 @@ export async function checkpointTask(
   } finally {
     if (freeze) await ctx.runc.resume(rec.info.containerId);
   }
-  const criuLog = path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log');
-  if (!leaveRunning) {
-    await writeMarker(p.markersDir, 'checkpointed', { path: dir, leaveRunning: false });
-    await removeMarker(p.markersDir, 'checkpointing');
-    const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), EXIT_AFTER_DUMP_MS);
-    // The dump ended the task: its monitor records the exit soon; a late one is not an error here.
-    await waitExit(p.runDir, ac.signal).catch(() => undefined);
-    clearTimeout(t);
-  } else {
-    await removeMarker(p.markersDir, 'checkpointing');
-  }
-  return { path: dir, criuLog, dumpMs, leaveRunning, createdAt };
+  await afterDump(p, dir, leaveRunning);
+  return { path: dir, criuLog: path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log'), dumpMs, leaveRunning, createdAt };
+}
+
+/** After a dump: the markers say what happened; a dump that ended the task waits for its recorded exit. */
+async function afterDump(p: TaskPaths, dir: string, leaveRunning: boolean): Promise<void> {
+  if (leaveRunning) return removeMarker(p.markersDir, 'checkpointing');
+  await writeMarker(p.markersDir, 'checkpointed', { path: dir, leaveRunning: false });
+  await removeMarker(p.markersDir, 'checkpointing');
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), EXIT_AFTER_DUMP_MS);
+  // The dump ended the task: its monitor records the exit soon; a late one is not an error here.
+  await waitExit(p.runDir, ac.signal).catch(() => undefined);
+  clearTimeout(t);
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Whether a task's overlay upper layer holds anything a checkpoint must carry. runc creates the
  * mountpoints of the spec's mounts that the lower rootfs lacks (/.stasis/init, /.stasis/job, …) in
- * the upper layer, and CRIU makes them again on restore (as the host's root); overlayfs copies a directory up, unchanged, when
- * something was created in it and removed again (CRIU's dump leaves /tmp so). When that is all
- * there is, the rootfs diff (a tar and a spawn on each side of a checkpoint) can be left out.
+ * the upper layer, and CRIU makes them again on restore (as the host's root); overlayfs copies a
+ * directory up, unchanged, when something was created in it and removed again (CRIU's dump leaves
+ * /tmp so). When that is all there is, the rootfs diff (a tar and a spawn on each side of a
+ * checkpoint) can be left out.
  */
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -23,7 +24,8 @@ export interface OverlayTrees {
 /**
  * True when every entry of the upper layer is either a mountpoint runc makes (an empty regular file
  * at a mount destination, or a new directory on the way to one: isMountpointDir) or a directory
- * copied up unchanged (the lower's mode and owner, hiding none of the lower's entries). Anything else (a job's file, a whiteout, a symlink, a chmod) means the diff is needed.
+ * copied up unchanged (the lower's mode and owner, hiding none of the lower's entries). Anything
+ * else (a job's file, a whiteout, a symlink, a chmod) means the diff is needed.
  */
 export async function upperHoldsOnlyMountpoints(t: OverlayTrees, destinations: string[]): Promise<boolean> {
   const dests = new Set(destinations.map((d) => path.posix.normalize(`/${d}`)));
@@ -61,8 +63,8 @@ function sameOwnerAndMode(a: Stats, b: Stats): boolean {
 /**
  * True for a directory runc or CRIU made on the way to a mountpoint: 0755, owned like the upper
  * layer (runc inside the task's user namespace) or by the host's root (CRIU making them again on a
- * restore). A job cannot make either owner's entries other than through runc: the host's root is
- * outside its user namespace's map.
+ * restore). A job's own entries are owned by its mapped ids, never by the host's root (outside its
+ * user namespace's map), and the mount destinations are mounted over while it runs.
  */
 function isMountpointDir(st: Stats, upperRoot: Stats): boolean {
   if (st.mode !== 0o40755) return false;

@@ -18,8 +18,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { concurrent: false },
-          // Removes the empty `stasis` parent cgroups runc made (test/helpers/cgroup-teardown.ts).
-          globalSetup: ['test/helpers/cgroup-teardown.ts'],
+          // This run's test rootfs; removes it and the empty `stasis` parent cgroups runc made at the end.
+          globalSetup: ['test/helpers/integration-global.ts'],
         },
       },
     ],

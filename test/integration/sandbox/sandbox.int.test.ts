@@ -8,7 +8,7 @@ import { applyRootfsDiff, isMounted, mountOverlay, unmountOverlay, writeRootfsDi
 import { buildSpec } from '../../../src/sandbox/spec.js';
 import { launchScript, makeJobDir, writeLaunchScript } from '../../../src/sandbox/launcher.js';
 import type { Limits, NetworkMode, OverlayPaths } from '../../../src/sandbox/types.js';
-import { removeEmptyCgroupDir } from '../../helpers/cgroup-teardown.js';
+import { removeEmptyCgroupDir } from '../../../src/runtime/cgroups.js';
 import { describeWithHost } from '../../helpers/host.js';
 import { testRootfs } from '../../helpers/rootfs.js';
 

@@ -89,7 +89,7 @@ export async function checkpointTask(
     createdAt = new Date().toISOString();
     if (specCopy) await writeImageFiles(rec, p, dir, opts, createdAt, await specCopy);
   } catch (e) {
-    await specCopy?.catch(() => undefined);
+    await specCopy?.catch(() => undefined); // settled before the error goes out; the dump's error is the one to report
     await removeMarker(p.markersDir, 'checkpointing');
     if (incremental && hasCode(e)) {
       const err = e as StasisError;

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import local from '../os/local-fs.js';
 import { StasisError } from '../errors.js';
 import { RUN_FILES } from './conmon-args.js';
 import { isExitedState, readPidFile, readProcStat } from '../os/proc.js';
@@ -27,7 +28,7 @@ export async function readExit(runDir: string): Promise<MonitorExit | null> {
   let text: string;
   let st: fs.Stats;
   try {
-    [text, st] = await Promise.all([fs.promises.readFile(file, 'utf8'), fs.promises.stat(file)]);
+    [text, st] = await Promise.all([local.readFile(file, 'utf8'), local.stat(file)]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
@@ -126,5 +127,5 @@ async function pidIsConmon(pid: number): Promise<boolean> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.promises.access(p).then(() => true, () => false);
+  return local.access(p).then(() => true, () => false);
 }

@@ -5,7 +5,7 @@
  * sync pipe, once `runc create|restore|exec` returned, is {"data": PID} or {"data": -1, "message":
  * "<runc stderr>"}.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { StasisError } from '../errors.js';
 import { criuLogPath, readCriuError } from '../runc/criu-log.js';

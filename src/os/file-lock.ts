@@ -4,7 +4,7 @@
  * heartbeat keeps fresh), has abandoned it and the next taker removes it. Within one process, takers
  * of one file queue on a promise chain instead of polling.
  */
-import fs from 'node:fs/promises';
+import fs from './local-fs.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';

@@ -2,7 +2,7 @@
  * Processes as Linux shows them in /proc, and pid files: the one place that parses /proc/PID/stat,
  * tells a live process from a zombie, lists a process' children and reads a pid file. Parsing is pure.
  */
-import fs from 'node:fs/promises';
+import fs from './local-fs.js';
 
 /** Fields of /proc/PID/stat that stasis uses. */
 export interface ProcStat {

@@ -5,7 +5,7 @@
  * cgroup in every hierarchy and its state directory under the runc root; this does the same, and
  * hands over to `runc delete --force` when the container is not plainly stopped or a cgroup is busy.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { readRuncState } from './state-file.js';
 

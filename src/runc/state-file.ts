@@ -6,7 +6,7 @@
  * init pid is gone, a zombie, or a different process (start time mismatch); created while the exec
  * FIFO exists; else running. Anything unexpected falls back to the real `runc state`.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { isExitedState, readProcStat } from '../os/proc.js';
 import type { RuncState } from './types.js';

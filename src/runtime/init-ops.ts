@@ -2,7 +2,7 @@
  * The work behind a task's operations (InitOps), run by the façade under the task's lock once the
  * current state object allowed it. Every runc/monitor/sandbox call of a task's init lives here.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';

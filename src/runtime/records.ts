@@ -6,7 +6,7 @@
  * crash left missing or torn (recover.ts). What must outlive the machine (a checkpoint's files, the
  * store's manifest) is written with checkpoint/files.ts' writeFileDurably. Like runc's state.json.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { z } from 'zod';

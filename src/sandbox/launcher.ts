@@ -12,7 +12,7 @@
  * directory and the program as execvp would, reports a start failure on stderr with exit status
  * 127 (not found) or 126 (not executable), sets the job's environment and `exec`s its argv.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 

@@ -2,7 +2,7 @@
  * Per-task overlay rootfs over a shared read-only lower rootfs (runtime-facts §7), and the
  * rootfs diff (the overlay's upper layer as a tar) that travels with a checkpoint.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors, StasisError } from '../errors.js';
 import { failureText, runCommand, type CommandResult } from '../os/command.js';

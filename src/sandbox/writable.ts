@@ -4,7 +4,7 @@
  * host's disk; the tmpfs pages are charged to the job's memory cgroup (docs/security.md: a job's
  * memory limit bounds its RAM and its files together). RLIMIT_FSIZE (spec.ts) caps single files too.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { failureText } from '../os/command.js';

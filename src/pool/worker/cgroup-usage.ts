@@ -3,7 +3,7 @@
  * --stats`, this still works after the task's process exited (until `runc delete` removes the
  * cgroup), and it costs two file reads instead of a runc process.
  */
-import fs from 'node:fs/promises';
+import fs from '../../os/local-fs.js';
 import path from 'node:path';
 
 /** CPU time and memory of a cgroup. */

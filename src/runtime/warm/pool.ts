@@ -6,7 +6,7 @@
  * the task record (containerId = the slot's). Every adoption (and every miss) refills the key in the
  * background. The slots live on disk, so every worker thread of a node shares them.
  */
-import fs from 'node:fs/promises';
+import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { monitorAlive } from '../../monitor/exit-file.js';

@@ -6,7 +6,7 @@
  * `runc start`; its job dir is empty until an adopter writes the launch script there.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { allSettledOrThrow } from '../../os/all-settled.js';
 import { launchMonitor } from '../../monitor/launch.js';

@@ -70,7 +70,10 @@ async function launch(req: LaunchRequest): Promise<void> {
 }
 
 function send(m: HelperReply): void {
-  process.send?.(m);
+  // A thread (or node) that ended without letting go leaves a broken channel: the answer has no
+  // reader, and the write's EPIPE, unhandled, would crash this helper with a stack on the node's
+  // stderr. The callback takes the error; 'disconnect' then ends the helper as usual.
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 }
 
 if (!process.send) {

@@ -8,6 +8,7 @@
  * which also produces runc's own error messages.
  */
 import fs from 'node:fs';
+import local from '../os/local-fs.js';
 
 /** How long to wait for init's byte before handing over to `runc start`. */
 const FIFO_WAIT_MS = 2_000;
@@ -20,7 +21,7 @@ const FIFO_WAIT_MS = 2_000;
 export async function readExecFifo(fifo: string, waitMs = FIFO_WAIT_MS): Promise<boolean> {
   let fd: number; // libuv opens with O_CLOEXEC
   try {
-    const st = await fs.promises.lstat(fifo);
+    const st = await local.lstat(fifo);
     if (!st.isFIFO()) return false;
     fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
@@ -31,7 +32,7 @@ export async function readExecFifo(fifo: string, waitMs = FIFO_WAIT_MS): Promise
   let got = false;
   try {
     for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
-      const n = await readOnce(fd, buf);
+      const n = readOnce(fd, buf);
       if (n !== null) {
         got = n > 0;
         break;
@@ -43,16 +44,15 @@ export async function readExecFifo(fifo: string, waitMs = FIFO_WAIT_MS): Promise
     fs.closeSync(fd);
   }
   if (!got) return false;
-  await fs.promises.rm(fifo, { force: true });
+  await local.rm(fifo, { force: true });
   return true;
 }
 
-/** Bytes read, or null for EAGAIN. */
-function readOnce(fd: number, buf: Buffer): Promise<number | null> {
-  return new Promise((resolve) => {
-    fs.read(fd, buf, 0, buf.length, null, (e, n) => {
-      if (e) resolve((e as NodeJS.ErrnoException).code === 'EAGAIN' ? null : 0);
-      else resolve(n);
-    });
-  });
+/** Bytes read, or null for EAGAIN (the FIFO is non-blocking: a read returns at once). */
+function readOnce(fd: number, buf: Buffer): number | null {
+  try {
+    return fs.readSync(fd, buf, 0, buf.length, null);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? null : 0;
+  }
 }

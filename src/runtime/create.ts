@@ -3,7 +3,7 @@
  * the bundle, mount the overlay, persist the record, then hand the container to conmon. Any failure
  * undoes everything (container, mount, directory) before the error is rethrown.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { launchMonitor } from '../monitor/launch.js';
 import { monitorOptions } from './monitor-options.js';

@@ -4,7 +4,7 @@
  * the overlay at bundle/rootfs, the node-owned job directory with the launch script, and the spec
  * with the launcher's mounts. Nothing here resolves a path inside a tree a job can write.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { shiftId, shiftedRootfs } from '../sandbox/idmap.js';

@@ -2,7 +2,7 @@
  * The worker-thread side of the pool protocol: one TaskManager per thread (opened lazily), and one
  * handler per request kind. Every handler answers with a PoolResponse; nothing is thrown across.
  */
-import fs from 'node:fs/promises';
+import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';

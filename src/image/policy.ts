@@ -2,7 +2,7 @@
  * The node's image policy: which registries and OCI layouts jobs may use, when to pull, the
  * credentials file, size caps. It is node configuration, never taken from a job payload.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { errors } from '../errors.js';

@@ -3,6 +3,7 @@
  * file + rename) so readers in other threads and processes see the old or the new file, never half.
  */
 import { randomUUID } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -60,16 +61,19 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 
 /** Reads at most `max` bytes of a regular file; ERR_FAILED_PRECONDITION when it is bigger. */
 export async function readCapped(file: string, max = MAX_JSON_BYTES): Promise<Buffer> {
-  const fh = await fs.open(file, 'r');
+  // Synchronous calls (at most `max` bytes): a job from a cached image reads several such files on
+  // its way to the pool, and each thread-pool round trip yields the busy main thread (src/os/local-fs.ts).
+  // O_NONBLOCK, so that a FIFO in a layout cannot hold the thread in open(); fstat refuses it below.
+  const fd = fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK);
   try {
-    const st = await fh.stat();
+    const st = fsSync.fstatSync(fd);
     if (!st.isFile()) throw errors.failedPrecondition(`${file} is not a regular file`);
     if (st.size > max) throw errors.failedPrecondition(`${file} is ${st.size} bytes, more than the ${max} the image store reads`);
     const buf = Buffer.alloc(st.size);
-    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
+    const bytesRead = fsSync.readSync(fd, buf, 0, st.size, 0);
     return buf.subarray(0, bytesRead);
   } finally {
-    await fh.close();
+    fsSync.closeSync(fd);
   }
 }
 

@@ -8,6 +8,7 @@
  * while it is resolved and pulled, and the image's lock while it is pulled, unpacked or removed.
  */
 import fs from 'node:fs/promises';
+import local from '../os/local-fs.js';
 import { errors } from '../errors.js';
 import { readImageConfig, type ImageConfig } from './config.js';
 import type { StoreContext } from './context.js';
@@ -209,7 +210,7 @@ export class ImageStore {
   }
 
   private async has(digest: string): Promise<boolean> {
-    return (await fs.stat(metaFile(this.paths, digest)).catch(() => undefined)) !== undefined;
+    return (await local.stat(metaFile(this.paths, digest)).catch(() => undefined)) !== undefined;
   }
 
   /** Marks the image used now and returns its record; undefined when it is not (or no longer) there. */
@@ -217,7 +218,7 @@ export class ImageStore {
     const file = metaFile(this.paths, digest);
     const now = new Date();
     try {
-      await fs.utimes(file, now, now);
+      await local.utimes(file, now, now);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

@@ -1,19 +1,14 @@
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../helpers/temp-dir.js';
 import local from '../../../src/os/local-fs.js';
 
 describe('local-fs: fs/promises-shaped calls done synchronously', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'stasis-local-fs-'));
-  });
-  afterEach(async () => {
-    await fsp.rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('stasis-local-fs');
 
   it('reads, writes, renames and lists as fs/promises does', async () => {
+    const dir = tmp();
     const f = path.join(dir, 'a.json');
     await local.writeFile(f, '{"a":1}\n', { mode: 0o600 });
     expect(await local.readFile(f, 'utf8')).toBe(await fsp.readFile(f, 'utf8'));
@@ -27,6 +22,7 @@ describe('local-fs: fs/promises-shaped calls done synchronously', () => {
   });
 
   it('hands errors over as rejections with their code, never as throws', async () => {
+    const dir = tmp();
     const missing = path.join(dir, 'missing');
     const p = local.readFile(missing, 'utf8');
     expect(p).toBeInstanceOf(Promise);
@@ -37,6 +33,7 @@ describe('local-fs: fs/promises-shaped calls done synchronously', () => {
   });
 
   it('opens a new file exclusively, writes it, and refuses a second exclusive open', async () => {
+    const dir = tmp();
     const f = path.join(dir, 'lock');
     const h = await local.open(f, 'wx', 0o400);
     await h.writeFile('123 1 0\n');
@@ -47,6 +44,7 @@ describe('local-fs: fs/promises-shaped calls done synchronously', () => {
   });
 
   it('resolves symlinks with realpath(3)', async () => {
+    const dir = tmp();
     await fsp.mkdir(path.join(dir, 'real'));
     await local.symlink(path.join(dir, 'real'), path.join(dir, 'link'));
     expect(await local.realpath(path.join(dir, 'link'))).toBe(await fsp.realpath(path.join(dir, 'real')));

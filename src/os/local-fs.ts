@@ -13,7 +13,7 @@ import type fsp from 'node:fs/promises';
 /** The subset of `fs/promises` offered here (same signatures). */
 type Api = Pick<
   typeof fsp,
-  'access' | 'chmod' | 'chown' | 'lstat' | 'mkdir' | 'readFile' | 'readdir' | 'rename' | 'rm' | 'rmdir' | 'stat' | 'symlink' | 'unlink' | 'utimes' | 'writeFile'
+  'access' | 'chmod' | 'chown' | 'lstat' | 'mkdir' | 'readFile' | 'readdir' | 'rename' | 'rm' | 'rmdir' | 'stat' | 'symlink' | 'utimes' | 'writeFile'
 >;
 
 /** A file opened by `open` (the parts of a FileHandle the node uses). */
@@ -63,7 +63,6 @@ const localFs: Api & { open: typeof open; realpath(p: string): Promise<string> }
   rmdir: promised<'rmdir'>(fs.rmdirSync),
   stat: promised<'stat'>(fs.statSync),
   symlink: promised<'symlink'>(fs.symlinkSync),
-  unlink: promised<'unlink'>(fs.unlinkSync),
   utimes: promised<'utimes'>(fs.utimesSync),
   writeFile: promised<'writeFile'>(fs.writeFileSync),
   // The native realpath(3), as fs/promises uses, not the JS walk of fs.realpathSync.

@@ -69,6 +69,24 @@ export async function checkpointTask(
   await writeMarker(p.markersDir, 'checkpointing', { path: dir, leaveRunning, frozen: freeze });
   // A task left running is frozen from before the dump until its files are written, so CRIU's image
   // and the rootfs diff describe the same instant (a file it appends to has the size CRIU recorded).
+  const d = { images, work, freeze, incremental, parentPath };
+  const { dumpMs, createdAt } = await frozenDump(ctx, rec, p, dir, opts, d).catch(async (e: unknown) => {
+    throw await exitedUnder(ctx, rec, e);
+  });
+  await afterDump(p, dir, leaveRunning);
+  return { path: dir, criuLog: path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log'), dumpMs, leaveRunning, createdAt };
+}
+
+/** The dump and the image's files, with the task frozen around them when it is left running. */
+async function frozenDump(
+  ctx: RuntimeContext,
+  rec: TaskRecord,
+  p: TaskPaths,
+  dir: string,
+  opts: CheckpointOptions,
+  d: { images: string; work: string; freeze: boolean; incremental: boolean; parentPath: string | undefined },
+): Promise<{ dumpMs: number; createdAt: string }> {
+  const { images, work, freeze, incremental, parentPath } = d;
   let dumpMs = 0;
   let createdAt = '';
   if (freeze) {
@@ -99,8 +117,21 @@ export async function checkpointTask(
   } finally {
     if (freeze) await ctx.runc.resume(rec.info.containerId);
   }
-  await afterDump(p, dir, leaveRunning);
-  return { path: dir, criuLog: path.join(work, opts.preDump ? 'pre-dump.log' : 'dump.log'), dumpMs, leaveRunning, createdAt };
+  return { dumpMs, createdAt };
+}
+
+/**
+ * A dump that failed because the task's init exited under it (CRIU finds a process gone, or runc
+ * finds the container stopped) is a precondition failure like a checkpoint of a stopped task, not a
+ * CRIU fault: a periodic checkpoint that meets the end of its job is no warning. Anything else, and
+ * any failure of a task still running, is returned as it was.
+ */
+async function exitedUnder(ctx: RuntimeContext, rec: TaskRecord, e: unknown): Promise<unknown> {
+  if (!hasCode(e) || (e as StasisError).code !== 'ERR_CHECKPOINT') return e;
+  const state = await ctx.runc.state(rec.info.containerId).catch(() => undefined);
+  if (state && state.status !== 'stopped') return e;
+  const err = e as StasisError;
+  return new StasisError('ERR_FAILED_PRECONDITION', `task ${rec.info.id} exited during the checkpoint (${err.message})`, { ...err.details, exitedDuringDump: true }, { cause: e });
 }
 
 /** After a dump: the markers say what happened; a dump that ended the task waits for its recorded exit. */

@@ -82,9 +82,12 @@ class EventSink {
         if (a.lineage) this.lineage(() => d.flow.recorded(a.jobId, a.lineage!, e.checkpoint));
         return;
       case 'checkpoint-failed':
-        // A periodic checkpoint that found its task stopping is no failure worth a line (the run ends anyway).
-        if (e.error.code !== 'ERR_FAILED_PRECONDITION') d.warn(e.error, { ...refOf(a), what: `${e.reason} checkpoint failed (the job keeps running)` });
-        this.side.push(a.job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0));
+        // A checkpoint that found its task stopping, or met its exit mid-dump, is no failure worth a
+        // line in the node's log or the job's (the run ends anyway); a requester still gets the error.
+        if (e.error.code !== 'ERR_FAILED_PRECONDITION') {
+          d.warn(e.error, { ...refOf(a), what: `${e.reason} checkpoint failed (the job keeps running)` });
+          this.side.push(a.job.log(`[stasis] ${e.reason} checkpoint failed (the job keeps running): ${e.error.message}`).catch(() => 0));
+        }
         a.checkpointFailed(e.requestId, e.error.message);
         return;
       case 'warning':

@@ -118,14 +118,16 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     const job = await prod.queue.add('defaults', { command: ['sleep', '3'] });
     const cg = `stasis/${stateDirTag(state)}+default+${taskIdFor(job.id!, 0)}`;
     const read = (f: string) => fs.readFile(`/sys/fs/cgroup/${f}`, 'utf8').then((t) => t.trim(), () => undefined);
-    // runc writes the limits right after making the cgroup: wait until the job's process runs in it.
+    // runc makes the cgroup, then writes one limit after another: poll until they all read as the
+    // defaults (a read of a limit not written yet sees the kernel's unlimited value), then compare.
+    const want = [String(512 * 1024 * 1024), '512', '100000'];
     let seen: (string | undefined)[] = [];
     for (let i = 0; i < 100; i++) {
       seen = [await read(`memory/${cg}/memory.limit_in_bytes`), await read(`pids/${cg}/pids.max`), await read(`cpu/${cg}/cpu.cfs_quota_us`)];
-      if (((await read(`pids/${cg}/pids.current`)) ?? '0') !== '0' && seen[1] !== 'max') break;
+      if (seen.every((v, k) => v === want[k])) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(seen).toEqual([String(512 * 1024 * 1024), '512', '100000']);
+    expect(seen).toEqual(want);
     await job.waitUntilFinished(prod.events, 30_000);
   });
 

@@ -92,6 +92,23 @@ describe('TaskProcess.checkpoint over a fake runc', () => {
     expect((await task.state()).status).toBe('running');
   });
 
+  it('a dump that meets the end of its task fails with ERR_FAILED_PRECONDITION, not ERR_CHECKPOINT, and keeps CRIU\'s log', async () => {
+    // CRIU finds a process of the exiting task gone ("Unable to detach from N: No such process"): the
+    // task ended, as for a checkpoint of a stopped task; a periodic checkpoint then is no warning.
+    const { task, runc, containerId, scratch } = await open({ status: 'paused' });
+    runc.fail('checkpoint', 'checkpoint', { line: 'criu failed: type NOTIFY errno 3\nlog file: /fake/work/dump.log' });
+    const gate = runc.hold('checkpoint');
+    const ck = task.checkpoint(scratch('ck'), { leaveRunning: true, rootfsDiff: false });
+    await gate.reached;
+    runc.set(containerId, { status: 'stopped' });
+    gate.release();
+    await expect(ck).rejects.toMatchObject({
+      code: 'ERR_FAILED_PRECONDITION',
+      message: expect.stringContaining('exited during the checkpoint'),
+      details: { criuLog: '/fake/work/dump.log', exitedDuringDump: true },
+    });
+  });
+
   it('a failed freeze before a leave-running dump leaves no checkpointing marker behind', async () => {
     // A 'checkpointing' marker with frozen: true tells recovery to thaw the task: left behind, it
     // would make a later restart resume a task its user paused.

@@ -44,7 +44,7 @@ export function repoRoot(from = path.dirname(fileURLToPath(import.meta.url))): s
 
 /** The compiled worker entry (run `npm run build` first when running from src/ under vitest). */
 export function workerFile(): string {
-  const f = path.join(repoRoot(), 'dist', 'workers', 'task-worker.js');
+  const f = path.join(repoRoot(), 'dist', 'workers', 'task-worker-entry.cjs');
   if (!fs.existsSync(f)) throw errors.failedPrecondition(`task worker ${f} is missing; run \`npm run build\``);
   return f;
 }

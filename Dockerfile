@@ -17,6 +17,9 @@ COPY tsconfig.json ./
 COPY src src
 # (bench/ stays out: it is not part of the runner and imports test helpers.)
 COPY workers workers
+# The mount(2) addon (native/mount.c); without a C compiler in BASE_IMAGE the node mounts with busybox.
+COPY scripts/build-native.sh scripts/
+COPY native/mount.c native/
 RUN npm run build --silent
 
 # --- the runner -----------------------------------------------------------------------------------
@@ -32,6 +35,7 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund --loglevel=error && rm -rf /root/.npm
 COPY --from=build /opt/stasis/dist ./dist
+COPY --from=build /opt/stasis/native/build ./native/build
 # `stasis …` for `docker compose exec node-a stasis doctor` and the like.
 RUN chmod 755 dist/src/cli/main.js && ln -s /opt/stasis/dist/src/cli/main.js /usr/local/bin/stasis
 # The state dir (task overlays, tmpfs mounts, runc state, logs, the embedded Redis) must never be

@@ -6,20 +6,8 @@ import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors, StasisError } from '../errors.js';
 import { failureText, runCommand, type CommandResult } from '../os/command.js';
-import { BUSYBOX_BINARY } from './busybox.js';
+import { mountOne, unmountEach } from './mount-table.js';
 import type { OverlayPaths } from './types.js';
-
-/**
- * The mount-table tool: busybox-static's `mount`/`umount` applets (a node requires busybox anyway).
- * A static binary that makes one syscall starts ~3 ms faster than util-linux's dynamically linked
- * mount, which a task pays three times (tmpfs, overlay, one umount).
- */
-export const MOUNT_TOOL = BUSYBOX_BINARY;
-
-/** Runs busybox `applet` (mount or umount) with `argv`. */
-export function mountTool(applet: 'mount' | 'umount', argv: string[]): Promise<CommandResult> {
-  return runCommand(MOUNT_TOOL, [applet, ...argv]);
-}
 
 /** xattr namespaces kept in a rootfs diff: overlayfs keeps opaque-dir markers in trusted.overlay.*. */
 const XATTR_ARGS = ['--xattrs', '--xattrs-include=trusted.*', '--xattrs-include=user.*'];
@@ -94,10 +82,6 @@ async function mustRun(code: 'runtime' | 'checkpoint', what: string, file: strin
   if (r.exitCode !== 0) throw commandError(code, what, [file, ...argv], r);
 }
 
-/** mustRun for busybox's mount and umount applets. */
-function mustMount(what: string, applet: 'mount' | 'umount', argv: string[]): Promise<void> {
-  return mustRun('runtime', what, MOUNT_TOOL, [applet, ...argv]);
-}
 
 /**
  * Mounts an overlay of `lower` (read-only) and `upper` at `target`, creating upper, work and target.
@@ -123,19 +107,19 @@ export async function mountOverlay(p: OverlayPaths, o: { fresh?: boolean } = {})
   }
   for (const d of [p.upper, p.work, p.target]) await fs.mkdir(d, { recursive: true });
   // nodev: a device node in a job's layer (a crafted rootfs diff) opens nothing on the host.
-  const argv = ['-t', 'overlay', 'overlay', '-o', `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},nodev`, p.target];
-  await mustMount(`cannot mount overlay at ${p.target}`, 'mount', argv);
+  const data = `lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work}`;
+  const failed = await mountOne({ fsType: 'overlay', source: 'overlay', target: p.target, flags: ['nodev'], data });
+  if (failed !== null) throw errors.runtime(`cannot mount overlay at ${p.target}: ${failed}`, { path: p.target, runtimeError: failed });
 }
 
 /**
- * Unmounts every mounted one of `targets`, in order, with one `umount` (a spawn costs ~10–30 ms of
- * CPU in a large Node process); a target that stays mounted is then unmounted on its own (lazily
- * when busy). Does nothing for targets with nothing mounted.
+ * Unmounts every mounted one of `targets`, in order (one `umount` when it goes through busybox); a
+ * target that stays mounted is then unmounted on its own (lazily when busy). Does nothing for
+ * targets with nothing mounted.
  */
 export async function unmountAll(targets: string[]): Promise<void> {
   const present = await mountedAmong(targets);
-  if (present.length > 1 && (await mountTool('umount', present)).exitCode === 0) return;
-  if (present.length === 1 && (await mountTool('umount', present)).exitCode === 0) return;
+  if ((await unmountEach(present)) === null) return;
   for (const t of present) await unmountOverlay(t);
 }
 
@@ -150,9 +134,10 @@ export async function mountedAmong(targets: string[]): Promise<string[]> {
 /** Unmounts `target` (lazily when busy). Does nothing when nothing is mounted there. */
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMounted(target))) return;
-  if ((await mountTool('umount', [target])).exitCode === 0) return;
+  if ((await unmountEach([target])) === null) return;
   if (!(await isMounted(target))) return;
-  await mustMount(`cannot unmount ${target}`, 'umount', ['-l', target]);
+  const failed = await unmountEach([target], { detach: true });
+  if (failed !== null) throw errors.runtime(`cannot unmount ${target}: ${failed}`, { path: target, runtimeError: failed });
 }
 
 /**

@@ -7,8 +7,8 @@
 import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors } from '../errors.js';
-import { failureText } from '../os/command.js';
-import { isMounted, mountTool, unmountOverlay } from './rootfs.js';
+import { mountOne } from './mount-table.js';
+import { isMounted, unmountOverlay } from './rootfs.js';
 
 /** One inode per 16 KiB of the layer, at least 16384: a job cannot pin kernel memory with empty files. */
 export function inodesFor(bytes: number): number {
@@ -31,9 +31,9 @@ export async function mountWritableLayer(
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   // `fresh`: the caller made the task dir just now, so nothing can be mounted here (no mountinfo read).
   if (o.fresh || !(await isMounted(dir))) {
-    const opts = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700,nosuid,nodev`;
-    const r = await mountTool('mount', ['-t', 'tmpfs', '-o', opts, 'stasis-layer', dir]);
-    if (r.exitCode !== 0) throw errors.runtime(`cannot mount the writable layer at ${dir}: ${failureText(r)}`, { path: dir });
+    const data = `size=${bytes},nr_inodes=${inodesFor(bytes)},mode=0700`;
+    const failed = await mountOne({ fsType: 'tmpfs', source: 'stasis-layer', target: dir, flags: ['nosuid', 'nodev'], data });
+    if (failed !== null) throw errors.runtime(`cannot mount the writable layer at ${dir}: ${failed}`, { path: dir });
   }
   // The tmpfs root is the node's (mode 0700, host root): a job writes inside `upper`, never next to
   // it, so neither path can be a symlink a job planted (docs/security.md, the invariant).

@@ -17,8 +17,9 @@ export type MountFlag = 'nosuid' | 'nodev';
 
 /** Their MS_* values (linux/mount.h). */
 const MS_FLAGS: Record<MountFlag, number> = { nosuid: 2, nodev: 4 };
-/** umount2's MNT_DETACH: a lazy unmount. */
+/** umount2's MNT_DETACH (a lazy unmount) and UMOUNT_NOFOLLOW (a symlink as the target is refused). */
 const MNT_DETACH = 2;
+const UMOUNT_NOFOLLOW = 8;
 
 /** One mount: `data` is the filesystem's own option string (size=…, lowerdir=…). */
 export interface MountSpec {
@@ -69,7 +70,7 @@ export async function unmountEach(targets: string[], o: { detach?: boolean } = {
   if (native) {
     for (const t of targets) {
       try {
-        native.umount(t, o.detach ? MNT_DETACH : 0);
+        native.umount(t, UMOUNT_NOFOLLOW | (o.detach ? MNT_DETACH : 0));
       } catch (e) {
         return errnoText(e);
       }

@@ -45,6 +45,18 @@ describeWithHost(['root', 'busybox'], 'the mount table: mount(2) in-process, bus
     });
   }
 
+  it('the addon does not unmount through a symlink (UMOUNT_NOFOLLOW)', async () => {
+    const native = mountAddon();
+    if (!native) return;
+    const dir = path.join(tmp(), 'layer');
+    await fs.mkdir(dir);
+    expect(await mountOne({ fsType: 'tmpfs', source: 'stasis-layer', target: dir, flags: ['nodev'], data: 'size=65536' })).toBeNull();
+    mounted.push(dir);
+    await fs.symlink(dir, path.join(tmp(), 'link'));
+    expect(await unmountEach([path.join(tmp(), 'link')])).toMatch(/EINVAL/);
+    expect(await mountAt(dir)).toMatchObject({ fsType: 'tmpfs' });
+  });
+
   it('the addon refuses arguments that are not what mount(2) takes, without touching the mount table', () => {
     const native = mountAddon();
     if (!native) return;

@@ -13,6 +13,7 @@ import type { ListenAddress } from '../http/address.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { OpsSettings } from './serve-options.js';
 import { BUSYBOX_BINARY } from '../sandbox/busybox.js';
+import { mountAddonState } from '../sandbox/mount-table.js';
 
 /** How long a scrape waits for BullMQ's queue counts from Redis. */
 const QUEUE_METRICS_TIMEOUT_MS = 2_000;
@@ -89,6 +90,7 @@ async function checkHost(o: { runtime: Pick<RuntimeConfig, 'runc' | 'conmon' | '
       busybox: o.env.STASIS_BUSYBOX ?? BUSYBOX_BINARY,
       init: o.runtime.init,
       userns: o.userns,
+      mountAddon: mountAddonState(o.env),
     });
     return hostGate(results);
   } catch (e) {

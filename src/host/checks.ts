@@ -48,6 +48,8 @@ export interface HostBinaries {
   init: string;
   /** The user-namespace setting (STASIS_USERNS / --userns): 'host' turns them off. */
   userns: string;
+  /** Whether the mount addon (native/mount.c) is built, turned off, or missing. */
+  mountAddon: 'built' | 'off' | 'missing';
 }
 
 const SETUP = 'run: npm run setup';
@@ -165,6 +167,17 @@ export async function checkUserns(probe: HostProbe, setting: string): Promise<Ch
   return result('user namespaces', true, true, `on (${setting || 'private'}; the kernel allows ${max})`, '');
 }
 
+/** Checks the mount addon: without it every mount and unmount forks busybox (optional, slower). */
+export function checkMountAddon(state: HostBinaries['mountAddon']): CheckResult {
+  const detail = {
+    built: 'mount(2) and umount2(2) in-process (native/build/stasis_mount.node)',
+    off: 'off (STASIS_NATIVE_MOUNT=0): every mount forks busybox',
+    missing: 'not built: every mount forks busybox (~10 ms of CPU each, three a task)',
+  }[state];
+  const fix = state === 'off' ? 'unset STASIS_NATIVE_MOUNT' : "npm run build (it needs a C compiler and node's headers: gcc, libc6-dev)";
+  return result('mount addon', state === 'built', false, detail, fix);
+}
+
 /** Runs every host check, in the order doctor prints them. */
 export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promise<CheckResult[]> {
   return [
@@ -184,6 +197,7 @@ export async function runHostChecks(probe: HostProbe, bin: HostBinaries): Promis
     await checkFile(probe, { name: 'busybox', path: bin.busybox, pkg: 'busybox-static' }),
     await checkVersioned(probe, { name: 'init', path: bin.init, pkg: 'tini', envVar: 'STASIS_INIT' }),
     await checkUserns(probe, bin.userns),
+    checkMountAddon(bin.mountAddon),
     await checkVersionedOnPath(probe, { name: 'umoci', program: 'umoci', pkg: 'umoci', why: 'the image store unpacks images with it' }),
     await checkVersionedOnPath(probe, { name: 'skopeo', program: 'skopeo', pkg: 'skopeo', why: 'the image store pulls images with it' }),
   ];

@@ -50,6 +50,12 @@ export function mountAddon(): MountAddon | null {
   return addon;
 }
 
+/** Whether mounts are syscalls here: the addon 'built', turned 'off' (STASIS_NATIVE_MOUNT=0) or 'missing'. */
+export function mountAddonState(env: NodeJS.ProcessEnv = process.env): 'built' | 'off' | 'missing' {
+  if (env.STASIS_NATIVE_MOUNT === '0') return 'off';
+  return mountAddon() ? 'built' : 'missing';
+}
+
 /** Mounts `m`; null once done, else why it failed (the errno's name and text, or busybox's stderr). */
 export async function mountOne(m: MountSpec, native = mountAddon()): Promise<string | null> {
   if (native) {

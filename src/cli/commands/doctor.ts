@@ -3,6 +3,7 @@ import { formatTable, jsonLine } from '../output.js';
 import { tableCommand } from '../table-command.js';
 import { loadRuntimeConfig } from '../../config/load.js';
 import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
+import { mountAddonState } from '../../sandbox/mount-table.js';
 import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
 import { hostProbe } from '../../host/probe.js';
 
@@ -47,6 +48,7 @@ missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.
       busybox: io.env.STASIS_BUSYBOX ?? BUSYBOX_BINARY,
       init: cfg.init,
       userns: io.env.STASIS_USERNS ?? 'private',
+      mountAddon: mountAddonState(io.env),
     });
     const ok = hostReady(results);
     io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));

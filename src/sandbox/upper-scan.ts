@@ -7,7 +7,7 @@
  * checkpoint) can be left out.
  */
 import type { Stats } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 
 /** Entries looked at before giving up and saying "keep the diff". */

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,26 +52,35 @@ static char *string_arg(napi_env env, napi_value v, const char *what) {
   return s;
 }
 
+/* The call's `n` arguments into argv; false (and a TypeError naming `usage`) for another count. */
+static bool args_of(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == n) return true;
+  napi_throw_type_error(env, NULL, usage);
+  return false;
+}
+
+/* A flags argument; false (and a TypeError) when it is not a number. */
+static bool flags_of(napi_env env, napi_value v, uint32_t *flags, const char *what) {
+  if (napi_get_value_uint32(env, v, flags) == napi_ok) return true;
+  napi_throw_type_error(env, NULL, what);
+  return false;
+}
+
 /* mount(source, target, fstype, flags, data) */
 static napi_value js_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 5) {
-    napi_throw_type_error(env, NULL, "mount(source, target, fstype, flags, data)");
-    return NULL;
-  }
+  if (!args_of(env, info, 5, argv, "mount(source, target, fstype, flags, data)")) return NULL;
   char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
   uint32_t flags = 0;
   if ((source = string_arg(env, argv[0], "mount: source must be a string")) &&
       (target = string_arg(env, argv[1], "mount: target must be a string")) &&
       (fstype = string_arg(env, argv[2], "mount: fstype must be a string")) &&
-      (data = string_arg(env, argv[4], "mount: data must be a string"))) {
-    if (napi_get_value_uint32(env, argv[3], &flags) != napi_ok) {
-      napi_throw_type_error(env, NULL, "mount: flags must be a number");
-    } else if (mount(source, target, fstype, flags, data) != 0) {
-      throw_errno(env, errno, "mount", target);
-    }
+      (data = string_arg(env, argv[4], "mount: data must be a string")) &&
+      flags_of(env, argv[3], &flags, "mount: flags must be a number") &&
+      mount(source, target, fstype, flags, data) != 0) {
+    throw_errno(env, errno, "mount", target);
   }
   free(source);
   free(target);
@@ -81,19 +91,11 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
 
 /* umount(target, flags) */
 static napi_value js_umount(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 2) {
-    napi_throw_type_error(env, NULL, "umount(target, flags)");
-    return NULL;
-  }
+  if (!args_of(env, info, 2, argv, "umount(target, flags)")) return NULL;
   uint32_t flags = 0;
   char *target = string_arg(env, argv[0], "umount: target must be a string");
-  if (target == NULL) return NULL;
-  if (napi_get_value_uint32(env, argv[1], &flags) != napi_ok) {
-    napi_throw_type_error(env, NULL, "umount: flags must be a number");
-  } else if (umount2(target, (int)flags) != 0) {
+  if (target != NULL && flags_of(env, argv[1], &flags, "umount: flags must be a number") && umount2(target, (int)flags) != 0) {
     throw_errno(env, errno, "umount", target);
   }
   free(target);

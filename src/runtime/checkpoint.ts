@@ -128,8 +128,9 @@ async function frozenDump(
  */
 async function exitedUnder(ctx: RuntimeContext, rec: TaskRecord, e: unknown): Promise<unknown> {
   if (!hasCode(e) || (e as StasisError).code !== 'ERR_CHECKPOINT') return e;
-  const state = await ctx.runc.state(rec.info.containerId).catch(() => undefined);
-  if (state && state.status !== 'stopped') return e;
+  // A state that cannot be read says nothing about an exit: the dump's own error stands then.
+  const status = await ctx.runc.state(rec.info.containerId).then((s) => s?.status ?? 'gone', () => 'unknown');
+  if (status !== 'stopped' && status !== 'gone') return e;
   const err = e as StasisError;
   return new StasisError('ERR_FAILED_PRECONDITION', `task ${rec.info.id} exited during the checkpoint (${err.message})`, { ...err.details, exitedDuringDump: true }, { cause: e });
 }

@@ -82,7 +82,6 @@ async function mustRun(code: 'runtime' | 'checkpoint', what: string, file: strin
   if (r.exitCode !== 0) throw commandError(code, what, [file, ...argv], r);
 }
 
-
 /**
  * Mounts an overlay of `lower` (read-only) and `upper` at `target`, creating upper, work and target.
  * Idempotent: an overlay already mounted at `target` is left as is (not looked for when `fresh`).

@@ -71,6 +71,9 @@ export function conmonArgs(o: LaunchOptions): string[] {
   a.push('-l', `k8s-file:${run(RUN_FILES.log)}`);
   a.push('--exit-dir', run(RUN_FILES.exitDir), '-0', o.runDir);
   a.push('--full-attach', '--syslog', '--log-level', o.logLevel ?? 'info');
+  // No fsync of ctr.log between the process' exit and the exit file: the node reads the log from the
+  // page cache, and a machine crash ends the task anyway (its records are not fsynced either).
+  a.push('--no-sync-log');
   if (o.terminal) a.push('-t');
   if (o.stdin) a.push('-i');
   if (o.timeoutSeconds !== undefined) a.push('-T', String(Math.max(1, Math.ceil(o.timeoutSeconds))));

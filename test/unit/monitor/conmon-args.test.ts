@@ -19,7 +19,7 @@ const files = [
   '-p', '/var/lib/stasis/tasks/job-1/run/pidfile', '-P', '/var/lib/stasis/tasks/job-1/run/conmon.pid',
   '-l', 'k8s-file:/var/lib/stasis/tasks/job-1/run/ctr.log',
   '--exit-dir', '/var/lib/stasis/tasks/job-1/run/exits', '-0', '/var/lib/stasis/tasks/job-1/run',
-  '--full-attach', '--syslog', '--log-level', 'info',
+  '--full-attach', '--syslog', '--log-level', 'info', '--no-sync-log',
 ];
 
 describe('conmonArgs', () => {

@@ -17,9 +17,10 @@ COPY tsconfig.json ./
 COPY src src
 # (bench/ stays out: it is not part of the runner and imports test helpers.)
 COPY workers workers
-# The mount(2) addon (native/mount.c); without a C compiler in BASE_IMAGE the node mounts with busybox.
+# The addons (native/*.c: mount(2), the sealed runc copy); without a C compiler in BASE_IMAGE the node
+# mounts with busybox and conmon runs runc from its own path.
 COPY scripts/build-native.sh scripts/
-COPY native/mount.c native/
+COPY native/*.c native/*.h native/
 RUN npm run build --silent
 
 # --- the runner -----------------------------------------------------------------------------------

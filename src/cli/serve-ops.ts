@@ -14,6 +14,7 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { OpsSettings } from './serve-options.js';
 import { BUSYBOX_BINARY } from '../sandbox/busybox.js';
 import { mountAddonState } from '../sandbox/mount-table.js';
+import { sealedRuncState } from '../runc/sealed-binary.js';
 
 /** How long a scrape waits for BullMQ's queue counts from Redis. */
 const QUEUE_METRICS_TIMEOUT_MS = 2_000;
@@ -91,6 +92,7 @@ async function checkHost(o: { runtime: Pick<RuntimeConfig, 'runc' | 'conmon' | '
       init: o.runtime.init,
       userns: o.userns,
       mountAddon: mountAddonState(o.env),
+      sealedRunc: sealedRuncState(o.env),
     });
     return hostGate(results);
   } catch (e) {

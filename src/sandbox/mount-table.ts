@@ -5,11 +5,8 @@
  * layer's tmpfs, its overlay, one unmount of both); a spawn costs ~10 ms of CPU, a syscall ~0.1 ms.
  * Every argument is the node's own (paths under its state dir, options it wrote), never a job's.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { failureText, runCommand } from '../os/command.js';
+import { loadAddon } from '../os/native-addon.js';
 import { BUSYBOX_BINARY } from './busybox.js';
 
 /** The mount flags the node sets. */
@@ -36,18 +33,9 @@ export interface MountAddon {
   umount(target: string, flags: number): void;
 }
 
-let addon: MountAddon | null | undefined;
-
 /** The addon when it is built and not turned off (STASIS_NATIVE_MOUNT=0); null otherwise. */
 export function mountAddon(): MountAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.env.STASIS_NATIVE_MOUNT === '0') return addon;
-  // native/ is beside src/ (vitest) or beside dist/ (the build).
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = ['../..', '../../..'].map((up) => path.resolve(here, up, 'native', 'build', 'stasis_mount.node')).find((f) => fs.existsSync(f));
-  if (file) addon = createRequire(import.meta.url)(file) as MountAddon;
-  return addon;
+  return process.env.STASIS_NATIVE_MOUNT === '0' ? null : loadAddon<MountAddon>('stasis_mount');
 }
 
 /** Whether mounts are syscalls here: the addon 'built', turned 'off' (STASIS_NATIVE_MOUNT=0) or 'missing'. */

@@ -4,6 +4,7 @@ import { tableCommand } from '../table-command.js';
 import { loadRuntimeConfig } from '../../config/load.js';
 import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
 import { mountAddonState } from '../../sandbox/mount-table.js';
+import { sealedRuncState } from '../../runc/sealed-binary.js';
 import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
 import { hostProbe } from '../../host/probe.js';
 
@@ -49,6 +50,7 @@ missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.
       init: cfg.init,
       userns: io.env.STASIS_USERNS ?? 'private',
       mountAddon: mountAddonState(io.env),
+      sealedRunc: sealedRuncState(io.env),
     });
     const ok = hostReady(results);
     io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));

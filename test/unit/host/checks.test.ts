@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostReady, runHostChecks, type HostProbe, type RunResult } from '../../../src/host/checks.js';
 import { HYBRID, UNIFIED } from './fixtures.js';
 
-const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox', init: '/usr/bin/tini-static', userns: 'private', mountAddon: 'built' as const };
+const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox', init: '/usr/bin/tini-static', userns: 'private', mountAddon: 'built' as const, sealedRunc: 'built' as const };
 
 const GOOD_RUNS: Record<string, RunResult> = {
   '/usr/sbin/runc --version': { found: true, exitCode: 0, stdout: 'runc version 1.1.5\n', stderr: '' },
@@ -50,6 +50,15 @@ describe('host checks', () => {
     expect((await runHostChecks(fake(), BIN)).find((r) => r.name === 'mount addon')).toMatchObject({ status: 'ok' });
   });
 
+  it('warn, without failing, when the sealed runc copy is not built or turned off', async () => {
+    for (const state of ['missing', 'off'] as const) {
+      const rs = await runHostChecks(fake(), { ...BIN, sealedRunc: state });
+      expect(rs.find((r) => r.name === 'sealed runc')).toMatchObject({ status: 'warn', required: false, fix: expect.any(String) });
+      expect(hostReady(rs)).toBe(true);
+    }
+    expect((await runHostChecks(fake(), BIN)).find((r) => r.name === 'sealed runc')).toMatchObject({ status: 'ok' });
+  });
+
   it('warn when user namespaces are turned off, and fail when the kernel allows none', async () => {
     const off = (await runHostChecks(fake(), { ...BIN, userns: 'host' })).find((r) => r.name === 'user namespaces')!;
     expect(off).toMatchObject({ status: 'warn', required: false });
@@ -72,6 +81,7 @@ describe('host checks', () => {
       ['init', 'ok'],
       ['user namespaces', 'ok'],
       ['mount addon', 'ok'],
+      ['sealed runc', 'ok'],
       ['umoci', 'ok'],
       ['skopeo', 'ok'],
     ]);

@@ -10,6 +10,8 @@ import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { monitorAlive } from '../../monitor/exit-file.js';
+import { RUN_FILES } from '../../monitor/conmon-args.js';
+import { readPidFile } from '../../os/proc.js';
 import type { OciSpec } from '../../sandbox/types.js';
 import { RUNTIME_NAME, type RuntimeContext } from '../context.js';
 import { errors } from '../../errors.js';
@@ -20,6 +22,7 @@ import { writeJsonAtomic, type TaskRecord } from '../records.js';
 import type { CreateTaskOptions, Task } from '../task.js';
 import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
 import { writeJob } from '../task-fs.js';
+import { unniceForJob } from './priority.js';
 import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
 
 /** Options of the warm pool. */
@@ -82,6 +85,7 @@ export class WarmPool {
       void discardSlot(this.ctx, slot, prepared.containerId);
       return null;
     }
+    unniceForJob([prepared.pid, await readPidFile(path.join(slot.paths.runDir, RUN_FILES.conmonPid))]);
     const p = taskPaths(this.ctx.paths.tasksDir, a.namespace, a.id);
     await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true, mode: 0o711 });
     try {

@@ -19,6 +19,7 @@ import { pathsIn, type TaskPaths } from '../layout.js';
 import { readJson, writeJsonAtomic } from '../records.js';
 import { emptyJobDir, lowerFor, mountTaskRootfs, taskSpec, traversable } from '../task-fs.js';
 import type { WarmTemplate } from './key.js';
+import { nicePreparation } from './priority.js';
 
 /** The cgroup "namespace" of prepared sandboxes (a leading '.' cannot start a task namespace). */
 const WARM_CGROUP_NS = '.warm';
@@ -131,7 +132,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
     ]);
     await writeJsonAtomic(s.prepared, rec);
     const { pid } = await launchMonitor(
-      monitorOptions(ctx, { containerId, bundle: p.bundle, runDir: p.runDir, logMaxBytes: template.logMaxBytes, terminal: template.terminal, stdin: template.stdin }),
+      monitorOptions(ctx, { containerId, bundle: p.bundle, runDir: p.runDir, logMaxBytes: template.logMaxBytes, terminal: template.terminal, stdin: template.stdin, onSpawn: (pid) => nicePreparation(pid) }),
     );
     await writeJsonAtomic(s.prepared, { ...rec, pid });
     return s;

@@ -32,6 +32,26 @@ async function readySlots(stateDir: string, made: Made = {}): Promise<number> {
   return n;
 }
 
+/** The container and conmon pids of the first ready, unclaimed prepared sandbox, if any. */
+async function readySlotPids(stateDir: string): Promise<[number, number] | undefined> {
+  for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
+    for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
+      const dir = path.join(stateDir, 'warm', key, s);
+      const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number };
+      const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
+      const conmon = Number(await fs.readFile(path.join(dir, 'run', 'conmon.pid'), 'utf8').catch(() => '0'));
+      if (prepared.pid && conmon && !claimed) return [prepared.pid, conmon];
+    }
+  }
+  return undefined;
+}
+
+/** The nice value of `pid` (field 19 of /proc/<pid>/stat). */
+async function niceOf(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandboxes (warm pool)', () => {
   let h: Harness;
   let warm: TaskManager;
@@ -84,6 +104,17 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     expect(t.info.process?.args).toEqual(['sh', '-c', expect.stringContaining('cmdline')]);
     expect(await t.delete()).toMatchObject({ status: 3 });
     await expect(fs.lstat(path.join(h.stateDir, 'tasks', 'default', t.id))).rejects.toThrow();
+  });
+
+  it('prepares sandboxes niced (conmon and the container at 10) and gives an adopted job the normal priority', async () => {
+    const t = await adopted(['sh', '-c', 'cut -d " " -f 19 /proc/self/stat']);
+    const conmon = Number(await fs.readFile(path.join(h.stateDir, 'tasks', 'default', t.id, 'run', 'conmon.pid'), 'utf8'));
+    expect([await niceOf(conmon), await niceOf((await t.state()).pid)]).toEqual([0, 0]);
+    await t.start();
+    expect(await t.wait()).toMatchObject({ status: 0 });
+    expect(await logText(t)).toEqual(['0']);
+    const ready = await until(() => readySlotPids(h.stateDir), 20_000, 'a ready sandbox');
+    expect([await niceOf(ready[0]), await niceOf(ready[1])]).toEqual([10, 10]);
   });
 
   it("signals reach the job itself (its own TERM trap runs); pids and stats work on an adopted task", async () => {

@@ -1,11 +1,11 @@
 /*
  * A sealed in-memory copy of an executable (runc), as a Node-API addon. runc 1.1 protects itself
- * from a container rewriting its binary (CVE-2019-5736) by copying /proc/self/exe into a sealed
- * memfd and re-executing it at every container start and exec, unless it already runs from one
- * (its is_self_cloned: seals exactly F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE). The node
- * makes that copy once per process and has conmon run runc from it: same protection, one 9 MB copy
- * and one exec less per container. Built by scripts/build-native.sh; src/runc/sealed-binary.ts
- * runs the binary as it is when the addon is missing.
+ * from a container rewriting its binary (CVE-2019-5736) by re-executing, at every container start
+ * and exec, from a copy nobody can write (a sealed memfd, or in Debian's build a read-only bind
+ * mount of itself), unless it already runs from a sealed memfd (its is_self_cloned: seals exactly
+ * F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE). The node makes that copy once per process
+ * and has conmon run runc from it: same protection, one exec (and its mounts) less per container.
+ * Built by scripts/build-native.sh; src/runc/sealed-binary.ts runs the binary as it is without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>

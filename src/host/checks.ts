@@ -180,12 +180,12 @@ export function checkMountAddon(state: HostBinaries['mountAddon']): CheckResult 
   return result('mount addon', state === 'built', false, detail, fix);
 }
 
-/** Checks the sealed runc copy: without it every `runc init` copies runc (~9 MB) and re-executes (optional, slower). */
+/** Checks the sealed runc copy: without it every `runc init` re-executes from a fresh protected copy (optional, slower). */
 export function checkSealedRunc(state: HostBinaries['sealedRunc']): CheckResult {
   const detail = {
     built: 'conmon runs runc from one sealed in-memory copy (native/build/stasis_sealed.node)',
-    off: 'off (STASIS_SEALED_RUNC=0): every container start copies runc into memory again',
-    missing: 'not built: every container start copies runc into memory again (~17 ms of CPU)',
+    off: 'off (STASIS_SEALED_RUNC=0): every container start re-executes runc from a fresh protected copy',
+    missing: 'not built: every container start re-executes runc from a fresh protected copy (~5 ms of CPU)',
   }[state];
   const fix = state === 'off' ? 'unset STASIS_SEALED_RUNC' : "npm run build (it needs a C compiler and node's headers: gcc, libc6-dev)";
   return result('sealed runc', state === 'built', false, detail, fix);

@@ -17,31 +17,33 @@ interface Made {
   terminal?: boolean;
 }
 
-/** Ready (pid recorded) and unclaimed prepared sandboxes under the state dir, of the kind `made` says. */
-async function readySlots(stateDir: string, made: Made = {}): Promise<number> {
-  let n = 0;
+/** Every ready (pid recorded) and unclaimed prepared sandbox under the state dir. */
+async function readySlotDirs(stateDir: string): Promise<{ dir: string; pid: number; template?: Made }[]> {
+  const out: { dir: string; pid: number; template?: Made }[] = [];
+  // A slot being made or removed meanwhile reads as not ready.
   for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
     for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
       const dir = path.join(stateDir, 'warm', key, s);
       const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number; template?: Made };
       const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
-      const kind = !!prepared.template?.stdin === !!made.stdin && !!prepared.template?.terminal === !!made.terminal;
-      if (prepared.pid && !claimed && kind) n++;
+      if (prepared.pid && !claimed) out.push({ dir, pid: prepared.pid, ...(prepared.template ? { template: prepared.template } : {}) });
     }
   }
-  return n;
+  return out;
 }
 
-/** The container and conmon pids of the first ready, unclaimed prepared sandbox, if any. */
+/** Ready and unclaimed prepared sandboxes of the kind `made` says. */
+async function readySlots(stateDir: string, made: Made = {}): Promise<number> {
+  const kind = (t?: Made) => !!t?.stdin === !!made.stdin && !!t?.terminal === !!made.terminal;
+  return (await readySlotDirs(stateDir)).filter((s) => kind(s.template)).length;
+}
+
+/** The container and conmon pids of the first ready prepared sandbox whose conmon wrote its pid. */
 async function readySlotPids(stateDir: string): Promise<[number, number] | undefined> {
-  for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
-    for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
-      const dir = path.join(stateDir, 'warm', key, s);
-      const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number };
-      const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
-      const conmon = Number(await fs.readFile(path.join(dir, 'run', 'conmon.pid'), 'utf8').catch(() => '0'));
-      if (prepared.pid && conmon && !claimed) return [prepared.pid, conmon];
-    }
+  for (const s of await readySlotDirs(stateDir)) {
+    // conmon.pid not written yet: not ready either.
+    const conmon = Number(await fs.readFile(path.join(s.dir, 'run', 'conmon.pid'), 'utf8').catch(() => '0'));
+    if (conmon) return [s.pid, conmon];
   }
   return undefined;
 }

@@ -5,8 +5,8 @@
  * copy the container cannot write (Debian's 1.1.5: a read-only bind mount of its binary, made and
  * detached again; upstream: a sealed memfd) unless it already runs from a sealed memfd. With the
  * copy made once per node process, a container costs one exec, two mounts and an unmount less:
- * ~5 ms of CPU here (docs/bench.md). The protection is the
- * same: a sealed memfd cannot be written, by a container or anyone. Without the addon, with
+ * ~5 ms of CPU here (docs/bench.md). The protection is the same: a sealed memfd cannot be written,
+ * by a container or anyone. Without the addon, with
  * STASIS_SEALED_RUNC=0, for a binary that is not ELF (a wrapper script) or on any failure, conmon
  * runs the configured path as before. Only the node's own paths and pid go into it.
  */
@@ -49,7 +49,7 @@ export function sealedBinary(binary: string, stateDir: string, env: NodeJS.Proce
     if (!swept) sweepStale(sealedDir(stateDir));
     return link;
   } catch {
-    return binary; // no copy or no link: runc copies itself, as it always did
+    return binary; // no copy or no link: runc protects itself per container, as it always did
   }
 }
 
@@ -89,12 +89,16 @@ function replaceLink(link: string, target: string): void {
   fs.renameSync(tmp, link);
 }
 
-/** Removes the link directories of processes that are gone (a crashed or stopped node's). */
+/** Removes the link directories of processes that are gone (a crashed or stopped node's), once per thread. */
 function sweepStale(dir: string): void {
   swept = true;
-  for (const name of fs.readdirSync(dir)) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid || alive(Number(name))) continue;
-    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid || alive(Number(name))) continue;
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+  } catch {
+    // Leftover links are only clutter (each points into a dead process' /proc): the next node sweeps.
   }
 }
 

@@ -21,17 +21,23 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     const queue = queueName();
     const nodes = { A: await c.node('A', queue), B: await c.node('B', queue) };
     const p = await producer(c.redis, queue);
+    let job!: Awaited<ReturnType<typeof p.queue.add>>;
     /** The one node whose container of the job runs (a killed node's copy is discarded when it restarts). */
     const holder = async (): Promise<'A' | 'B'> => {
+      let seen = '';
       for (let i = 0; i < 300; i++) {
-        const running = (['A', 'B'] as const).filter((id) => containersOf(nodes[id].dir).some((x) => x.endsWith(':running')));
+        const lists = (['A', 'B'] as const).map((id) => containersOf(nodes[id].dir));
+        const running = (['A', 'B'] as const).filter((_, k) => lists[k]!.some((x) => x.endsWith(':running')));
         if (running.length === 1) return running[0]!;
+        seen = `${new Date().toISOString()} A=${JSON.stringify(lists[0])} B=${JSON.stringify(lists[1])}`;
         await sleep(100);
       }
-      throw new Error('no single node runs the job');
+      throw new Error(`no single node runs the job (last seen ${seen}; job state ${await p.queue.getJobState(job.id!)})`);
     };
     try {
-      const job = await p.queue.add('unlucky', { command: counter(20) });
+      // 12 s of work: each crash restarts it from 0, and under load a restart cycle takes several seconds
+      // (with 4 s the peer could finish it before the second crash found it running).
+      job = await p.queue.add('unlucky', { command: counter(60) });
       for (let crash = 0; crash < 2; crash++) {
         const id = await holder();
         const victim = nodes[id];
@@ -42,7 +48,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       }
       const r = (await job.waitUntilFinished(p.events, 90_000)) as JobResult;
       expect(r).toMatchObject({ reason: 'exited', exitStatus: 0 });
-      expect(counts(r.stdout)).toEqual(range(20));
+      expect(counts(r.stdout)).toEqual(range(60));
       const fresh = (await p.queue.getJob(job.id!))!;
       expect(await fresh.getState()).toBe('completed');
       expect(fresh.stalledCounter).toBeGreaterThanOrEqual(2); // two stalls, and not failed for it

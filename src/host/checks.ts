@@ -169,26 +169,31 @@ export async function checkUserns(probe: HostProbe, setting: string): Promise<Ch
   return result('user namespaces', true, true, `on (${setting || 'private'}; the kernel allows ${max})`, '');
 }
 
+/** Whether an optional addon is built, turned off by its variable, or missing. */
+type AddonState = HostBinaries['mountAddon'];
+
+/** An optional addon's check: ok when built; a warning with the fix when turned off or not built. */
+function addonCheck(name: string, state: AddonState, envVar: string, detail: Record<AddonState, string>): CheckResult {
+  const fix = state === 'off' ? `unset ${envVar}` : "npm run build (it needs a C compiler and node's headers: gcc, libc6-dev)";
+  return result(name, state === 'built', false, detail[state], fix);
+}
+
 /** Checks the mount addon: without it every mount and unmount forks busybox (optional, slower). */
-export function checkMountAddon(state: HostBinaries['mountAddon']): CheckResult {
-  const detail = {
+export function checkMountAddon(state: AddonState): CheckResult {
+  return addonCheck('mount addon', state, 'STASIS_NATIVE_MOUNT', {
     built: 'mount(2) and umount2(2) in-process (native/build/stasis_mount.node)',
     off: 'off (STASIS_NATIVE_MOUNT=0): every mount forks busybox',
     missing: 'not built: every mount forks busybox (~10 ms of CPU each, three a task)',
-  }[state];
-  const fix = state === 'off' ? 'unset STASIS_NATIVE_MOUNT' : "npm run build (it needs a C compiler and node's headers: gcc, libc6-dev)";
-  return result('mount addon', state === 'built', false, detail, fix);
+  });
 }
 
 /** Checks the sealed runc copy: without it every `runc init` re-executes from a fresh protected copy (optional, slower). */
-export function checkSealedRunc(state: HostBinaries['sealedRunc']): CheckResult {
-  const detail = {
+export function checkSealedRunc(state: AddonState): CheckResult {
+  return addonCheck('sealed runc', state, 'STASIS_SEALED_RUNC', {
     built: 'conmon runs runc from one sealed in-memory copy (native/build/stasis_sealed.node)',
     off: 'off (STASIS_SEALED_RUNC=0): every container start re-executes runc from a fresh protected copy',
     missing: 'not built: every container start re-executes runc from a fresh protected copy (~5 ms of CPU)',
-  }[state];
-  const fix = state === 'off' ? 'unset STASIS_SEALED_RUNC' : "npm run build (it needs a C compiler and node's headers: gcc, libc6-dev)";
-  return result('sealed runc', state === 'built', false, detail, fix);
+  });
 }
 
 /** Runs every host check, in the order doctor prints them. */

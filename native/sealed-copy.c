@@ -18,6 +18,11 @@
 #include <unistd.h>
 #include "napi-helpers.h"
 
+/* Linux 6.3+: an executable memfd must say so where vm.memfd_noexec=1 (older kernels refuse the flag). */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 /* The seals runc 1.1's is_self_cloned wants to see, no more and no fewer. */
 #define RUNC_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 /* Copies kept by one process: one per version of the binary it has seen (an upgrade adds one). */
@@ -56,8 +61,9 @@ static int copy_all(int src, int dst, off_t size) {
 
 /* A sealed memfd holding the file open as `src` (described by `st`); -1 and errno on failure. */
 static int make_copy(int src, const struct stat *st, const char *name) {
-  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return -1;
+  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1; /* vm.memfd_noexec=2 refuses MFD_EXEC (EACCES): conmon gets runc's own path */
   int err = copy_all(src, fd, st->st_size);
   if (err == 0 && fchmod(fd, 0555) != 0) err = errno;
   if (err == 0 && fcntl(fd, F_ADD_SEALS, RUNC_SEALS) != 0) err = errno;

@@ -111,8 +111,13 @@ export function waitExit(runDir: string, signal?: AbortSignal, o: WaitExitOption
 
 /** True when conmon for `runDir` is alive: the pid in conmon.pid exists, is not a zombie, and is conmon. */
 export async function monitorAlive(runDir: string): Promise<boolean> {
+  return (await liveMonitorPid(runDir)) !== null;
+}
+
+/** The pid of the live conmon of `runDir` (as monitorAlive checks it), or null. */
+export async function liveMonitorPid(runDir: string): Promise<number | null> {
   const pid = await readPidFile(path.join(runDir, RUN_FILES.conmonPid));
-  return pid !== null && pidIsConmon(pid);
+  return pid !== null && (await pidIsConmon(pid)) ? pid : null;
 }
 
 /** Dead means: conmon.pid exists and names no live conmon. A missing pid file is not (yet) dead. */

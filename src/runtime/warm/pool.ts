@@ -9,9 +9,7 @@
 import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { monitorAlive } from '../../monitor/exit-file.js';
-import { RUN_FILES } from '../../monitor/conmon-args.js';
-import { readPidFile } from '../../os/proc.js';
+import { liveMonitorPid } from '../../monitor/exit-file.js';
 import type { OciSpec } from '../../sandbox/types.js';
 import { RUNTIME_NAME, type RuntimeContext } from '../context.js';
 import { errors } from '../../errors.js';
@@ -81,11 +79,12 @@ export class WarmPool {
     const prepared = await readPrepared(slot);
     if (!prepared?.pid || !(await claimSlot(slot, `${a.namespace}/${a.id}`))) return null;
     const st = await this.ctx.runc.state(prepared.containerId).catch(() => null);
-    if (st?.status !== 'created' || !(await monitorAlive(slot.paths.runDir))) {
+    const conmonPid = st?.status === 'created' ? await liveMonitorPid(slot.paths.runDir) : null;
+    if (conmonPid === null) {
       void discardSlot(this.ctx, slot, prepared.containerId);
       return null;
     }
-    unniceForJob([prepared.pid, await readPidFile(path.join(slot.paths.runDir, RUN_FILES.conmonPid))]);
+    unniceForJob([prepared.pid, conmonPid]);
     const p = taskPaths(this.ctx.paths.tasksDir, a.namespace, a.id);
     await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true, mode: 0o711 });
     try {

@@ -41,23 +41,17 @@ async function byName(probe: HostProbe) {
 }
 
 describe('host checks', () => {
-  it('warn, without failing, when the mount addon is not built or turned off', async () => {
-    for (const state of ['missing', 'off'] as const) {
-      const rs = await runHostChecks(fake(), { ...BIN, mountAddon: state });
-      expect(rs.find((r) => r.name === 'mount addon')).toMatchObject({ status: 'warn', required: false, fix: expect.any(String) });
-      expect(hostReady(rs)).toBe(true);
-    }
-    expect((await runHostChecks(fake(), BIN)).find((r) => r.name === 'mount addon')).toMatchObject({ status: 'ok' });
-  });
-
-  it('warn, without failing, when the sealed runc copy is not built or turned off', async () => {
-    for (const state of ['missing', 'off'] as const) {
-      const rs = await runHostChecks(fake(), { ...BIN, sealedRunc: state });
-      expect(rs.find((r) => r.name === 'sealed runc')).toMatchObject({ status: 'warn', required: false, fix: expect.any(String) });
-      expect(hostReady(rs)).toBe(true);
-    }
-    expect((await runHostChecks(fake(), BIN)).find((r) => r.name === 'sealed runc')).toMatchObject({ status: 'ok' });
-  });
+  const addons = [['mountAddon', 'mount addon'], ['sealedRunc', 'sealed runc']] as const;
+  for (const [field, name] of addons) {
+    it(`warn, without failing, when the ${name} is not built or turned off`, async () => {
+      for (const state of ['missing', 'off'] as const) {
+        const rs = await runHostChecks(fake(), { ...BIN, [field]: state });
+        expect(rs.find((r) => r.name === name)).toMatchObject({ status: 'warn', required: false, fix: expect.any(String) });
+        expect(hostReady(rs)).toBe(true);
+      }
+      expect((await runHostChecks(fake(), BIN)).find((r) => r.name === name)).toMatchObject({ status: 'ok' });
+    });
+  }
 
   it('warn when user namespaces are turned off, and fail when the kernel allows none', async () => {
     const off = (await runHostChecks(fake(), { ...BIN, userns: 'host' })).find((r) => r.name === 'user namespaces')!;

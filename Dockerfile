@@ -17,8 +17,8 @@ COPY tsconfig.json ./
 COPY src src
 # (bench/ stays out: it is not part of the runner and imports test helpers.)
 COPY workers workers
-# The addons (native/*.c: mount(2), the sealed runc copy); without a C compiler in BASE_IMAGE the node
-# mounts with busybox and conmon runs runc from its own path.
+# The addons (native/*.c: mount(2), the sealed runc copy, posix_spawn); without a C compiler in
+# BASE_IMAGE the node mounts with busybox, conmon runs runc from its own path and spawns fork Node.
 COPY scripts/build-native.sh scripts/
 COPY native/*.c native/*.h native/
 RUN npm run build --silent

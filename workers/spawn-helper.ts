@@ -1,10 +1,13 @@
 /**
  * The spawn helper (compiled to dist/workers/spawn-helper.js): a small Node process forked once by
  * each task worker thread, that runs commands and starts monitors for it (src/os/spawn-protocol.ts)
- * over the IPC channel. It imports node builtins only, so it stays small and its forks stay cheap. It exits
- * when its parent goes (the channel closes), leaving the commands it started to finish on their own.
+ * over the IPC channel. It imports node builtins (and the posix_spawn addon) only, so it stays small.
+ * It exits when its parent goes (the channel closes), leaving the commands it started to finish on
+ * their own.
  */
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { spawnNative } from '../src/os/native-spawn.js';
 import { pipeLaunch } from '../src/os/pipe-launch.js';
 import type { CommandReply, CommandRequest, HelperReply, HelperRequest, LaunchRequest } from '../src/os/spawn-protocol.js';
 import { OUTPUT_CAP } from '../src/os/spawn-protocol.js';
@@ -30,41 +33,81 @@ function collector(): { push(b: Buffer): void; text(): string } {
   };
 }
 
-/** Runs one request to its end and answers it. */
-function run(req: CommandRequest): void {
-  const out = collector();
-  const err = collector();
-  let timedOut = false;
-  let failed: string | undefined;
+/** A started command as both ways of spawning give it: its pipes, a kill, and its end (after its pipes closed). */
+interface Started {
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  kill(): void;
+  closed: Promise<[number | null, string | null]>;
+}
+
+/** The command by posix_spawn (src/os/native-spawn.ts); null without the addon; throws when it cannot exec. */
+function startByAddon(req: CommandRequest): Started | null {
+  const c = spawnNative(req.file, req.args, { env: process.env, ...(req.cwd ? { cwd: req.cwd } : {}), stdio: req.input === undefined ? 'nww' : 'rww' });
+  if (!c) return null;
+  const [stdin, stdout, stderr] = c.stdio as [Writable | null, Readable, Readable];
+  const drained = (r: Readable) => new Promise<void>((resolve) => r.once('close', () => resolve()));
+  let reaped = false; // after the reap the pid may be another process' already
+  const exited = c.exited.then((e) => ((reaped = true), e));
+  const closed = Promise.all([exited, drained(stdout), drained(stderr)]).then(([e]) => [e.exitCode, e.signal] as [number | null, string | null]);
+  return { stdin, stdout, stderr, kill: () => void (reaped || process.kill(c.pid, 'SIGKILL')), closed };
+}
+
+/** The command by child_process; its 'error' (cannot exec) rejects `closed`. */
+function startByNode(req: CommandRequest): Started {
   const child = spawn(req.file, req.args, {
     stdio: [req.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...(req.cwd ? { cwd: req.cwd } : {}),
   });
-  const timer = req.timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), req.timeoutMs) : undefined;
-  child.stdout?.on('data', out.push);
-  child.stderr?.on('data', err.push);
-  if (req.input !== undefined) {
-    child.stdin?.on('error', () => undefined); // a command that does not read its input
-    child.stdin?.end(req.input);
-  }
-  child.on('error', (e) => void (failed = e.message));
-  child.on('close', (code, signal) => {
-    clearTimeout(timer);
-    const reply: CommandReply = { kind: 'run', id: req.id, stdout: out.text(), stderr: err.text(), exitCode: failed ? null : code, signal, timedOut, ...(failed ? { error: failed } : {}) };
-    send(reply);
+  const closed = new Promise<[number | null, string | null]>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve([code, signal]));
   });
+  return { stdin: child.stdin, stdout: child.stdout!, stderr: child.stderr!, kill: () => child.kill('SIGKILL'), closed };
+}
+
+/** Runs one request to its end and answers it. */
+async function run(req: CommandRequest): Promise<void> {
+  const out = collector();
+  const err = collector();
+  let timedOut = false;
+  const reply = (r: Partial<CommandReply>) =>
+    send({ kind: 'run', id: req.id, stdout: out.text(), stderr: err.text(), exitCode: null, signal: null, timedOut, ...r });
+  let c: Started;
+  try {
+    c = startByAddon(req) ?? startByNode(req);
+  } catch (e) {
+    return reply({ error: (e as Error).message });
+  }
+  const timer = req.timeoutMs ? setTimeout(() => ((timedOut = true), c.kill()), req.timeoutMs) : undefined;
+  c.stdout.on('data', out.push);
+  c.stderr.on('data', err.push);
+  if (req.input !== undefined) {
+    c.stdin?.on('error', () => undefined); // a command that does not read its input
+    c.stdin?.end(req.input);
+  }
+  try {
+    const [exitCode, signal] = await c.closed;
+    reply({ exitCode, signal });
+  } catch (e) {
+    reply({ error: (e as Error).message });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Launches that wait for their `start`. */
 const waiting = new Map<number, () => void>();
 
-/** Starts a monitor, tells the thread its pid, waits for `start`, then reports how it went. */
+/** Starts a monitor (telling the thread its pid and waiting for `start` when asked), then reports how it went. */
 async function launch(req: LaunchRequest): Promise<void> {
-  const result = await pipeLaunch(req, (pid) => {
+  const onSpawned = (pid: number) => {
     const started = new Promise<void>((resolve) => waiting.set(req.id, resolve));
     send({ kind: 'spawned', id: req.id, pid });
     return started;
-  });
+  };
+  const result = await pipeLaunch(req, req.awaitStart ? onSpawned : undefined);
   waiting.delete(req.id);
   send({ kind: 'launched', id: req.id, ...result });
 }
@@ -82,7 +125,7 @@ if (!process.send) {
 }
 process.on('message', (raw) => {
   const m = raw as HelperRequest;
-  if (m.kind === 'run') run(m);
+  if (m.kind === 'run') void run(m);
   else if (m.kind === 'launch') void launch(m);
   else waiting.get(m.id)?.();
 });

@@ -15,6 +15,7 @@ import type { OpsSettings } from './serve-options.js';
 import { BUSYBOX_BINARY } from '../sandbox/busybox.js';
 import { mountAddonState } from '../sandbox/mount-table.js';
 import { sealedRuncState } from '../runc/sealed-binary.js';
+import { nativeSpawnState } from '../os/native-spawn.js';
 
 /** How long a scrape waits for BullMQ's queue counts from Redis. */
 const QUEUE_METRICS_TIMEOUT_MS = 2_000;
@@ -93,6 +94,7 @@ async function checkHost(o: { runtime: Pick<RuntimeConfig, 'runc' | 'conmon' | '
       userns: o.userns,
       mountAddon: mountAddonState(o.env),
       sealedRunc: sealedRuncState(o.env),
+      nativeSpawn: nativeSpawnState(o.env),
     });
     return hostGate(results);
   } catch (e) {

@@ -70,7 +70,10 @@ export function failureText(r: CommandResult): string {
   return r.error ?? (r.stderr.trim() || (r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exited with status ${r.exitCode}`));
 }
 
-/** Starts a conmon-style monitor (src/os/pipe-launch.ts), through the spawn helper when there is one. */
-export function launchWithPipes(req: PipeLaunchRequest, onSpawned: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
+/**
+ * Starts a conmon-style monitor (src/os/pipe-launch.ts), through the spawn helper when there is one.
+ * Without `onSpawned` it is released at once (no round trip to this thread for its start byte).
+ */
+export function launchWithPipes(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
   return helper ? helper.launch(req, onSpawned) : pipeLaunch(req, onSpawned);
 }

@@ -10,6 +10,8 @@ import type { PipeLaunchRequest, PipeLaunchResult } from './pipe-launch.js';
 import type { CommandReply, CommandRequest, HelperReply, HelperRequest } from './spawn-protocol.js';
 
 type Pending = { onReply(r: HelperReply): void; onLost(error: string): void };
+/** A request before its id is given (each kind of the union on its own). */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** One spawn helper process and the requests it has not answered yet. */
 export class SpawnHelperClient {
@@ -32,14 +34,17 @@ export class SpawnHelperClient {
     });
   }
 
-  /** pipeLaunch (src/os/pipe-launch.ts) through the helper: `onSpawned` runs here, in this thread. */
-  launch(req: PipeLaunchRequest, onSpawned: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
+  /**
+   * pipeLaunch (src/os/pipe-launch.ts) through the helper: `onSpawned` runs here, in this thread;
+   * without it the helper releases the monitor by itself.
+   */
+  launch(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
     return new Promise((resolve) => {
       const id = this.request(
-        { kind: 'launch', ...req },
+        { kind: 'launch', ...req, awaitStart: onSpawned !== undefined },
         {
           onReply: (r) => {
-            if (r.kind === 'spawned') {
+            if (r.kind === 'spawned' && onSpawned) {
               void Promise.resolve()
                 .then(() => onSpawned(r.pid))
                 // A helper that died meanwhile has already failed this launch: no new one for its `start`.
@@ -61,7 +66,7 @@ export class SpawnHelperClient {
     this.child = undefined;
   }
 
-  private request(req: Omit<HelperRequest, 'id'>, p: Pending): number {
+  private request(req: Unnumbered<HelperRequest>, p: Pending): number {
     const id = this.nextId++;
     this.pending.set(id, p);
     this.send({ ...req, id } as HelperRequest);

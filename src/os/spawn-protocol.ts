@@ -4,7 +4,7 @@
  * process that forks the short-lived commands of a task (mount, umount, runc) so that the large,
  * many-threaded node does not: a fork copies the forking process' page tables, ~5 ms of CPU from a
  * fresh Node against 11–30 ms from a runner node (docs/bench.md). It starts conmon too: a launch
- * is answered twice, `spawned` (the helper then waits for `start`) and `launched`.
+ * is answered `launched`, and first `spawned` when it asked to wait for `start`.
  */
 import type { PipeLaunchRequest, PipeLaunchResult } from './pipe-launch.js';
 
@@ -40,6 +40,8 @@ export const OUTPUT_CAP = 16 * 1024 * 1024;
 export interface LaunchRequest extends PipeLaunchRequest {
   kind: 'launch';
   id: number;
+  /** Answer `spawned` and wait for `start` (else the helper writes the start byte itself). */
+  awaitStart: boolean;
 }
 
 /** Release a spawned monitor (write its start byte). */

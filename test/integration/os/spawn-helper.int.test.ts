@@ -22,11 +22,22 @@ async function helperPids(): Promise<number[]> {
   return out;
 }
 
-describe('the spawn helper runs commands for its thread', () => {
+// Both ways the helper spawns: posix_spawn through the addon (built in CI), and child_process.
+describe.each([
+  ['posix_spawn', undefined],
+  ['child_process', '0'],
+])('the spawn helper runs commands for its thread (%s)', (_how, nativeSpawn) => {
   let client: SpawnHelperClient;
+  const saved = process.env.STASIS_NATIVE_SPAWN;
   beforeAll(async () => {
     await fs.access(ENTRY); // `npm test` builds first
+    // The helper takes the setting from the environment it is forked with (at the first request).
+    if (nativeSpawn === undefined) delete process.env.STASIS_NATIVE_SPAWN;
+    else process.env.STASIS_NATIVE_SPAWN = nativeSpawn;
     client = new SpawnHelperClient(ENTRY);
+    await client.run({ file: 'true', args: [] });
+    if (saved === undefined) delete process.env.STASIS_NATIVE_SPAWN;
+    else process.env.STASIS_NATIVE_SPAWN = saved;
   });
   afterAll(() => client?.close());
 

@@ -57,6 +57,18 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     expect(logs.logs.flatMap((e) => e.split('\n'))).toEqual(expect.arrayContaining(['out', '[stderr] err']));
   });
 
+  it('starts every job with no signal blocked or ignored, whatever the node inherited', async () => {
+    const { queue, events } = await setup();
+    // Three jobs: a cold sandbox and prepared ones (conmon is spawned by the node's helper either way).
+    for (let i = 0; i < 3; i++) {
+      // The program itself reads its status: busybox sh ignores SIGQUIT, and its forked applets keep that.
+      const job = await queue.add('signals', { command: ['cat', '/proc/self/status'] });
+      const r = (await job.waitUntilFinished(events, 30_000)) as JobResult;
+      expect(r.stdout).toMatch(/^SigBlk:\t0{16}$/m);
+      expect(r.stdout).toMatch(/^SigIgn:\t0{16}$/m);
+    }
+  });
+
   it('completes a non-zero exit with its status and caps output with truncation flags', async () => {
     const { queue, events } = await setup();
     const job = await queue.add('fail', { command: ['sh', '-c', 'seq 1 2000; exit 3'], limits: { outputBytes: 100 } });

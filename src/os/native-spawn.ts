@@ -43,19 +43,13 @@ export interface NativeSpawnOptions {
 const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 /** The addon, unless it is not built or turned off. */
-function addon(): SpawnAddon | null {
-  return process.env.STASIS_NATIVE_SPAWN === '0' ? null : loadAddon<SpawnAddon>('stasis_spawn');
+function addon(env: NodeJS.ProcessEnv = process.env): SpawnAddon | null {
+  return env.STASIS_NATIVE_SPAWN === '0' ? null : loadAddon<SpawnAddon>('stasis_spawn');
 }
 
-/** Whether spawnNative can be used here. */
-export function nativeSpawnAvailable(): boolean {
-  return addon() !== null;
-}
-
-/** For doctor: the addon 'built', turned 'off' (STASIS_NATIVE_SPAWN=0) or 'missing'. */
+/** Whether spawnNative works here: the addon 'built', turned 'off' (STASIS_NATIVE_SPAWN=0) or 'missing'. */
 export function nativeSpawnState(env: NodeJS.ProcessEnv = process.env): 'built' | 'off' | 'missing' {
-  if (env.STASIS_NATIVE_SPAWN === '0') return 'off';
-  return loadAddon<SpawnAddon>('stasis_spawn') ? 'built' : 'missing';
+  return env.STASIS_NATIVE_SPAWN === '0' ? 'off' : addon(env) ? 'built' : 'missing';
 }
 
 /**

@@ -20,6 +20,7 @@ import { checkpointRestore } from './checkpoint.js';
 import { migration } from './migration.js';
 import { queueMigration } from './queue-migration.js';
 import { imagePull } from './image-pull.js';
+import { memory } from './memory.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
   // The runtime-level rows run TaskManager in this process: fork its commands and conmons the way a
   // node's worker threads do, through a spawn helper (STASIS_SPAWN_HELPER=0: from this process).
   useSpawnHelper();
-  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull].filter(
+  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull, memory].filter(
     (s) => values.only === undefined || values.only.split(',').some((o) => s.name.includes(o)),
   );
   const results: ScenarioResult[] = [];

@@ -70,11 +70,11 @@ export class Progress {
 
 function fmt(v: number | undefined, unit: string): string {
   if (v === undefined || !Number.isFinite(v)) return '-';
-  return unit === 'ms' ? `${v.toFixed(1)} ms` : `${v.toFixed(1)} ${unit}`;
+  return `${v.toFixed(unit === 'MiB' && v < 10 ? 2 : 1)} ${unit}`;
 }
 
-/** A performance goal of one row (issue "Speed"): a ratio bound, or a bound on what stasis adds in ms. */
-export type Goal = { maxRatio: number } | { minRatio: number } | { maxExtraMs: number };
+/** A performance goal of one row (issue "Speed"): a ratio bound, a bound on what stasis adds in ms, or a bound on stasis' own figure. */
+export type Goal = { maxRatio: number } | { minRatio: number } | { maxExtraMs: number } | { maxValue: number; unit: string };
 
 /** The goals by group (a pattern) and metric; rows without one print '-'. */
 const GOALS: { group: RegExp; metric: string; goal: Goal }[] = [
@@ -90,6 +90,7 @@ const GOALS: { group: RegExp; metric: string; goal: Goal }[] = [
   { group: /^migration \(/, metric: 'downtime', goal: { maxRatio: 1.2 } },
   { group: /^migration via the queue/, metric: 'downtime', goal: { maxRatio: 1.3 } },
   { group: /^migration via the queue/, metric: 'downtime.max', goal: { maxRatio: 1.5 } },
+  { group: /^memory per running task$/, metric: 'memory.outside', goal: { maxValue: 2, unit: 'MiB' } },
 ];
 
 /** The goal of a row, if it has one. */
@@ -100,6 +101,10 @@ export function goalOf(group: string, metric: string): Goal | undefined {
 /** `≤ 1.05x ✓`: the goal and whether `stasis` against `raw` meets it; '-' without a goal or a figure. */
 export function formatGoal(goal: Goal | undefined, raw: number | undefined, stasis: number | undefined): string {
   if (!goal) return '-';
+  if ('maxValue' in goal) {
+    const text = `≤ ${goal.maxValue} ${goal.unit}`;
+    return stasis !== undefined && Number.isFinite(stasis) ? `${text} ${stasis <= goal.maxValue ? 'met' : 'NOT met'}` : text;
+  }
   const known = raw !== undefined && stasis !== undefined && Number.isFinite(raw) && Number.isFinite(stasis) && raw > 0;
   let text: string;
   let met: boolean;

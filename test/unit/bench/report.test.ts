@@ -41,5 +41,9 @@ describe('bench report', () => {
     expect(formatGoal(goalOf('migration via the queue (counter)', 'downtime.max'), 300, 420)).toBe('≤ 1.50x met');
     expect(formatGoal(goalOf('image pull', 'image.pull.p50'), 765, 725)).toBe('≤ 1.10x met');
     expect(formatGoal(goalOf('true container', 'latency.mean'), 1, 2)).toBe('-');
+    // An absolute bound on stasis' own figure: the raw column does not enter it.
+    expect(formatGoal(goalOf('memory per running task', 'memory.outside'), 0.3, 1.6)).toBe('≤ 2 MiB met');
+    expect(formatGoal(goalOf('memory per running task', 'memory.outside'), undefined, 2.4)).toBe('≤ 2 MiB NOT met');
+    expect(formatGoal(goalOf('memory per running task', 'memory.monitor'), 0, 0.4)).toBe('-');
   });
 });

@@ -1,0 +1,169 @@
+/**
+ * Memory outside each running task: N sleeping containers started with raw `runc run --detach`
+ * (no monitor), then N sleeping jobs through a `stasis serve` child (concurrency N, no prepared
+ * sandboxes), and what each costs beyond its own cgroup's charge: the monitor's Pss (conmon), the
+ * growth of the node's Pss (node, its spawn helper, the embedded Redis) and the kernel's
+ * unreclaimable memory that no container's cgroup was charged for (mounts, cgroup structures,
+ * conmon's stacks and page tables). System-wide kernel counters move with everything else on the
+ * machine too, so that row is an estimate; the Pss rows are exact.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, execaNode } from 'execa';
+import { globalArgs } from '../src/runc/args.js';
+import { Runc } from '../src/runc/runc.js';
+import { StasisClient } from '../src/queue/client.js';
+import { resolveConnection } from '../src/queue/connection.js';
+import { embeddedRedisPaths } from '../src/queue/embedded-redis.js';
+import { childrenOf, processTree, readPidFile } from '../src/os/proc.js';
+import { rawSpec } from './raw-spec.js';
+import { containersMemory, findProcesses, kernelMemory, mib, pssOf, type CgroupMemory } from './memory-probe.js';
+import type { Measurement, ScenarioResult } from './report.js';
+import type { BenchContext, Scenario } from './scenario.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+
+/** Running containers measured at once. */
+const TASKS = 16;
+/** Time for the machine to settle before a reading (page cache writeback, freed slabs). */
+const SETTLE_MS = 1500;
+
+/** One side's reading: per-container figures in bytes. */
+interface PerTask {
+  monitor: number;
+  node: number;
+  kernelOutside: number;
+  own: number;
+}
+
+function measurements(p: PerTask): Measurement[] {
+  const row = (metric: string, label: string, bytes: number): Measurement => ({ metric, label, unit: 'MiB', value: mib(bytes), better: 'lower' });
+  return [
+    row('memory.outside', 'memory outside each running task', p.monitor + p.node + p.kernelOutside),
+    row('memory.monitor', '  of which its monitor (conmon, Pss)', p.monitor),
+    row('memory.node', '  of which the node (node, spawn helper, Redis: Pss growth)', p.node),
+    row('memory.kernel', '  of which kernel memory outside its cgroup (estimate)', p.kernelOutside),
+    row('memory.own', "the task's own cgroup charge", p.own),
+  ];
+}
+
+/** Kernel memory growth not charged to the containers' cgroups, per container. */
+function kernelOutside(before: number, after: number, own: CgroupMemory, n: number): number {
+  return Math.max(0, after - before - own.kernel) / n;
+}
+
+/** The memory scenario. */
+export const memory: Scenario = {
+  name: 'memory per running task',
+  async run(ctx: BenchContext): Promise<ScenarioResult[]> {
+    return [await raw(ctx), await stasis(ctx)];
+  },
+};
+
+async function raw(ctx: BenchContext): Promise<ScenarioResult> {
+  const tag = `m${randomUUID().slice(0, 6)}`;
+  const root = path.join(ctx.workDir, 'memory-runc-root');
+  await fs.mkdir(root, { recursive: true });
+  const runc = new Runc({ binary: ctx.runc, root });
+  ctx.defer(async () => {
+    for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
+  });
+  const ids = Array.from({ length: TASKS }, (_, i) => `${tag}-${i}`);
+  await sleep(SETTLE_MS);
+  const k0 = await kernelMemory();
+  for (const [i, id] of ids.entries()) {
+    const bundle = path.join(ctx.workDir, `memory-bundle-${i}`);
+    const spec = rawSpec({ hostname: 'bench', args: ['/bin/sleep', '600'], cgroupsPath: `/stasis-bench/${id}`, rootPath: ctx.rootfs });
+    spec.root.readonly = true;
+    await fs.mkdir(bundle, { recursive: true });
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    const r = await execa(ctx.runc, [...globalArgs({ root }), 'run', '--detach', '--bundle', bundle, id], { stdio: 'ignore', reject: false });
+    if (r.exitCode !== 0) throw new Error(`runc run --detach ${id} exited ${r.exitCode}`);
+    ctx.progress.tick('raw runc, sleeping containers', i + 1, TASKS);
+  }
+  await sleep(SETTLE_MS);
+  const pids = await Promise.all(
+    ids.map(async (id) => {
+      const st = await runc.state(id);
+      if (!st?.pid) throw new Error(`runc state ${id}: no running container`);
+      return st.pid;
+    }),
+  );
+  const own = await containersMemory(pids);
+  const k1 = await kernelMemory();
+  for (const id of ids) await runc.delete(id, true).catch(() => undefined);
+  return {
+    scenario: 'raw runc run --detach',
+    group: 'memory per running task',
+    kind: 'baseline',
+    measurements: measurements({ monitor: 0, node: 0, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
+    samples: {},
+    notes: [`${TASKS} busybox \`sleep\` containers at once, each with its own cgroup; no monitor`],
+  };
+}
+
+async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
+  const stateDir = path.join(ctx.workDir, 'memory-state');
+  const queue = `bench-mem-${randomUUID().slice(0, 8)}`;
+  const conn = await resolveConnection({ env: {}, stateDir });
+  ctx.defer(() => conn.release());
+  const client = new StasisClient({ connection: conn.options, queue });
+  ctx.defer(() => client.close());
+  const serve = execaNode(
+    CLI,
+    ['serve', '--state-dir', stateDir, '--queue', queue, '--concurrency', String(TASKS), '--warm-pool', '0', '--node-id', 'bench-mem', '--log-level', 'warn'],
+    { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '' }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+  );
+  ctx.defer(async () => {
+    serve.kill('SIGTERM');
+    await Promise.race([serve, sleep(30_000)]);
+    if (serve.exitCode === null) serve.kill('SIGKILL');
+  });
+  const deadline = Date.now() + 60_000;
+  while ((await client.runnerCount()) === 0) {
+    if (serve.exitCode !== null || Date.now() > deadline) throw new Error(`stasis serve did not come up: ${(await Promise.race([serve, sleep(100)]))?.stderr ?? 'timeout'}`);
+    await sleep(50);
+  }
+  // The node's threads, helper and caches warmed up by two short jobs first.
+  for (let i = 0; i < 2; i++) await client.wait(await client.submit({ command: ['/bin/true'] }), { timeoutMs: 60_000 });
+  const redisPid = await readPidFile(embeddedRedisPaths(stateDir).pidfile);
+  const nodePids = async () => [...(await processTree(serve.pid!)), ...(redisPid ? [redisPid] : [])];
+  await sleep(SETTLE_MS);
+  const node0 = await pssOf(await nodePids());
+  const k0 = await kernelMemory();
+
+  const jobs: string[] = [];
+  try {
+    for (let i = 0; i < TASKS; i++) jobs.push(await client.submit({ command: ['sleep', '600'] }));
+    for (const [i, id] of jobs.entries()) {
+      while (((await client.status(id)).progress as { status?: string } | null)?.status !== 'running') {
+        if (serve.exitCode !== null || Date.now() > deadline + 120_000) throw new Error(`job ${id} did not start`);
+        await sleep(100);
+      }
+      ctx.progress.tick('stasis, sleeping jobs', i + 1, TASKS);
+    }
+    await sleep(SETTLE_MS);
+    const conmons = await findProcesses('conmon', stateDir);
+    if (conmons.length !== TASKS) throw new Error(`expected ${TASKS} conmon processes, found ${conmons.length}`);
+    const containers = (await Promise.all(conmons.map(childrenOf))).map((c) => c[0]!);
+    const own = await containersMemory(containers);
+    const monitor = await pssOf(conmons);
+    const k1 = await kernelMemory();
+    const node1 = await pssOf(await nodePids());
+    return {
+      scenario: 'stasis serve, sleeping jobs',
+      group: 'memory per running task',
+      kind: 'stasis',
+      measurements: measurements({ monitor: monitor / TASKS, node: (node1 - node0) / TASKS, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
+      samples: {},
+      notes: [`${TASKS} \`sleep\` jobs at once on one node (concurrency ${TASKS}, no prepared sandboxes); node = Pss growth of serve, its threads' spawn helper and the embedded Redis`],
+    };
+  } finally {
+    // Cancelled, then awaited one by one: a failure to cancel one leaves it to the runner's deferred stop.
+    for (const id of jobs) await client.cancel(id).catch(() => undefined);
+    for (const id of jobs) await client.wait(id, { timeoutMs: 60_000 }).catch(() => undefined);
+  }
+}

@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests (pure logic, parallel) and integration tests (real runc, conmon,
-// CRIU and redis-server; sequential, one file at a time, generous timeouts).
+// Three projects: unit tests (pure logic, parallel), integration tests (real runc, conmon, CRIU and
+// redis-server; sequential, one file at a time, generous timeouts), and the deployable image's test,
+// which spends minutes building an image (debootstrap, apt, npm) mostly waiting on downloads.
+const DEPLOY = 'test/integration/deploy/**/*.int.test.ts';
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
+          exclude: [DEPLOY],
           environment: 'node',
           // One fork runs the integration files one after another: they share the host's runc,
           // cgroups and CPU, and assert behaviour that must not depend on a neighbour's load.
@@ -20,6 +24,22 @@ export default defineConfig({
           sequence: { concurrent: false },
           // This run's test rootfs; removes it and the empty `stasis` parent cgroups runc made at the end.
           globalSetup: ['test/helpers/integration-global.ts'],
+        },
+      },
+      {
+        test: {
+          // In a worker thread, i.e. a pool of its own, so it runs beside the integration fork instead
+          // of after it; the test lowers its own priority (nice 10, inherited by podman, the build and
+          // the containers), so the integration files keep the CPU first. Nothing it touches is shared
+          // with them: a private podman root, its own cgroups, state dirs and Redis.
+          name: 'deploy',
+          include: [DEPLOY],
+          environment: 'node',
+          pool: 'threads',
+          poolOptions: { threads: { singleThread: true } },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { concurrent: false },
         },
       },
     ],

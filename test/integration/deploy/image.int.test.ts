@@ -7,6 +7,7 @@
  * checkpoint volume. Everything podman writes lives in one temporary dir, removed afterwards.
  * Needs the Debian mirror and the npm registry (the build installs from both); takes 4-7 minutes.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,10 @@ describeWithPodman('the stasis image (Dockerfile) under podman', () => {
     podman!.run(['run', '--rm', '--privileged', '--cgroupns=host', '--network=none', ...ulimitFlags(), image, ...args], timeout);
 
   beforeAll(async () => {
+    // This file runs beside the integration files (vitest.config.ts, project "deploy"): at nice 10
+    // (this thread's, inherited by everything it starts) the build and the containers take the CPU
+    // the other tests leave idle.
+    os.setPriority(10);
     podman = await PrivatePodman.create(['/var/lib/stasis', ...nodes.map((n) => `/var/lib/stasis/${n}`)]);
     const engine = ['podman', ...podman.globalArgs].join(' ');
     const made = await execa(path.join(REPO, 'deploy/make-base-image.sh'), ['--tag', base], {

@@ -130,9 +130,14 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
   // The node's threads, helper and caches warmed up by two short jobs first.
   for (let i = 0; i < 2; i++) await client.wait(await client.submit({ command: ['/bin/true'] }), { timeoutMs: 60_000 });
   const redisPid = await readPidFile(embeddedRedisPaths(stateDir).pidfile);
-  const nodePids = async () => [...(await processTree(serve.pid!)), ...(redisPid ? [redisPid] : [])];
+  /** Pss of serve's main process, of its children (the threads' spawn helpers) and of the embedded Redis. */
+  const nodeParts = async () => {
+    const helpers = (await processTree(serve.pid!)).filter((p) => p !== serve.pid);
+    return { serve: await pssOf([serve.pid!]), helpers: await pssOf(helpers), redis: redisPid ? await pssOf([redisPid]) : 0 };
+  };
+  const sum = (n: { serve: number; helpers: number; redis: number }) => n.serve + n.helpers + n.redis;
   await sleep(SETTLE_MS);
-  const node0 = await pssOf(await nodePids());
+  const node0 = await nodeParts();
   const k0 = await kernelMemory();
 
   const jobs: string[] = [];
@@ -152,14 +157,17 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
     const own = await containersMemory(containers);
     const monitor = await pssOf(conmons);
     const k1 = await kernelMemory();
-    const node1 = await pssOf(await nodePids());
+    const node1 = await nodeParts();
+    const per = (k: 'serve' | 'helpers' | 'redis') => `${mib((node1[k] - node0[k]) / TASKS).toFixed(2)}`;
     return {
       scenario: 'stasis serve, sleeping jobs',
       group: 'memory per running task',
       kind: 'stasis',
-      measurements: measurements({ monitor: monitor / TASKS, node: (node1 - node0) / TASKS, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
+      measurements: measurements({ monitor: monitor / TASKS, node: (sum(node1) - sum(node0)) / TASKS, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
       samples: {},
-      notes: [`${TASKS} \`sleep\` jobs at once on one node (concurrency ${TASKS}, no prepared sandboxes); node = Pss growth of serve, its threads' spawn helper and the embedded Redis`],
+      notes: [`${TASKS} \`sleep\` jobs at once on one node (concurrency ${TASKS}, no prepared sandboxes); node = Pss growth of serve, its threads' spawn helper and the embedded Redis`,
+        `node per task: serve ${per('serve')} MiB, spawn helpers ${per('helpers')} MiB, embedded Redis ${per('redis')} MiB`,
+      ],
     };
   } finally {
     // Cancelled, then awaited one by one: a failure to cancel one leaves it to the runner's deferred stop.

@@ -8,7 +8,8 @@ const DEPLOY = 'test/integration/deploy/**/*.int.test.ts';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      // Worker threads: a pool apart from the integration fork, so they run beside it, not before it.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', pool: 'threads' } },
       {
         test: {
           name: 'integration',
@@ -28,8 +29,8 @@ export default defineConfig({
       },
       {
         test: {
-          // In a worker thread, i.e. a pool of its own, so it runs beside the integration fork instead
-          // of after it; the test lowers its own priority (nice 10, inherited by podman, the build and
+          // In a worker thread (after the unit files), i.e. beside the integration fork instead of
+          // after it; the test lowers its own priority (nice 10, inherited by podman, the build and
           // the containers), so the integration files keep the CPU first. Nothing it touches is shared
           // with them: a private podman root, its own cgroups, state dirs and Redis.
           name: 'deploy',

@@ -94,6 +94,7 @@ async function raw(ctx: BenchContext): Promise<ScenarioResult> {
   );
   const own = await containersMemory(pids);
   const k1 = await kernelMemory();
+  // A failed delete is not this row's concern: the deferred cleanup above lists the root and retries.
   for (const id of ids) await runc.delete(id, true).catch(() => undefined);
   return {
     scenario: 'raw runc run --detach',

@@ -10,9 +10,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, execaNode } from 'execa';
+import { execa } from 'execa';
 import { globalArgs } from '../src/runc/args.js';
 import { Runc } from '../src/runc/runc.js';
 import { StasisClient } from '../src/queue/client.js';
@@ -20,11 +19,10 @@ import { resolveConnection } from '../src/queue/connection.js';
 import { embeddedRedisPaths } from '../src/queue/embedded-redis.js';
 import { childrenOf, processTree, readPidFile } from '../src/os/proc.js';
 import { rawSpec } from './raw-spec.js';
+import { startServeChild } from './serve-child.js';
 import { containersMemory, findProcesses, kernelMemory, mib, pssOf, type CgroupMemory } from './memory-probe.js';
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
 /** Running containers measured at once. */
 const TASKS = 16;
@@ -113,21 +111,13 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.defer(() => conn.release());
   const client = new StasisClient({ connection: conn.options, queue });
   ctx.defer(() => client.close());
-  const serve = execaNode(
-    CLI,
-    ['serve', '--state-dir', stateDir, '--queue', queue, '--concurrency', String(TASKS), '--warm-pool', '0', '--node-id', 'bench-mem', '--log-level', 'warn'],
-    { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '' }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+  const { child: serve } = await startServeChild(
+    ctx,
+    ['--state-dir', stateDir, '--queue', queue, '--concurrency', String(TASKS), '--warm-pool', '0', '--node-id', 'bench-mem'],
+    {},
+    () => client.runnerCount(),
   );
-  ctx.defer(async () => {
-    serve.kill('SIGTERM');
-    await Promise.race([serve, sleep(30_000)]);
-    if (serve.exitCode === null) serve.kill('SIGKILL');
-  });
-  const deadline = Date.now() + 60_000;
-  while ((await client.runnerCount()) === 0) {
-    if (serve.exitCode !== null || Date.now() > deadline) throw new Error(`stasis serve did not come up: ${(await Promise.race([serve, sleep(100)]))?.stderr ?? 'timeout'}`);
-    await sleep(50);
-  }
+  const deadline = Date.now() + 180_000;
   // The node's threads, helper and caches warmed up by two short jobs first.
   for (let i = 0; i < 2; i++) await client.wait(await client.submit({ command: ['/bin/true'] }), { timeoutMs: 60_000 });
   const redisPid = await readPidFile(embeddedRedisPaths(stateDir).pidfile);
@@ -146,7 +136,7 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
     for (let i = 0; i < TASKS; i++) jobs.push(await client.submit({ command: ['sleep', '600'] }));
     for (const [i, id] of jobs.entries()) {
       while (((await client.status(id)).progress as { status?: string } | null)?.status !== 'running') {
-        if (serve.exitCode !== null || Date.now() > deadline + 120_000) throw new Error(`job ${id} did not start`);
+        if (serve.exitCode !== null || Date.now() > deadline) throw new Error(`job ${id} did not start`);
         await sleep(100);
       }
       ctx.progress.tick('stasis, sleeping jobs', i + 1, TASKS);

@@ -6,10 +6,7 @@
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { execaNode, type ResultPromise } from 'execa';
 import { runtimePaths } from '../src/config/load.js';
 import { Runc } from '../src/runc/runc.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
@@ -18,6 +15,7 @@ import { isJobResult } from '../src/queue/result.js';
 import { startRunner, type Runner } from '../src/node/runner.js';
 import { latencyMeasurements, percentile, type Measurement, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
+import { startServeChild } from './serve-child.js';
 import { freePort } from '../test/helpers/net.js';
 import fs from 'node:fs/promises';
 import { buildLayout } from '../test/integration/image/registry.js';
@@ -42,8 +40,6 @@ function hitRate(a: { hit: number; miss: number }, b: { hit: number; miss: numbe
   const all = hit + (b.miss - a.miss);
   return { pct: all > 0 ? (100 * hit) / all : NaN, text: `${hit} of ${all}` };
 }
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
 /** Builds the stasis scenario. */
 export function stasisJobs(mode: RunnerMode): Scenario {
@@ -79,7 +75,6 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       await events.waitUntilReady();
 
       let runner: Runner | null = null;
-      let child: ResultPromise | null = null;
       let warmCounts: WarmCounts;
       // The same `true` from an OCI image (the busybox rootfs as one layer, in a layout the policy allows).
       const image = await busyboxImage(ctx);
@@ -103,25 +98,12 @@ export function stasisJobs(mode: RunnerMode): Scenario {
         // Its /metrics counts prepared-sandbox hits (on a port the kernel just had free).
         const port = await freePort();
         warmCounts = () => scrapeWarm(`http://127.0.0.1:${port}/metrics`);
-        child = execaNode(
-          CLI,
-          ['serve', '--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench', '--http', `127.0.0.1:${port}`, '--log-level', 'warn'],
-          { env: { STASIS_RUNC: ctx.runc, REDIS_URL: '', STASIS_WARM_POOL: warm, STASIS_POLICY: image.policy }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+        await startServeChild(
+          ctx,
+          ['--state-dir', ctx.stateDir, '--queue', queueName, '--concurrency', String(ctx.parallel), '--node-id', 'bench', '--http', `127.0.0.1:${port}`],
+          { STASIS_WARM_POOL: warm, STASIS_POLICY: image.policy },
+          () => queue.getWorkersCount(),
         );
-        const c = child;
-        ctx.defer(async () => {
-          c.kill('SIGTERM');
-          await Promise.race([c, sleep(30_000)]);
-          if (c.exitCode === null) c.kill('SIGKILL');
-        });
-        const deadline = Date.now() + 60_000;
-        while ((await queue.getWorkersCount()) === 0) {
-          if (c.exitCode !== null || Date.now() > deadline) {
-            const r = await Promise.race([c, sleep(100).then(() => null)]);
-            throw new Error(`stasis serve did not come up: ${r?.stderr ?? 'timeout'}`);
-          }
-          await sleep(50);
-        }
       }
 
       // Where the time of a sequential job goes (ms), from BullMQ's and the envelope's timestamps.

@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // redis-server; sequential, one file at a time, generous timeouts), and the deployable image's test,
 // which spends minutes building an image (debootstrap, apt, npm) mostly waiting on downloads.
 const DEPLOY = 'test/integration/deploy/**/*.int.test.ts';
+/** What both projects of real containers share: one test at a time, generous timeouts. */
+const REAL = { environment: 'node', testTimeout: 60_000, hookTimeout: 60_000, sequence: { concurrent: false } } as const;
 
 export default defineConfig({
   test: {
@@ -15,14 +17,11 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           exclude: [DEPLOY],
-          environment: 'node',
+          ...REAL,
           // One fork runs the integration files one after another: they share the host's runc,
           // cgroups and CPU, and assert behaviour that must not depend on a neighbour's load.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-          sequence: { concurrent: false },
           // This run's test rootfs; removes it and the empty `stasis` parent cgroups runc made at the end.
           globalSetup: ['test/helpers/integration-global.ts'],
         },
@@ -35,12 +34,9 @@ export default defineConfig({
           // with them: a private podman root, its own cgroups, state dirs and Redis.
           name: 'deploy',
           include: [DEPLOY],
-          environment: 'node',
+          ...REAL,
           pool: 'threads',
           poolOptions: { threads: { singleThread: true } },
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-          sequence: { concurrent: false },
         },
       },
     ],

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { globalArgs } from '../src/runc/args.js';
+import { lastErrorLine } from '../src/runc/runtime-log.js';
 import { Runc } from '../src/runc/runc.js';
 import { StasisClient } from '../src/queue/client.js';
 import { resolveConnection } from '../src/queue/connection.js';
@@ -78,8 +79,13 @@ async function raw(ctx: BenchContext): Promise<ScenarioResult> {
     spec.root.readonly = true;
     await fs.mkdir(bundle, { recursive: true });
     await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-    const r = await execa(ctx.runc, [...globalArgs({ root }), 'run', '--detach', '--bundle', bundle, id], { stdio: 'ignore', reject: false });
-    if (r.exitCode !== 0) throw new Error(`runc run --detach ${id} exited ${r.exitCode}`);
+    // The container inherits runc's stdio (no pipe of ours may stay open), so runc's own errors go to a log.
+    const log = path.join(bundle, 'runc.log');
+    const r = await execa(ctx.runc, ['--log', log, ...globalArgs({ root }), 'run', '--detach', '--bundle', bundle, id], { stdio: 'ignore', reject: false });
+    if (r.exitCode !== 0) {
+      const line = lastErrorLine(await fs.readFile(log, 'utf8').catch(() => '')) ?? `exit status ${r.exitCode}`;
+      throw new Error(`runc run --detach ${id}: ${line} (log: ${log})`);
+    }
     ctx.progress.tick('raw runc, sleeping containers', i + 1, TASKS);
   }
   await sleep(SETTLE_MS);

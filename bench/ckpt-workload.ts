@@ -30,15 +30,36 @@ export function memoryHolderLimits(mib: number): Limits {
 }
 
 const COUNT = 'i=0; while :; do echo $i; i=$((i+1)); usleep 5000; done';
-// The wall clock (CLOCK_REALTIME, µs) from adjtimex(2): CRIU 4 restores a process into a new time
+// The wall clock (CLOCK_REALTIME) from adjtimex(2): CRIU 4 restores a process into a new time
 // namespace whose offsets hide the downtime from CLOCK_MONOTONIC/BOOTTIME (/proc/uptime included).
-const STAMPED_COUNT = 'i=0; while [ $i -lt 1000000 ]; do echo $i $(adjtimex | grep tv_); i=$((i+1)); usleep 5000; done';
+// The status goes with it: with STA_NANO set (the host's time sync may set it) tv_usec holds ns.
+const STAMPED_COUNT = "i=0; while [ $i -lt 1000000 ]; do echo $i $(adjtimex | grep -E '^ *(status|time[.]tv_)'); i=$((i+1)); usleep 5000; done";
+
+/** adjtimex' status bit that says its time.tv_usec holds nanoseconds. */
+const STA_NANO = 0x2000;
+
+/** A stamped counter line: the count and the wall clock (ms since the epoch) when the job wrote it. */
+export interface Stamp {
+  n: number;
+  at: number;
+}
+
+/**
+ * Reads one line of the stamped counter, `N status: S (…) time.tv_sec: T time.tv_usec: U`; U is
+ * in ns when S has STA_NANO. A line without a status (older stamps) reads U as µs.
+ */
+export function parseStamp(line: string): Stamp | undefined {
+  const m = /^(\d+)(?: status: (\d+)[^\n]*?)? time\.tv_sec: (\d+) time\.tv_usec: (\d+)/.exec(line);
+  if (!m) return undefined;
+  const nano = m[2] !== undefined && (Number(m[2]) & STA_NANO) !== 0;
+  return { n: Number(m[1]), at: Number(m[3]) * 1000 + Number(m[4]) / (nano ? 1e6 : 1e3) };
+}
 
 /** The migration workload: how much memory to hold next to the counter, and whether lines carry the time. */
 export interface CounterOptions {
   /** MiB held by the memory holder of memoryHolderArgs, in the same container (default 0: none). */
   mib?: number;
-  /** Print `N time.tv_sec: S time.tv_usec: U` (the wall clock when the job wrote the line) instead of `N`. */
+  /** Print `N status: S (…) time.tv_sec: T time.tv_usec: U` (the wall clock when the job wrote the line; parseStamp) instead of `N`. */
   stamped?: boolean;
 }
 

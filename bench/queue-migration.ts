@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { StasisClient } from '../src/queue/client.js';
 import { resolveConnection } from '../src/queue/connection.js';
-import { counterArgs, median, memoryHolderLimits } from './ckpt-workload.js';
+import { counterArgs, median, memoryHolderLimits, parseStamp } from './ckpt-workload.js';
 import { RawMigration, type MigrationSample } from './raw-migration.js';
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
@@ -40,8 +40,8 @@ export function stampedLines(rows: string[]): Line[] {
   const out: Line[] = [];
   for (const row of rows) {
     for (const r of row.split('\n')) {
-      const m = /^(\d+) time\.tv_sec: (\d+) time\.tv_usec: (\d+)/.exec(r);
-      if (m) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
+      const stamp = parseStamp(r);
+      if (stamp) out.push(stamp);
     }
   }
   return out.sort((a, b) => a.n - b.n);

@@ -17,7 +17,7 @@ import { readLog } from '../src/monitor/log.js';
 import { Runc } from '../src/runc/runc.js';
 import { applyRootfsDiff, mountOverlay, unmountOverlay, writeRootfsDiff } from '../src/sandbox/rootfs.js';
 import { rawSpec } from './raw-spec.js';
-import { counterArgs, memoryHolderLimits, waitForAnon, type CounterOptions } from './ckpt-workload.js';
+import { counterArgs, memoryHolderLimits, parseStamp, waitForAnon, type CounterOptions } from './ckpt-workload.js';
 import type { BenchContext } from './scenario.js';
 
 /** One migration: when the last line before and the first line after were seen, and their counts. */
@@ -58,10 +58,10 @@ export async function countLinesOf(log: string, stamped = false): Promise<CountL
   const out: CountLine[] = [];
   for await (const e of readLog(log)) {
     if (e.stream !== 'stdout' || e.partial) continue;
-    const m = /^(\d+)(?: time\.tv_sec: (\d+) time\.tv_usec: (\d+))?/.exec(e.data);
-    if (!m) continue;
-    if (stamped && m[2]) out.push({ n: Number(m[1]), at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
-    else if (!stamped && e.data === m[1]) out.push({ n: Number(m[1]), at: parseLogTime(e.time) });
+    if (stamped) {
+      const stamp = parseStamp(e.data);
+      if (stamp) out.push(stamp);
+    } else if (/^\d+$/.test(e.data)) out.push({ n: Number(e.data), at: parseLogTime(e.time) });
   }
   return out;
 }

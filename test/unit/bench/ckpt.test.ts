@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatComparison } from '../../../bench/report.js';
-import { counterArgs, memoryHolderArgs, memoryHolderLimits, median, toMiB } from '../../../bench/ckpt-workload.js';
+import { counterArgs, memoryHolderArgs, memoryHolderLimits, median, parseStamp, toMiB } from '../../../bench/ckpt-workload.js';
 import { parseLogTime } from '../../../bench/raw-migration.js';
 import { stampedLines } from '../../../bench/queue-migration.js';
 
@@ -44,6 +44,15 @@ describe('checkpoint bench helpers', () => {
       { n: 2, at: 1795864946171.176 },
       { n: 3, at: 1795864946176 },
     ]);
+  });
+
+  it('parseStamp() reads time.tv_usec as ns when adjtimex says STA_NANO, as µs otherwise', () => {
+    const at = (line: string) => parseStamp(line)!.at - 1796266796000;
+    expect(parseStamp('7 status: 8256 (UNSYNC) time.tv_sec: 1796266796 time.tv_usec: 866811569')?.n).toBe(7);
+    expect(at('7 status: 8256 (UNSYNC) time.tv_sec: 1796266796 time.tv_usec: 866811569')).toBeCloseTo(866.811569, 3);
+    expect(at('8 status: 64 (UNSYNC) time.tv_sec: 1796266796 time.tv_usec: 866811')).toBeCloseTo(866.811, 3);
+    expect(at('9 time.tv_sec: 1796266796 time.tv_usec: 5')).toBeCloseTo(0.005, 3);
+    expect(parseStamp('[stasis] checkpointed')).toBeUndefined();
   });
 
   it('the table prints image sizes in MiB', () => {

@@ -103,6 +103,14 @@ async function waitForCount(client: StasisClient, jobId: string, min: number, ti
   }
 }
 
+/** The node that runs `jobId`, from the runner's progress record. */
+async function runningOn(client: StasisClient, jobId: string): Promise<string> {
+  const { progress } = await client.status(jobId);
+  const nodeId = (progress as { nodeId?: unknown } | null)?.nodeId;
+  if (typeof nodeId !== 'string') throw new Error(`job ${jobId} has no running node in its progress (${JSON.stringify(progress)})`);
+  return nodeId;
+}
+
 function stat(metric: string, label: string, v: number): Measurement {
   return { metric, label, unit: 'ms', value: v, better: 'lower' };
 }
@@ -152,7 +160,9 @@ async function measure(
   const verbMs: number[] = [];
   const rawXs: MigrationSample[] = [];
   const raw = new RawMigration(ctx, { mib, stamped: true });
-  let to = nodes[1]!.id;
+  // With both nodes up (the 256 MiB job) either may have taken the job: the first move goes to the other.
+  const on = await runningOn(client, jobId);
+  let to = nodes.find((n) => n.id !== on)!.id;
   try {
     await raw.start();
     await raw.migrate(); // warm-up, like the stasis job's first move below

@@ -1,9 +1,11 @@
 /**
  * Migration of a counting task between two nodes, at the runtime level: two TaskManagers with their
  * own state directories (node A, node B) and one shared checkpoint store, as two `stasis serve
- * --node-id` processes on one machine would have. A move is Task.checkpoint into a store allocation,
- * store.commit (digests, manifest), startRestorable on the other node (compatibility; the digests verified during the restore's own preparation),
- * TaskManager.restore there under the same id; the stopped source task is deleted. Downtime = the
+ * --node-id` processes on one machine would have. A move is Task.checkpoint into a store allocation
+ * (page files hashed while CRIU writes them), store.commit (the other digests, manifest),
+ * startRestorable on the other node (compatibility; CRIU's input verified during the restore's own
+ * preparation, the page contents while CRIU restores them), TaskManager.restore there under the same
+ * id; the stopped source task is deleted. Downtime = the
  * monitor's timestamp of the last line before → that of the first line after (conmon's k8s-file log).
  * Moves alternate A→B, B→A, … next to raw runc doing the same by hand (bench/raw-migration.ts).
  */
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readHostInfo } from '../src/checkpoint/host-info.js';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../src/checkpoint/fs-store.js';
+import { LivePageDigests } from '../src/checkpoint/live-digest.js';
 import { startRestorable } from '../src/checkpoint/restorable.js';
 import type { HostInfo } from '../src/checkpoint/manifest.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
@@ -84,14 +87,20 @@ class StasisMigration {
       t = now;
     };
     const pending = await src.store.allocate(this.jobId);
-    await old.checkpoint(pending.path);
+    // As a node checkpoints: the page files hashed while CRIU writes them.
+    const live = new LivePageDigests(pending.path);
+    await old.checkpoint(pending.path).catch(async (e: unknown) => {
+      await live.close();
+      throw e;
+    });
     lap('checkpoint');
-    const ck = await src.store.commit(pending, { labels: { reason: 'migrate' } });
+    const ck = await src.store.commit(pending, { digests: await live.finish(), labels: { reason: 'migrate' } });
     lap('commit');
-    // As a node restores: compatibility now, the digests verified while the task dir is laid out.
+    // As a node restores: compatibility now, the digests verified while the task dir is laid out
+    // (CRIU's input) and while CRIU restores (the page contents).
     const ok = await startRestorable(dst.store, { jobId: this.jobId, seq: ck.seq }, this.host!);
     lap('compatible');
-    const next = await dst.tm.restore({ id: this.jobId, from: ok.checkpoint.path, gate: ok.verified });
+    const next = await dst.tm.restore({ id: this.jobId, from: ok.checkpoint.path, gate: ok.parsed, release: ok.verified });
     lap('restore');
     const moveMs = nowMs() - t0;
     this.task = next;

@@ -31,11 +31,19 @@ export async function sha256File(p: string, size?: number): Promise<string> {
   }
 }
 
+/** What digestTree looks at and what it need not hash again. */
+export interface DigestTreeOptions {
+  /** Only the files and symlinks whose relative path passes (directories are always walked). */
+  only?: (rel: string) => boolean;
+  /** Digests taken while the files were written (LivePageDigests), used when the size still matches. */
+  known?: ReadonlyMap<string, { size: number; sha256: string }>;
+}
+
 /**
  * Every regular file and symlink under `dir` (paths relative, '/'-separated, sorted), skipping
  * the relative paths in `exclude`. Files get size and sha256; other file types are refused.
  */
-export async function digestTree(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<ManifestEntry[]> {
+export async function digestTree(dir: string, exclude: ReadonlySet<string> = new Set(), o: DigestTreeOptions = {}): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
   const files: { r: string; abs: string }[] = [];
   async function walk(rel: string): Promise<void> {
@@ -45,6 +53,7 @@ export async function digestTree(dir: string, exclude: ReadonlySet<string> = new
       if (exclude.has(r)) continue;
       const abs = path.join(dir, r);
       if (e.isDirectory()) await walk(r);
+      else if (o.only && !o.only(r)) continue;
       else if (e.isSymbolicLink()) out.push({ type: 'symlink', path: r, target: await fs.readlink(abs) });
       else if (e.isFile()) files.push({ r, abs });
       else throw errors.checkpoint(`checkpoint file ${r} is neither a regular file nor a symlink`, { file: r });
@@ -56,7 +65,9 @@ export async function digestTree(dir: string, exclude: ReadonlySet<string> = new
     while (next < files.length) {
       const f = files[next++]!;
       const st = await fs.stat(f.abs);
-      out.push({ type: 'file', path: f.r, size: st.size, sha256: await sha256File(f.abs, st.size) });
+      const known = o.known?.get(f.r);
+      const sha256 = known && known.size === st.size ? known.sha256 : await sha256File(f.abs, st.size);
+      out.push({ type: 'file', path: f.r, size: st.size, sha256 });
     }
   };
   await Promise.all(Array.from({ length: Math.min(DIGEST_PARALLEL, files.length) }, worker));

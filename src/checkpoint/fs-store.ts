@@ -24,6 +24,7 @@ import type {
   NamespaceOption,
   PendingCheckpoint,
   StoredCheckpoint,
+  VerifyOptions,
 } from './store.js';
 import { verifyEntries } from './verify.js';
 import { isErrno, readMeta, writeFileDurably } from './files.js';
@@ -107,7 +108,7 @@ export class FsCheckpointStore implements CheckpointStore {
     const meta = await readMeta(p.path);
     // The rootfs listing (lstat-bound) and the file digests (hash-bound) overlap.
     const [files, rootfs, host] = await Promise.all([
-      digestTree(p.path, new Set([MANIFEST_FILE])),
+      digestTree(p.path, new Set([MANIFEST_FILE]), o.digests ? { known: o.digests } : {}),
       this.identity(o, meta),
       this.o.host ?? readHostInfo({ criu: this.o.criu, runc: this.o.runc }),
     ]);
@@ -190,12 +191,14 @@ export class FsCheckpointStore implements CheckpointStore {
     return { namespace: ns, jobId, seq, path: dir, manifest };
   }
 
-  async verify(ref: CheckpointRef): Promise<StoredCheckpoint> {
+  async verify(ref: CheckpointRef, o: VerifyOptions = {}): Promise<StoredCheckpoint> {
     const c = await this.get(ref.jobId, ref.seq, ref);
-    const actual = await digestTree(c.path, new Set([MANIFEST_FILE])).catch((e: unknown) => {
+    const only = o.only;
+    const actual = await digestTree(c.path, new Set([MANIFEST_FILE]), only ? { only } : {}).catch((e: unknown) => {
       throw hasCode(e) ? e : errors.checkpoint(`cannot read checkpoint ${c.path}: ${(e as Error).message}`);
     });
-    verifyEntries(c.manifest.files, actual, `${c.namespace}/${c.jobId}#${c.seq}`, c.path);
+    const expected = only ? c.manifest.files.filter((f) => only(f.path)) : c.manifest.files;
+    verifyEntries(expected, actual, `${c.namespace}/${c.jobId}#${c.seq}`, c.path);
     return c;
   }
 

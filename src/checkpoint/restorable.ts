@@ -1,5 +1,6 @@
 /** The check a node runs before restoring a stored checkpoint: compatible first (cheap), then intact. */
 import { assertCompatible, type CompatOptions } from './compat.js';
+import { isPageFile } from './live-digest.js';
 import type { HostInfo } from './manifest.js';
 import type { CheckpointRef, CheckpointStore, StoredCheckpoint } from './store.js';
 
@@ -19,18 +20,24 @@ export async function checkRestorable(
 }
 
 /**
- * checkRestorable in two halves, for a restore that prepares meanwhile: the checkpoint, once `host`
- * can restore it (cheap, now), and its digests' verification (running; rejects like verify()).
+ * checkRestorable in parts, for a restore that prepares meanwhile: the checkpoint, once `host` can
+ * restore it (cheap, now); `parsed`, the verification of every file CRIU parses (all but the page
+ * contents: gate CRIU on it); and `verified`, the whole verification (the page contents are hashed
+ * beside the first part and CRIU's restore: hold the restored task until it resolves). Both reject
+ * like verify().
  */
 export async function startRestorable(
   store: CheckpointStore,
   ref: CheckpointRef,
   host: HostInfo,
   o: CompatOptions = {},
-): Promise<{ checkpoint: StoredCheckpoint; verified: Promise<void> }> {
+): Promise<{ checkpoint: StoredCheckpoint; parsed: Promise<void>; verified: Promise<void> }> {
   const c = await store.get(ref.jobId, ref.seq, ref);
   assertCompatible(c.manifest, host, o);
-  const verified = store.verify(ref).then(() => undefined);
-  verified.catch(() => undefined); // the caller awaits it; this only keeps an early exit from going unhandled
-  return { checkpoint: c, verified };
+  const parsed = store.verify(ref, { only: (f) => !isPageFile(f) }).then(() => undefined);
+  const pages = store.verify(ref, { only: isPageFile }).then(() => undefined);
+  const verified = Promise.all([parsed, pages]).then(() => undefined);
+  // The caller awaits them; this only keeps an early exit from going unhandled.
+  for (const p of [parsed, pages, verified]) p.catch(() => undefined);
+  return { checkpoint: c, parsed, verified };
 }

@@ -36,6 +36,14 @@ export interface CommitOptions {
   /** Free-form labels, e.g. { reason: 'migrate' }. */
   labels?: Record<string, string>;
   createdAt?: string;
+  /** Digests taken while the files were written (LivePageDigests): not hashed again when the size matches. */
+  digests?: ReadonlyMap<string, { size: number; sha256: string }>;
+}
+
+/** Which files verify() checks. */
+export interface VerifyOptions {
+  /** Only the entries whose checkpoint-relative path passes (default: all; a whole verification is every part). */
+  only?: (rel: string) => boolean;
 }
 
 /** A store of checkpoints, laid out per namespace and job, safe for several nodes at once. */
@@ -53,7 +61,7 @@ export interface CheckpointStore {
   /** One checkpoint; ERR_NOT_FOUND when absent. */
   get(jobId: string, seq: number, o?: NamespaceOption): Promise<StoredCheckpoint>;
   /** Re-digests every file against the manifest; ERR_CHECKPOINT naming tampered, missing or extra files. */
-  verify(ref: CheckpointRef): Promise<StoredCheckpoint>;
+  verify(ref: CheckpointRef, o?: VerifyOptions): Promise<StoredCheckpoint>;
   /** Keeps the newest `keep` checkpoints of a job and removes the rest; returns the removed sequence numbers. */
   prune(jobId: string, keep: number, o?: NamespaceOption): Promise<number[]>;
   /** Removes every checkpoint of a job. */

@@ -191,7 +191,7 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
   await writeJsonAtomic(p.record, rec);
 }
 
-/** The restore's gate refused: its error is thrown as it is, after the launch was undone. */
+/** The restore's gate or release refused: its error is thrown as it is, after the launch was undone. */
 class GateRefusal {
   constructor(readonly cause: unknown) {}
 }
@@ -224,6 +224,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
     const rec = restoredRecord(ctx, plan, p);
     try {
       await launchRestore(ctx, plan, p, rec);
+      if (o.release) await o.release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
     } catch (e) {
       if (e instanceof GateRefusal) {
         await undoLaunch(ctx, rec.info.containerId, p);

@@ -266,6 +266,12 @@ export interface RestoreTaskOptions {
    * thrown as it is.
    */
   gate?: Promise<void>;
+  /**
+   * Awaited once the restored task runs and before restore() returns it (e.g. the verification of
+   * the page contents, hashed while CRIU restored them): a rejection kills and removes the task and
+   * is thrown as it is.
+   */
+  release?: Promise<void>;
 }
 
 /** A task as listed: its info plus current state. */

@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../../checkpoint/fs-store.js';
+import { LivePageDigests } from '../../checkpoint/live-digest.js';
 import { toErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import type { Task } from '../../runtime/task.js';
@@ -43,14 +44,19 @@ export async function checkpointIntoStore(
   const ns = { namespace: task.namespace() };
   const pending = await store.allocate(c.storeJobId, ns);
   const t0 = performance.now();
+  // The page files are hashed while CRIU writes them, so commit() does not read the memory again.
+  const live = new LivePageDigests(pending.path);
   try {
     await task.checkpoint(pending.path, { leaveRunning });
     failpoint('checkpoint:dumped');
   } catch (e) {
+    await live.close();
     await store.abort(pending).catch((err: unknown) => warn(`could not remove the failed checkpoint ${pending.path}`, err));
     throw e;
   }
+  const digests = await live.finish();
   const ck = await store.commit(pending, {
+    digests,
     labels: { ...c.labels, reason },
     ...(c.rootfsDigest ? { rootfs: { path: task.info.spec.root?.path ?? 'rootfs', digest: c.rootfsDigest } } : {}),
   });

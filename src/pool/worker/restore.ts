@@ -2,8 +2,10 @@
  * A run that restores a stored checkpoint instead of creating a fresh process: the checkpoint is
  * checked (compatible with this host, every file matching its digest; startRestorable) and restored
  * under the run's own task id onto its own overlay, the digests verified while the overlay is made.
- * A tampered or incompatible image is refused with ERR_CHECKPOINT (details.refused = true) before
- * CRIU reads it.
+ * An incompatible image, or one whose files CRIU parses are tampered with, is refused with
+ * ERR_CHECKPOINT (details.refused = true) before CRIU reads it; tampered page contents (hashed while
+ * CRIU restores them) are refused the same way before the restored task is handed back, and the
+ * task is killed and removed.
  */
 import { startRestorable } from '../../checkpoint/restorable.js';
 import { readHostInfo } from '../../checkpoint/host-info.js';
@@ -24,8 +26,9 @@ export function hostInfo(rt: Pick<RuntimeSettings, 'criu' | 'runc'>): Promise<Ho
 
 /**
  * Restores `spec.restore` as task `spec.taskId`. Compatibility is checked first; the digests are
- * verified while the restore lays out the task dir and mounts, and CRIU reads no image before
- * they matched (RestoreTaskOptions.gate).
+ * verified while the restore lays out the task dir and mounts: CRIU parses no image before those
+ * matched (RestoreTaskOptions.gate), and the task is not returned before the page contents did too
+ * (RestoreTaskOptions.release).
  */
 export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: RuntimeSettings, nodeId: string, timeoutSeconds?: number): Promise<Task> {
   const r = spec.restore;
@@ -42,11 +45,13 @@ export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: Runtime
       { cause: e },
     );
   };
-  const { checkpoint, verified } = await startRestorable(store, ref, await hostInfo(rt)).catch((e: unknown) => {
+  const { checkpoint, parsed, verified } = await startRestorable(store, ref, await hostInfo(rt)).catch((e: unknown) => {
     throw refused(e);
   });
-  const gate = verified.catch((e: unknown) => Promise.reject(refused(e)));
-  gate.catch(() => undefined); // restore() awaits it; a restore refused earlier never does
+  const gate = parsed.catch((e: unknown) => Promise.reject(refused(e)));
+  const release = verified.catch((e: unknown) => Promise.reject(refused(e)));
+  // restore() awaits them; a restore refused earlier never does.
+  for (const p of [gate, release]) p.catch(() => undefined);
   return mgr.restore({
     id: spec.taskId,
     namespace: spec.namespace,
@@ -56,5 +61,6 @@ export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: Runtime
     annotations: spec.annotations,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     gate,
+    release,
   });
 }

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openFsCheckpointStore, type FsCheckpointStore } from '../../../src/checkpoint/fs-store.js';
+import { sha256File } from '../../../src/checkpoint/digest.js';
 import { readHostInfo } from '../../../src/checkpoint/host-info.js';
+import { LivePageDigests } from '../../../src/checkpoint/live-digest.js';
 import { checkRestorable, startRestorable } from '../../../src/checkpoint/restorable.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import type { LogEntry, Task, TaskManager } from '../../../src/runtime/task.js';
@@ -97,7 +99,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
     await expect(store.verify({ jobId, seq: ck.seq })).resolves.toMatchObject({ seq: 1 });
   });
 
-  it('a tampered checkpoint of a real task is refused before restore, naming the file', async () => {
+  it('a checkpoint of a real task with tampered page contents is refused, naming the file, and its restored task removed', async () => {
     const jobId = uid('job');
     const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
     tasks.push(t);
@@ -116,14 +118,60 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
       message: expect.stringContaining(`${pages!.path} does not match its digest`),
     });
 
-    // As a node restores: the verification runs while the task dir is laid out and gates CRIU.
-    const { checkpoint, verified } = await startRestorable(store, ck, await readHostInfo());
+    // As a node restores: CRIU's input verified while the task dir is laid out (it passes: only
+    // page contents changed), the page contents while CRIU restores them; the restored task is
+    // killed and removed before it is handed back.
+    const { checkpoint, parsed, verified } = await startRestorable(store, ck, await readHostInfo());
     const id = uid('r');
-    await expect(tm.restore({ id, rootfs, from: checkpoint.path, gate: verified })).rejects.toMatchObject({
+    await expect(tm.restore({ id, rootfs, from: checkpoint.path, gate: parsed, release: verified })).rejects.toMatchObject({
       code: 'ERR_CHECKPOINT',
       message: expect.stringContaining(`${pages!.path} does not match its digest`),
     });
+    await expect(parsed).resolves.toBeUndefined();
     expect((await tm.list()).map((x) => x.info.id)).not.toContain(id);
     expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(id);
+  });
+
+  it('a tampered file CRIU parses is refused at the gate, before CRIU runs', async () => {
+    const jobId = uid('job');
+    const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
+    tasks.push(t);
+    await t.start();
+    const pending = await store.allocate(jobId);
+    await t.checkpoint(pending.path);
+    const ck = await store.commit(pending);
+    const f = path.join(ck.path, 'criu', 'pstree.img');
+    const buf = await fs.readFile(f);
+    buf[buf.length - 1] = buf[buf.length - 1]! ^ 1;
+    await fs.writeFile(f, buf);
+    const { checkpoint, parsed, verified } = await startRestorable(store, ck, await readHostInfo());
+    const id = uid('r');
+    await expect(tm.restore({ id, rootfs, from: checkpoint.path, gate: parsed, release: verified })).rejects.toMatchObject({
+      code: 'ERR_CHECKPOINT',
+      message: expect.stringContaining('criu/pstree.img does not match its digest'),
+    });
+    await expect(parsed).rejects.toMatchObject({ code: 'ERR_CHECKPOINT' });
+    expect((await tm.list()).map((x) => x.info.id)).not.toContain(id);
+  });
+
+  it("page files hashed while CRIU writes them match the files, and commit() takes those digests", async () => {
+    const jobId = uid('job');
+    // ~8 MiB of dirty memory, so CRIU writes its pages in several steps while they are followed.
+    const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', "{ head -c 8388608 /dev/zero | tr '\\000' a; exec sleep 600; } | tail -c 8388608"] } });
+    tasks.push(t);
+    await t.start();
+    await new Promise((r) => setTimeout(r, 500));
+    const pending = await store.allocate(jobId);
+    const live = new LivePageDigests(pending.path);
+    await t.checkpoint(pending.path);
+    const digests = await live.finish();
+    expect(digests.size).toBeGreaterThan(0);
+    for (const [rel, d] of digests) {
+      expect(rel).toMatch(/^criu\/pages-\d+\.img$/);
+      const file = path.join(pending.path, rel);
+      expect(d).toEqual({ size: (await fs.stat(file)).size, sha256: await sha256File(file) });
+    }
+    const ck = await store.commit(pending, { digests });
+    await expect(store.verify(ck)).resolves.toMatchObject({ seq: ck.seq });
   });
 });

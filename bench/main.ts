@@ -92,7 +92,8 @@ async function main(): Promise<number> {
     }
   } finally {
     await cleanup();
-    await fs.rm(workDir, { recursive: true, force: true });
+    // A failed removal is told, not thrown: it would hide the error a scenario failed with.
+    await fs.rm(workDir, { recursive: true, force: true }).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
     // The raw containers' and the tasks' parent cgroups (every hierarchy; only where empty).
     for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name);
   }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { loadRuntimeConfig, runtimePaths } from '../src/config/load.js';
 import { Runc } from '../src/runc/runc.js';
 import { removeEmptyCgroupParents } from '../src/runtime/cgroups.js';
-import { isMounted, unmountOverlay } from '../src/sandbox/rootfs.js';
+import { parseMountinfo, unmountOverlay } from '../src/sandbox/rootfs.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import type { Task, TaskManager } from '../src/runtime/task.js';
 import { criuLogMs, dirBytes, memoryHolderArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
@@ -22,13 +22,13 @@ import type { BenchContext } from './scenario.js';
 export async function sweepStateDir(stateDir: string, runcBinary: string): Promise<void> {
   const runc = new Runc({ binary: runcBinary, root: runtimePaths({ stateDir }).runcRoot });
   for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
-  const tasks = runtimePaths({ stateDir }).tasksDir;
-  for (const ns of await fs.readdir(tasks).catch(() => [] as string[])) {
-    for (const id of await fs.readdir(path.join(tasks, ns)).catch(() => [] as string[])) {
-      const rootfs = path.join(tasks, ns, id, 'bundle', 'rootfs');
-      if (await isMounted(rootfs)) await unmountOverlay(rootfs).catch(() => undefined);
-    }
-  }
+  // Whatever a node left mounted under its state dir (overlays, writable layers), deepest first.
+  const root = `${path.resolve(stateDir)}/`;
+  const mounted = parseMountinfo(await fs.readFile('/proc/self/mountinfo', 'utf8'))
+    .map((e) => e.mountPoint)
+    .filter((m) => m.startsWith(root))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounted) await unmountOverlay(m);
   await removeEmptyCgroupParents(stateDir).catch(() => 0);
 }
 

@@ -93,9 +93,11 @@ export async function buildNode(i: NodeInputs): Promise<NodeParts> {
   const queue = new Queue(config.queue, { connection: conn.options, prefix: config.prefix, ...keepJobsOptions(config) } as QueueOptions);
   queue.on('error', onError);
   const adoptions = new Set<Promise<void>>();
+  // An adoption that fails goes to the node's error log: a rejection left unhandled would end the node.
   const track = (p: Promise<void>) => {
-    adoptions.add(p);
-    void p.finally(() => adoptions.delete(p));
+    const tracked = p.catch(onError);
+    adoptions.add(tracked);
+    void tracked.finally(() => adoptions.delete(tracked));
   };
   control.register('migrate', migrateVerb(consumer));
   control.register('take', takeVerb(consumer, queue, consumer.commands, ref, track));

@@ -211,7 +211,12 @@ export class JobConsumer {
       a.keeping?.();
       if (moved(e) || e instanceof FencedError || a.owner !== 'adopted') return;
       const err = toJobError(e);
-      await a.job.moveToFailed(err, a.token, false);
+      try {
+        await a.job.moveToFailed(err, a.token, false);
+      } catch (post) {
+        // The lock is gone (another node, or the stalled check, has the job): nothing to post from here.
+        throw new Error(`job ${a.jobId} failed on this node (${err.message}), and its failure could not be posted: ${(post as Error).message}`, { cause: post });
+      }
       this.deps.events(postedEvent(a.job, 'failed', { error: err }));
       this.unposted.posted(a.jobId);
     }

@@ -8,6 +8,7 @@ import { sha256File } from '../../../src/checkpoint/digest.js';
 import { readHostInfo } from '../../../src/checkpoint/host-info.js';
 import { LivePageDigests } from '../../../src/checkpoint/live-digest.js';
 import { checkRestorable, startRestorable } from '../../../src/checkpoint/restorable.js';
+import type { StoredCheckpoint } from '../../../src/checkpoint/store.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import type { LogEntry, Task, TaskManager } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
@@ -37,6 +38,24 @@ async function until<T>(fn: () => Promise<T | undefined | false>, what: string, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A sleeping task checkpointed into the store and committed. */
+async function committedSleeper(): Promise<StoredCheckpoint> {
+  const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
+  tasks.push(t);
+  await t.start();
+  const pending = await store.allocate(uid('job'));
+  await t.checkpoint(pending.path);
+  return store.commit(pending);
+}
+
+/** Flips the lowest bit of one byte of `file` (`at` < 0 counts from the end). */
+async function flipByte(file: string, at: number): Promise<void> {
+  const buf = await fs.readFile(file);
+  const i = at < 0 ? buf.length + at : at;
+  buf[i] = buf[i]! ^ 1;
+  await fs.writeFile(file, buf);
 }
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint store with the real task runtime', () => {
@@ -100,19 +119,10 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
   });
 
   it('a checkpoint of a real task with tampered page contents is refused, naming the file, and its restored task removed', async () => {
-    const jobId = uid('job');
-    const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
-    tasks.push(t);
-    await t.start();
-    const pending = await store.allocate(jobId);
-    await t.checkpoint(pending.path);
-    const ck = await store.commit(pending);
+    const ck = await committedSleeper();
     const pages = ck.manifest.files.find((f) => f.type === 'file' && /^criu\/pages-\d+\.img$/.test(f.path));
     expect(pages).toBeDefined();
-    const f = path.join(ck.path, pages!.path);
-    const buf = await fs.readFile(f);
-    buf[0] = buf[0]! ^ 1;
-    await fs.writeFile(f, buf);
+    await flipByte(path.join(ck.path, pages!.path), 0);
     await expect(checkRestorable(store, ck, await readHostInfo())).rejects.toMatchObject({
       code: 'ERR_CHECKPOINT',
       message: expect.stringContaining(`${pages!.path} does not match its digest`),
@@ -133,17 +143,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
   });
 
   it('a tampered file CRIU parses is refused at the gate, before CRIU runs', async () => {
-    const jobId = uid('job');
-    const t = await tm.create({ id: uid('t'), rootfs, process: { args: ['sh', '-c', 'while :; do sleep 1; done'] } });
-    tasks.push(t);
-    await t.start();
-    const pending = await store.allocate(jobId);
-    await t.checkpoint(pending.path);
-    const ck = await store.commit(pending);
-    const f = path.join(ck.path, 'criu', 'pstree.img');
-    const buf = await fs.readFile(f);
-    buf[buf.length - 1] = buf[buf.length - 1]! ^ 1;
-    await fs.writeFile(f, buf);
+    const ck = await committedSleeper();
+    await flipByte(path.join(ck.path, 'criu', 'pstree.img'), -1);
     const { checkpoint, parsed, verified } = await startRestorable(store, ck, await readHostInfo());
     const id = uid('r');
     await expect(tm.restore({ id, rootfs, from: checkpoint.path, gate: parsed, release: verified })).rejects.toMatchObject({

@@ -61,6 +61,7 @@ export class LivePageDigests {
   /** Reads every followed file from where it was to its current end; returns the bytes read. */
   private async step(): Promise<number> {
     let read = 0;
+    // The images dir appears only once runc checkpoint has made it.
     const names = await fs.readdir(this.images).catch(() => [] as string[]);
     for (const name of names) {
       if (!PAGE_FILE.test(name)) continue;
@@ -113,6 +114,7 @@ export class LivePageDigests {
     await this.loop;
     const open = [...this.files.values()];
     this.files.clear();
+    // Read-only descriptors: a failed close loses nothing.
     await Promise.all(open.map((f) => f.fh.close().catch(() => undefined)));
   }
 }

@@ -35,8 +35,10 @@ describe('posix_spawn with pipes (native/spawn.c)', () => {
 
   it.runIf(available)('a child holds only the fds it was given, unblocked default signals, and its own session when detached', async () => {
     // fd 3 is a pipe the child writes, as conmon's sync pipe; nothing else of this process reaches it.
-    // (No redirections in the script: the shell would keep copies of the fds it redirects.)
-    const c = spawnNative('sh', ['-c', 'ls /proc/$$/fd; echo --; cat /proc/$$/status; cut -d" " -f6 /proc/$$/stat'], {
+    // (No redirections in the script: the shell would keep copies of the fds it redirects.) The
+    // masks are read by `cat` of its own status, inherited through the shell: the shell's own
+    // SigBlk is briefly all-blocked while it vforks a command, which `cat /proc/$$/status` could see.
+    const c = spawnNative('sh', ['-c', 'ls /proc/$$/fd; echo --; cat /proc/self/status; cut -d" " -f6 /proc/$$/stat'], {
       env: { PATH: process.env.PATH },
       stdio: 'nwnw',
       detached: true,

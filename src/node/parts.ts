@@ -100,6 +100,6 @@ export async function buildNode(i: NodeInputs): Promise<NodeParts> {
     void tracked.finally(() => adoptions.delete(tracked));
   };
   control.register('migrate', migrateVerb(consumer));
-  control.register('take', takeVerb(consumer, queue, consumer.commands, ref, track));
+  control.register('take', takeVerb(consumer, queue, consumer.commands, ref, config.lockDurationMs, track));
   return { config, runtime, conn, pool, images, consumer, control, queue, adoptions, track, onError };
 }

@@ -214,6 +214,13 @@ export class JobAttempt {
     }
   }
 
+  /** The task ended by its final checkpoint, but the job could not be handed on from here: the request gets `e`. */
+  handOffFailed(e: unknown): void {
+    const req = this.preemptReq;
+    this.preemptReq = undefined;
+    req?.reject(e);
+  }
+
   /** The job is back in the queue with its final checkpoint: the preempt request is answered. */
   handedBack(ck: TaskCheckpoint): void {
     const req = this.preemptReq;

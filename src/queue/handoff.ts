@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import type { QueueRef } from './cancel.js';
-import { lockHolder } from './bullmq-keys.js';
+import { reacquireLock } from './bullmq-keys.js';
 import { sendControl } from './control-client.js';
 import type { VerbHandler } from './control-server.js';
 import type { JobConsumer } from './consumer.js';
@@ -30,7 +30,14 @@ export const TakeArgsSchema = z
 const TAKE_TIMEOUT_MS = 5_000;
 
 /** The taker's side of 'take': adopts the job under the token when it is really the lock's (and, for 'holder', runs here). */
-export function takeVerb(consumer: JobConsumer, queue: Queue, redis: Redis, q: QueueRef, track: (p: Promise<void>) => void): VerbHandler<typeof TakeArgsSchema> {
+export function takeVerb(
+  consumer: JobConsumer,
+  queue: Queue,
+  redis: Redis,
+  q: QueueRef,
+  lockDurationMs: number,
+  track: (p: Promise<void>) => void,
+): VerbHandler<typeof TakeArgsSchema> {
   return {
     args: TakeArgsSchema,
     async run(req) {
@@ -39,8 +46,12 @@ export function takeVerb(consumer: JobConsumer, queue: Queue, redis: Redis, q: Q
       }
       const job = await Job.fromId(queue, req.jobId);
       if (!job) throw errors.notFound(`job ${req.jobId} does not exist`, { jobId: req.jobId });
-      if ((await lockHolder(redis, q, req.jobId)) !== req.args.token) {
-        throw errors.failedPrecondition(`the lock of job ${req.jobId} is not held by the token offered`, { jobId: req.jobId });
+      // Checked and renewed in one step: the lock may be as old as the job's first take (a job moved
+      // faster than its holders' renewal ticks), and the taker's own renewal only starts a third of a
+      // lock duration from now.
+      const lock = await reacquireLock(redis, q, req.jobId, req.args.token, lockDurationMs);
+      if (lock !== 'ours') {
+        throw errors.failedPrecondition(`the lock of job ${req.jobId} is not held by the token offered (${lock === 'taken' ? 'another token holds it' : 'the job is not active'})`, { jobId: req.jobId });
       }
       track(consumer.adopt(job, req.args.token));
       return { taken: true };

@@ -5,7 +5,8 @@
  * checkpoint); a lost lock means another node holds the job: nothing is posted here.
  */
 import { WaitingError } from 'bullmq';
-import type { TaskOutcome } from '../../pool/protocol.js';
+import { errors } from '../../errors.js';
+import type { TaskCheckpoint, TaskOutcome } from '../../pool/protocol.js';
 import type { JobAttempt } from '../attempt.js';
 import type { PipelineDeps } from './deps.js';
 import { FencedError } from './fenced.js';
@@ -28,23 +29,38 @@ async function lostRun(a: JobAttempt, d: PipelineDeps, l: Lineage | undefined): 
   throw new WaitingError();
 }
 
+/**
+ * The task ended by its final checkpoint: record it, hand the job to the target (which restores it at
+ * once under this lock token) or, if it does not answer, back to the queue; answer the migrate or drain
+ * request either way, with the error when the job could not be handed on.
+ */
+async function handOn(a: JobAttempt, d: PipelineDeps, l: Lineage, ck: TaskCheckpoint): Promise<never> {
+  const to = a.preemptTarget;
+  let handed = false;
+  try {
+    await d.flow.preempted(a.job, l, ck, to);
+    handed = to !== null && (await d.handOff(to, a.jobId, a.token, 'target'));
+    if (!handed) await a.job.moveToWait(a.token);
+  } catch (e) {
+    a.handOffFailed(errors.unavailable(`job ${a.jobId} was checkpointed (#${ck.seq}) on node ${d.config.nodeId} but could not be handed on: ${(e as Error).message}`, { jobId: a.jobId }));
+    throw e;
+  }
+  d.events(migratedEvent(a, ck.reason, ck.seq, handed ? to : null));
+  a.handedBack(ck);
+  throw new WaitingError();
+}
+
 /** Settles the job after its task ended; throws a BullMQ move (WaitingError) or FencedError when no result is posted. */
 export async function settle(a: JobAttempt, d: PipelineDeps, outcome: TaskOutcome): Promise<void> {
-  if (outcome.lockLost) throw new FencedError(`lost the lock of job ${a.jobId}; its container was killed and no result is posted here`);
+  if (outcome.lockLost) {
+    a.handOffFailed(errors.unavailable(`job ${a.jobId} lost its lock on node ${d.config.nodeId} while it was checkpointed; another node holds it now`, { jobId: a.jobId }));
+    throw new FencedError(`lost the lock of job ${a.jobId}; its container was killed and no result is posted here`);
+  }
   const l = a.lineage;
   if (outcome.cause === 'lost') await lostRun(a, d, l);
   if (!l) return;
   const ck = outcome.preempted;
-  if (ck) {
-    const to = a.preemptTarget;
-    await d.flow.preempted(a.job, l, ck, to);
-    // The target restores it at once under this lock token; only if it does not answer does the job wait in the queue.
-    const handed = to !== null && (await d.handOff(to, a.jobId, a.token, 'target'));
-    if (!handed) await a.job.moveToWait(a.token);
-    d.events(migratedEvent(a, ck.reason, ck.seq, handed ? to : null));
-    a.handedBack(ck);
-    throw new WaitingError();
-  }
+  if (ck) await handOn(a, d, l, ck);
   // A final checkpoint ended the task, but the node died before the store committed it (found after a
   // restart): the process is gone by our hand, not by its own; resume from the last committed checkpoint.
   if (outcome.exit.reason === 'checkpointed') {

@@ -72,7 +72,9 @@ async function startServe(ctx: BenchContext, id: string, redisUrl: string, queue
   });
   let err = '';
   // BENCH_NODE_LOGS=DIR keeps each node's whole log (DIR/<id>.log) to see what a slow move did.
-  const keep = process.env.BENCH_NODE_LOGS ? createWriteStream(path.join(process.env.BENCH_NODE_LOGS, `${id}.log`)) : null;
+  const logsDir = process.env.BENCH_NODE_LOGS;
+  if (logsDir) await fs.mkdir(logsDir, { recursive: true });
+  const keep = logsDir ? createWriteStream(path.join(logsDir, `${id}.log`)) : null;
   child.stderr!.on('data', (b: Buffer) => {
     err = (err + b.toString()).slice(-4096);
     keep?.write(b);

@@ -55,13 +55,13 @@ export interface ExecRecord {
 }
 
 /** Markers written before risky operations, read back by any process deriving status. */
-export type MarkerName = 'pausing' | 'checkpointing' | 'checkpointed' | 'lost' | 'deleting';
+export type MarkerName = 'pausing' | 'checkpointing' | 'checkpointed' | 'lost' | 'deleting' | 'verifying';
 
 /** Content of a marker file. */
 export interface Marker {
   at: string;
   pid: number;
-  /** Checkpoint directory for checkpoint markers. */
+  /** Checkpoint directory for checkpoint markers, and for 'verifying' (a restored task whose memory was still being checked). */
   path?: string;
   leaveRunning?: boolean;
   /** For 'checkpointing': the container was frozen for the dump (a crash leaves it paused: thaw it). */

@@ -7,6 +7,7 @@
  *   monitor dead, no exit, container there  → lost (exit status unknowable)
  *   stopped with a 'deleting' marker        → a delete cut short by a crash: finished, cleaned
  *   paused by a checkpoint's freeze         → a leave-running checkpoint cut short: thawed, running
+ *   restored, memory check not finished     → never handed out: cleaned
  * Tasks whose lock is held by a live process (being created right now) are left alone.
  */
 import fs from 'node:fs/promises';
@@ -56,8 +57,10 @@ async function recoverOne(ctx: RuntimeContext, namespace: string, id: string): P
     return 'cleaned';
   }
   const o = await observeTask(ctx, rec, p);
-  // A delete interrupted by a crash: finish it (it had already passed the status checks).
-  if (o.halfLaunched || ((await readMarker(p.markersDir, 'deleting')) && o.status === 'stopped')) {
+  // A delete interrupted by a crash: finish it (it had already passed the status checks). A restore
+  // whose memory was still being checked when the node died: it was never handed out; discard it.
+  const unverified = (await readMarker(p.markersDir, 'verifying')) !== undefined;
+  if (o.halfLaunched || unverified || ((await readMarker(p.markersDir, 'deleting')) && o.status === 'stopped')) {
     await undoLaunch(ctx, rec.info.containerId, p);
     return 'cleaned';
   }

@@ -4,6 +4,7 @@
  * cgroupsPath and annotations rewritten for the new id, and conmon runs `runc restore` (status
  * 'running' at once, no start). Restoring into an existing id replaces that task if it is stopped
  * (exited or checkpointed). A failed restore leaves nothing behind except a copy of CRIU's restore.log.
+ * A restore with a `release` keeps a 'verifying' marker until it resolves (a crash meanwhile: discarded).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
 import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
-import { exists, readJson, readTaskRecord, writeJsonAtomic, type TaskRecord } from './records.js';
+import { exists, readJson, readTaskRecord, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import { DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
 
@@ -166,6 +167,9 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
     fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, r.spec)),
     fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
     emptyJobDir(p),
+    // Until the release resolves, the restored memory is unchecked: a crash in between must not leave
+    // a task that recovery would adopt (recover.ts discards a task with this marker).
+    r.o.release ? writeMarker(p.markersDir, 'verifying', { path: path.resolve(r.o.from) }) : Promise.resolve(),
     mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx), { fresh: true }).then(async () => {
       if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
     }),
@@ -224,7 +228,10 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
     const rec = restoredRecord(ctx, plan, p);
     try {
       await launchRestore(ctx, plan, p, rec);
-      if (o.release) await o.release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
+      if (o.release) {
+        await o.release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
+        await removeMarker(p.markersDir, 'verifying');
+      }
     } catch (e) {
       if (e instanceof GateRefusal) {
         await undoLaunch(ctx, rec.info.containerId, p);

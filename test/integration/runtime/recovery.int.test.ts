@@ -122,3 +122,60 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'tasks outlive the runti
     await t.delete();
   });
 });
+
+/** Restores a checkpoint whose memory check (release) never ends, and says when the restored task runs. */
+const RESTORING_CHILD = `
+const [modulePath, stateDir, id, rootfs, from] = process.argv.slice(2);
+const { openTaskManager } = await import(modulePath);
+const tm = await openTaskManager({ stateDir });
+await tm.restore({ id, rootfs, from, gate: Promise.resolve(), release: new Promise(() => {}) });
+`;
+
+describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'a restore cut short by a crash', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    await ensureBuilt();
+    h = await openHarness('restore-crash');
+  }, 180_000);
+  afterAll(() => closeHarness(h));
+
+  it('recover() discards a restored task whose memory check had not finished when its starter died: container, mounts and dir go', async () => {
+    const t = await runSh(h, 'while :; do sleep 1; done');
+    const from = path.join(h.stateDir, 'ck');
+    await t.checkpoint(from);
+    await t.delete();
+    const id = uid('unverified');
+    const script = path.join(h.stateDir, 'restoring.mjs');
+    await fs.writeFile(script, RESTORING_CHILD);
+    const child = spawn(process.execPath, [script, BUILT, h.stateDir, id, h.rootfs, from], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    const dir = path.join(h.stateDir, 'tasks/default', id);
+    // The record gets the restored pid once runc restore returned; the release is still pending.
+    const pid = await until(async () => {
+      const rec = JSON.parse(await fs.readFile(path.join(dir, 'task.json'), 'utf8').catch(() => '{}')) as { pid?: number };
+      return rec.pid;
+    }, 30_000, 'the restored task to run');
+    await expect(fs.access(path.join(dir, 'markers', 'verifying.json'))).resolves.toBeUndefined();
+    child.kill('SIGKILL');
+    await exited;
+
+    const report = await (await openTaskManager({ stateDir: h.stateDir })).recover();
+    expect(report.cleaned).toContain(id);
+    expect(report.running).not.toContain(id);
+    await until(async () => !(await fs.access(`/proc/${pid}`).then(() => true, () => false)), 10_000, 'the restored process to be gone');
+    await expect(fs.access(dir)).rejects.toThrow();
+    expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'runc'), 'list', '-q']);
+    expect(stdout).not.toContain(id);
+  }, 120_000);
+
+  it('a restore whose release resolved leaves no verifying marker behind', async () => {
+    const t = await runSh(h, 'while :; do sleep 1; done');
+    const from = path.join(h.stateDir, 'ck2');
+    await t.checkpoint(from);
+    await t.delete();
+    const r = await h.tm.restore({ id: uid('verified'), rootfs: h.rootfs, from, gate: Promise.resolve(), release: Promise.resolve() });
+    await expect(fs.access(path.join(h.stateDir, 'tasks/default', r.id, 'markers', 'verifying.json'))).rejects.toThrow();
+    expect((await (await openTaskManager({ stateDir: h.stateDir })).recover()).running).toContain(r.id);
+  }, 60_000);
+});

@@ -192,7 +192,8 @@ export class FsCheckpointStore implements CheckpointStore {
   }
 
   async verify(ref: CheckpointRef, o: VerifyOptions = {}): Promise<StoredCheckpoint> {
-    const c = await this.get(ref.jobId, ref.seq, ref);
+    const given = o.checkpoint;
+    const c = given && given.jobId === ref.jobId && given.seq === ref.seq && given.namespace === (ref.namespace ?? DEFAULT_NAMESPACE) ? given : await this.get(ref.jobId, ref.seq, ref);
     const only = o.only;
     const actual = await digestTree(c.path, new Set([MANIFEST_FILE]), only ? { only } : {}).catch((e: unknown) => {
       throw hasCode(e) ? e : errors.checkpoint(`cannot read checkpoint ${c.path}: ${(e as Error).message}`);

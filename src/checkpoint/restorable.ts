@@ -34,8 +34,8 @@ export async function startRestorable(
 ): Promise<{ checkpoint: StoredCheckpoint; parsed: Promise<void>; verified: Promise<void> }> {
   const c = await store.get(ref.jobId, ref.seq, ref);
   assertCompatible(c.manifest, host, o);
-  const parsed = store.verify(ref, { only: (f) => !isPageFile(f) }).then(() => undefined);
-  const pages = store.verify(ref, { only: isPageFile }).then(() => undefined);
+  const parsed = store.verify(ref, { only: (f) => !isPageFile(f), checkpoint: c }).then(() => undefined);
+  const pages = store.verify(ref, { only: isPageFile, checkpoint: c }).then(() => undefined);
   const verified = Promise.all([parsed, pages]).then(() => undefined);
   // The caller awaits them; this only keeps an early exit from going unhandled.
   for (const p of [parsed, pages, verified]) p.catch(() => undefined);

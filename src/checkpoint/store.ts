@@ -44,6 +44,8 @@ export interface CommitOptions {
 export interface VerifyOptions {
   /** Only the entries whose checkpoint-relative path passes (default: all; a whole verification is every part). */
   only?: (rel: string) => boolean;
+  /** The checkpoint as get() just returned it for this ref: its manifest is not read again. */
+  checkpoint?: StoredCheckpoint;
 }
 
 /** A store of checkpoints, laid out per namespace and job, safe for several nodes at once. */

@@ -109,6 +109,21 @@ describe('FsCheckpointStore over a real directory', () => {
     });
   });
 
+  it('verify with the checkpoint get() returned checks the files against that manifest, and only the files asked for', async () => {
+    const j = job();
+    const c = await commitOne(j);
+    const f = path.join(c.path, 'criu', 'pages-1.img');
+    const buf = await fs.readFile(f);
+    buf[0] = buf[0]! ^ 1;
+    await fs.writeFile(f, buf);
+    const got = await store.get(j, c.seq);
+    await expect(store.verify({ jobId: j, seq: c.seq }, { checkpoint: got, only: (rel) => rel !== 'criu/pages-1.img' })).resolves.toMatchObject({ seq: c.seq });
+    await expect(store.verify({ jobId: j, seq: c.seq }, { checkpoint: got })).rejects.toMatchObject({ code: 'ERR_CHECKPOINT', details: expect.objectContaining({ file: 'criu/pages-1.img' }) });
+    // A checkpoint of another ref is not taken for this one: its own manifest is read.
+    const other = await commitOne(j);
+    await expect(store.verify({ jobId: j, seq: other.seq }, { checkpoint: got })).resolves.toMatchObject({ seq: other.seq });
+  });
+
   it('verify names a missing file, an extra file and a changed symlink', async () => {
     const j = job();
     const c = await commitOne(j);

@@ -44,7 +44,7 @@ interface Started {
 
 /** The command by posix_spawn (src/os/native-spawn.ts); null without the addon; throws when it cannot exec. */
 function startByAddon(req: CommandRequest): Started | null {
-  const c = spawnNative(req.file, req.args, { env: process.env, ...(req.cwd ? { cwd: req.cwd } : {}), stdio: req.input === undefined ? 'nww' : 'rww' });
+  const c = spawnNative(req.file, req.args, { env: req.env ? { ...process.env, ...req.env } : process.env, ...(req.cwd ? { cwd: req.cwd } : {}), stdio: req.input === undefined ? 'nww' : 'rww' });
   if (!c) return null;
   const [stdin, stdout, stderr] = c.stdio as [Writable | null, Readable, Readable];
   const drained = (r: Readable) => new Promise<void>((resolve) => r.once('close', () => resolve()));
@@ -59,6 +59,7 @@ function startByNode(req: CommandRequest): Started {
   const child = spawn(req.file, req.args, {
     stdio: [req.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...(req.cwd ? { cwd: req.cwd } : {}),
+    ...(req.env ? { env: { ...process.env, ...req.env } } : {}),
   });
   const closed = new Promise<[number | null, string | null]>((resolve, reject) => {
     child.on('error', reject);

@@ -42,6 +42,8 @@ export interface LaunchOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Program conmon runs after writing the exit files (`--exit-command`), with its args. */
   exitCommand?: { path: string; args?: string[] };
+  /** Added to conmon's environment (and so to the runc it runs, and CRIU's). */
+  env?: Record<string, string>;
   /** Called with the first conmon pid while conmon waits on the start pipe (e.g. to move it into a cgroup). */
   onSpawn?: (pid: number) => void | Promise<void>;
 }

@@ -17,6 +17,8 @@ export interface CommandOptions {
   input?: string;
   timeoutMs?: number;
   cwd?: string;
+  /** Added to this process' environment. */
+  env?: Record<string, string>;
 }
 
 let helper: SpawnHelperClient | undefined;
@@ -49,6 +51,7 @@ export async function runCommand(file: string, args: string[], o: CommandOptions
     stdin: o.input === undefined ? 'ignore' : 'pipe',
     ...(o.input === undefined ? {} : { input: o.input }),
     ...(o.cwd ? { cwd: o.cwd } : {}),
+    ...(o.env ? { env: o.env } : {}),
     stripFinalNewline: false,
     encoding: 'utf8',
     ...(o.timeoutMs ? { timeout: o.timeoutMs, killSignal: 'SIGKILL' as const } : {}),

@@ -19,6 +19,8 @@ export interface CommandRequest {
   /** SIGKILL after this many ms (reported as timedOut). */
   timeoutMs?: number;
   cwd?: string;
+  /** Added to the helper's environment. */
+  env?: Record<string, string>;
 }
 
 /** How a command ended. `error` is set when it could not be started at all (ENOENT, EACCES). */

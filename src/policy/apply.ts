@@ -1,6 +1,6 @@
 /**
  * A payload under the node policy: the limits it runs with, the rootfs it may use, whether it may
- * have the host's network, and the annotation prefix reserved to the node. Everything a producer
+ * have the host's network, and the annotation prefixes reserved to the node and its runtime. Everything a producer
  * asks for beyond the policy is refused with ERR_PERMISSION_DENIED naming the field and the rule.
  */
 import { errors } from '../errors.js';
@@ -11,6 +11,13 @@ import type { EffectiveLimits, NodePolicy } from './schema.js';
 
 /** Annotation keys starting with this belong to the node (job id, lock token, deadlines…). */
 export const RESERVED_ANNOTATION_PREFIX = 'io.stasis.';
+
+/**
+ * Prefixes of annotations the runtime below acts on: runc hands `org.criu.config` to CRIU as its
+ * configuration file, whose settings win over runc's (an `action-script` there runs as host root);
+ * the others are read by runc, crun or systemd. A producer may set none of them.
+ */
+export const RUNTIME_ANNOTATION_PREFIXES = ['org.criu.', 'org.opencontainers.', 'org.systemd.', 'run.oci.'] as const;
 
 /** What a payload asks of the policy (the parsed payload's fields). */
 export interface PolicyRequest {
@@ -49,6 +56,13 @@ export function checkRequest(r: PolicyRequest, policy: NodePolicy, userns: IdMap
   for (const k of Object.keys(r.annotations ?? {})) {
     if (k.startsWith(RESERVED_ANNOTATION_PREFIX)) {
       throw errors.permissionDenied(`\`annotations.${k}\`: the \`${RESERVED_ANNOTATION_PREFIX}\` prefix is reserved to the node`, {
+        field: `annotations.${k}`,
+        rule: 'reserved-annotation',
+      });
+    }
+    const runtime = RUNTIME_ANNOTATION_PREFIXES.find((pre) => k.toLowerCase().startsWith(pre));
+    if (runtime) {
+      throw errors.permissionDenied(`\`annotations.${k}\`: the \`${runtime}\` prefix is read by the container runtime and reserved to the node`, {
         field: `annotations.${k}`,
         rule: 'reserved-annotation',
       });

@@ -184,6 +184,7 @@ export class Runc implements RuncClient {
     const r = await runCommand(this.opts.binary, argv, {
       ...(input === undefined ? {} : { input }),
       ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
     });
     if (r.timedOut) {
       throw new StasisError('ERR_UNAVAILABLE', `runc ${argv.slice(args.globalArgs(this.g).length).join(' ')} timed out after ${this.opts.timeoutMs} ms`, {

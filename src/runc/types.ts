@@ -6,6 +6,8 @@ export interface RuncOptions {
   binary: string;
   root: string;
   criu?: string;
+  /** Added to runc's environment (and so to CRIU's, which runc starts). */
+  env?: Record<string, string>;
   /** Kill a runc call that takes longer than this (ms) and fail it with ERR_UNAVAILABLE; none by default. */
   timeoutMs?: number;
   /**

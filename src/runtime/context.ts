@@ -7,6 +7,7 @@ import { loadSeccompProfile } from '../sandbox/seccomp/load.js';
 import type { OciSpec } from '../sandbox/types.js';
 import type { CreateTaskOptions, Task } from './task.js';
 import { locksDir } from './layout.js';
+import { criuEnv, writeCriuConfig } from './criu-config.js';
 
 /** The runtime name recorded in TaskInfo.runtime. */
 export const RUNTIME_NAME = 'io.stasis.runc';
@@ -48,10 +49,11 @@ export async function seccompFor(setting: string): Promise<Record<string, unknow
 /** Builds the context for a loaded config (reads an operator's seccomp profile file once). */
 export async function makeContext(config: RuntimeConfig, paths: RuntimePaths): Promise<RuntimeContext> {
   const seccomp = await seccompFor(config.seccomp);
+  await writeCriuConfig(paths.stateDir);
   return {
     config,
     paths,
-    runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu }),
+    runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu, env: criuEnv(paths.stateDir) }),
     sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}) },
   };
 }

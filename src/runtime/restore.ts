@@ -11,6 +11,7 @@ import path from 'node:path';
 import { allSettledOrThrow } from '../os/all-settled.js';
 import { z } from 'zod';
 import { launchMonitor } from '../monitor/launch.js';
+import { withoutCriuConfig } from './criu-config.js';
 import { monitorOptions } from './monitor-options.js';
 import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
 import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
@@ -126,7 +127,8 @@ function restoredSpec(ctx: RuntimeContext, imageSpec: OciSpec, namespace: string
       // CRIU restores the process' own filters; this one applies to later exec processes.
       ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
     },
-    annotations: { ...(imageSpec.annotations ?? {}), ...annotations },
+    // The checkpoint's annotations came from its job: a CRIU configuration file named there is dropped.
+    annotations: withoutCriuConfig({ ...(imageSpec.annotations ?? {}), ...annotations }),
   };
 }
 

@@ -15,6 +15,7 @@ import type { OciSpec, SpecOptions } from '../sandbox/types.js';
 import { mountWritableLayer } from '../sandbox/writable.js';
 import { shiftedRootfsDir, type RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
+import { withoutCriuConfig } from './criu-config.js';
 
 /** The writable layer of a task whose limits name no disk size. */
 export const DEFAULT_DISK_BYTES = 1024 ** 3;
@@ -60,6 +61,7 @@ export async function emptyJobDir(p: TaskPaths): Promise<void> {
 export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions, 'launcher' | 'userns' | 'seccomp'>): OciSpec {
   return buildSpec({
     ...o,
+    annotations: withoutCriuConfig(o.annotations),
     launcher: { init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir: p.jobDir },
     userns: ctx.sandbox.userns,
     ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),

@@ -109,6 +109,26 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
     expect((await r.wait()).status).toBe(137);
   });
 
+  it("no CRIU configuration file reaches runc from annotations: a task's own, and one its checkpoint carries, become ''", async () => {
+    // runc gives CRIU the file `org.criu.config` names, and that file's settings win over runc's.
+    const evil = path.join(h.stateDir, 'evil-criu.conf');
+    const t = await runSh(h, COUNTER, { annotations: { 'org.criu.config': evil, kept: 'yes' } });
+    const bundleAnnotations = async (bundle: string) => (JSON.parse(await fs.readFile(path.join(bundle, 'config.json'), 'utf8')) as { annotations: Record<string, string> }).annotations;
+    expect(await bundleAnnotations(t.info.bundle)).toMatchObject({ 'org.criu.config': '', kept: 'yes' });
+    await until(async () => (await lastCount(t)) >= 2, 10_000, 'count 2');
+    const dir = path.join(ckRoot, uid('ck'));
+    await t.checkpoint(dir);
+    // A checkpoint written by another node (or before this rule) names a file: the restore drops it.
+    const specFile = path.join(dir, 'config.json');
+    const spec = JSON.parse(await fs.readFile(specFile, 'utf8')) as { annotations: Record<string, string> };
+    spec.annotations['org.criu.config'] = evil;
+    await fs.writeFile(specFile, JSON.stringify(spec));
+    const r = await h.tm.restore({ id: uid('r'), from: dir, annotations: { 'org.criu.config': evil } });
+    expect(await bundleAnnotations(r.info.bundle)).toMatchObject({ 'org.criu.config': '', kept: 'yes' });
+    await r.kill('KILL');
+    await r.wait();
+  });
+
   it('checkpoint({leaveRunning}) keeps the task running, and a paused task can be checkpointed', async () => {
     const t = await countingTask();
     const r = await t.checkpoint(path.join(ckRoot, uid('ck')), { leaveRunning: true, rootfsDiff: false });

@@ -111,6 +111,11 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
 
   it('reserved annotations cannot be set by a producer', async () => {
     expect(await refused({ command: ['true'], annotations: { 'io.stasis.job.timeout': '1' } })).toContain('the `io.stasis.` prefix is reserved to the node');
+    // runc gives CRIU the file this names as its configuration, whose settings win (action-script runs as host root).
+    expect(await refused({ command: ['true'], annotations: { 'org.criu.config': '/tmp/x.conf' } })).toContain(
+      'ERR_PERMISSION_DENIED: `annotations.org.criu.config`: the `org.criu.` prefix is read by the container runtime and reserved to the node',
+    );
+    expect(await refused({ command: ['true'], annotations: { 'Org.Systemd.property.Delegate': 'yes' } })).toContain('the `org.systemd.` prefix is read by the container runtime');
   });
 
   it('limits above the node maximum are refused; a payload without limits gets the defaults', async () => {

@@ -159,15 +159,14 @@ function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths): Task
   };
 }
 
-/** Lays out the task dir, mounts its layers (the checkpoint's rootfs diff applied) and has conmon run `runc restore`. */
-async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
+/** Lays out the task dir and mounts its layers (the checkpoint's rootfs diff applied); resolves once CRIU may run (the gate passed). */
+async function prepareRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
   await traversable(p.dir);
   // The task dir was just claimed under the node's state dir: nothing of a job is on these paths yet.
   // Independent steps side by side (a restore's downtime is the sum of what stays serial).
   const [lower] = await allSettledOrThrow([
     lowerFor(ctx, r.rootfs, r.o.rootfsMapped),
     fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, r.spec)),
-    fs.mkdir(p.runDir, { recursive: true, mode: 0o700 }),
     emptyJobDir(p),
     // Until the release resolves, the restored memory is unchecked: a crash in between must not leave
     // a task that recovery would adopt (recover.ts discards a task with this marker).
@@ -180,7 +179,19 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
   await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs }, { fresh: true });
   await writeJsonAtomic(p.record, rec);
   if (r.o.gate) await r.o.gate.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
-  const { pid } = await launchMonitor(
+}
+
+/**
+ * Prepares the task and has conmon run `runc restore`. conmon is spawned at once and waits on its
+ * start pipe while the task is prepared (its exec and start-up are off the restore's critical path);
+ * it is let go once CRIU may run, or killed before it does anything when the preparation failed.
+ */
+async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
+  await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
+  const prepared = prepareRestore(ctx, r, p, rec);
+  // For A/B runs of the bench: conmon only once the task is prepared.
+  if (process.env.STASIS_RESTORE_PRESPAWN === '0') await prepared;
+  const monitor = launchMonitor(
     monitorOptions(ctx, {
       criu: ctx.config.criu,
       containerId: rec.info.containerId,
@@ -190,11 +201,33 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
       stdin: rec.stdin,
       restoreFrom: path.join(path.resolve(r.o.from), CHECKPOINT_LAYOUT.images),
       timeoutSeconds: rec.timeoutSeconds,
+      onSpawn: (conmonPid) =>
+        prepared.catch(() => {
+          // Killed while it waits on the start pipe, before it forked or ran anything: the start byte
+          // (or the pipe's EOF, which conmon takes as a start too) reaches no one.
+          killPid(conmonPid);
+        }),
     }),
   );
+  try {
+    await prepared;
+  } catch (e) {
+    await monitor.catch(() => undefined);
+    throw e;
+  }
+  const { pid } = await monitor;
   rec.pid = pid;
   rec.startedAt = new Date().toISOString();
   await writeJsonAtomic(p.record, rec);
+}
+
+/** SIGKILLs `pid` (a child of this node's spawner, not yet reaped: the pid cannot have been reused). */
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** The restore's gate or release refused: its error is thrown as it is, after the launch was undone. */

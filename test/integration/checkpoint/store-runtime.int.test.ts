@@ -50,6 +50,16 @@ async function committedSleeper(): Promise<StoredCheckpoint> {
   return store.commit(pending);
 }
 
+/** Live processes (not zombies) whose command line contains `text`. */
+async function processesNaming(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await fs.readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(text)) found.push(`${pid}: ${cmd.split('\0').join(' ')}`);
+  }
+  return found;
+}
+
 /** Flips the lowest bit of one byte of `file` (`at` < 0 counts from the end). */
 async function flipByte(file: string, at: number): Promise<void> {
   const buf = await fs.readFile(file);
@@ -153,6 +163,10 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
     });
     await expect(parsed).rejects.toMatchObject({ code: 'ERR_CHECKPOINT' });
     expect((await tm.list()).map((x) => x.info.id)).not.toContain(id);
+    // The conmon spawned for this restore (it waits on its start pipe while the task is prepared) was
+    // killed before it ran anything: no process names the task, no runc container exists.
+    expect(await processesNaming(id)).toEqual([]);
+    expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(id);
   });
 
   it("page files hashed while CRIU writes them match the files, and commit() takes those digests", async () => {

@@ -28,6 +28,7 @@ export function criuConfigPath(stateDir: string): string {
 /** Writes the node's CRIU configuration (atomically, 0644) unless it already holds it. */
 export async function writeCriuConfig(stateDir: string): Promise<void> {
   const file = criuConfigPath(stateDir);
+  // Missing or unreadable: written below.
   if ((await fs.readFile(file, 'utf8').catch(() => '')) === CRIU_CONFIG) return;
   await fs.mkdir(stateDir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

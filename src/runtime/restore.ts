@@ -209,9 +209,12 @@ async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, 
         }),
     }),
   );
+  // Awaited below, after the preparation: this only keeps a launch that fails first from going unhandled meanwhile.
+  monitor.catch(() => undefined);
   try {
     await prepared;
   } catch (e) {
+    // conmon was killed (onSpawn above): its launch fails, and the preparation's error is the one that counts.
     await monitor.catch(() => undefined);
     throw e;
   }

@@ -1,7 +1,8 @@
 /**
  * A payload under the node policy: the limits it runs with, the rootfs it may use, whether it may
- * have the host's network, and the annotation prefixes reserved to the node and its runtime. Everything a producer
- * asks for beyond the policy is refused with ERR_PERMISSION_DENIED naming the field and the rule.
+ * have the host's network, and the annotation prefixes reserved to the node and its runtime.
+ * Everything a producer asks for beyond the policy is refused with ERR_PERMISSION_DENIED naming the
+ * field and the rule.
  */
 import { errors } from '../errors.js';
 import type { IdMapping } from '../config/schema.js';

@@ -54,7 +54,7 @@ async function committedSleeper(): Promise<StoredCheckpoint> {
 async function processesNaming(text: string): Promise<string[]> {
   const found: string[] = [];
   for (const pid of (await fs.readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''); // exited meanwhile
     if (cmd.includes(text)) found.push(`${pid}: ${cmd.split('\0').join(' ')}`);
   }
   return found;

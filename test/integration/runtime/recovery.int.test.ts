@@ -152,6 +152,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'a restore cut s
     const dir = path.join(h.stateDir, 'tasks/default', id);
     // The record gets the restored pid once runc restore returned; the release is still pending.
     const pid = await until(async () => {
+      // No record yet (the child has not claimed the dir): not running yet.
       const rec = JSON.parse(await fs.readFile(path.join(dir, 'task.json'), 'utf8').catch(() => '{}')) as { pid?: number };
       return rec.pid;
     }, 30_000, 'the restored task to run');

@@ -1,6 +1,8 @@
 /**
  * The raw baselines' config.json: stasis' own spec (same namespaces, limits, masked paths) with the
  * given argv as the container's process and without the launcher's mounts, user namespace or seccomp.
+ * Every masked directory is runc's read-only tmpfs, as `runc spec` and docker have it (stasis masks
+ * /sys/firmware with a bind instead: src/sandbox/masks.ts).
  */
 import { buildSpec } from '../src/sandbox/spec.js';
 import type { Limits, OciSpec } from '../src/sandbox/types.js';

@@ -4,7 +4,8 @@ import type { IdMapping, RuntimeConfig, RuntimePaths } from '../config/schema.js
 import { Runc, type RuncClient } from '../runc/runc.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../sandbox/seccomp/profile.js';
 import { loadSeccompProfile } from '../sandbox/seccomp/load.js';
-import type { OciSpec } from '../sandbox/types.js';
+import type { MaskSettings, OciSpec } from '../sandbox/types.js';
+import { bindMaskedHere, ensureEmptyDir } from '../sandbox/masks.js';
 import type { CreateTaskOptions, Task } from './task.js';
 import { locksDir } from './layout.js';
 import { criuEnv, writeCriuConfig } from './criu-config.js';
@@ -22,6 +23,8 @@ export interface SandboxSettings {
   userns: IdMapping | null;
   /** linux.seccomp of every task and exec, or undefined (unconfined). */
   seccomp?: Record<string, unknown>;
+  /** Masked directories as read-only binds of the node's empty directory, or undefined (runc's tmpfs masks). */
+  masks?: MaskSettings;
 }
 
 /** Shared runtime context. */
@@ -50,12 +53,22 @@ export async function seccompFor(setting: string): Promise<Record<string, unknow
 export async function makeContext(config: RuntimeConfig, paths: RuntimePaths): Promise<RuntimeContext> {
   const seccomp = await seccompFor(config.seccomp);
   await writeCriuConfig(paths.stateDir);
+  const masks = await maskSettings(paths.stateDir);
   return {
     config,
     paths,
     runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu, env: criuEnv(paths.stateDir) }),
-    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}) },
+    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}), ...(masks ? { masks } : {}) },
   };
+}
+
+/** The node's bind masks: its empty directory and the masked paths this host has, or undefined (tmpfs masks) when either is missing. */
+async function maskSettings(stateDir: string): Promise<MaskSettings | undefined> {
+  // For A/B runs of the bench: runc's tmpfs masks for every masked directory.
+  if (process.env.STASIS_BIND_MASKS === '0') return undefined;
+  const paths = await bindMaskedHere();
+  const emptyDir = paths.length > 0 ? await ensureEmptyDir(stateDir) : undefined;
+  return emptyDir ? { emptyDir, paths } : undefined;
 }
 
 /** The lock file of task `id` in `namespace`. */

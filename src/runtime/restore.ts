@@ -11,17 +11,16 @@ import path from 'node:path';
 import { allSettledOrThrow } from '../os/all-settled.js';
 import { z } from 'zod';
 import { launchMonitor } from '../monitor/launch.js';
-import { withoutCriuConfig } from './criu-config.js';
+import { checkMapping, restoredSpec } from './restore-spec.js';
 import { monitorOptions } from './monitor-options.js';
 import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
-import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
 import { mountWritableLayer } from '../sandbox/writable.js';
 import { DEFAULT_DISK_BYTES, emptyJobDir, hostIds, lowerFor, traversable } from './task-fs.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors, hasCode, StasisError } from '../errors.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { checkRootfs, claimTaskDir, taskInfo, undoLaunch } from './create.js';
-import { cgroupsPathFor, validateId } from './ids.js';
+import { validateId } from './ids.js';
 import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
 import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
@@ -91,45 +90,6 @@ async function keepRestoreLog(ctx: RuntimeContext, p: TaskPaths, namespace: stri
   await fs.mkdir(path.dirname(dst), { recursive: true });
   await fs.copyFile(src, dst).catch(() => undefined);
   return (await exists(dst)) ? dst : undefined;
-}
-
-/** Refuses an image taken under another user-namespace mapping (its files and ids would not line up). */
-function checkMapping(ctx: RuntimeContext, spec: OciSpec, from: string): void {
-  const linux = (spec.linux ?? {}) as { uidMappings?: { containerID: number; hostID: number; size: number }[] };
-  const had = linux.uidMappings?.[0];
-  const want = ctx.sandbox.userns;
-  const same = had ? !!want && had.hostID === want.hostId && had.size === want.size : !want;
-  if (!same) {
-    const show = (m: { hostId: number; size: number } | null | undefined) => (m ? `${m.hostId}:${m.size}` : 'none');
-    throw errors.checkpoint(`checkpoint ${from} was taken under user namespace mapping ${show(had ? { hostId: had.hostID, size: had.size } : null)}; this node uses ${show(want)}`, {
-      path: from,
-      incompatible: true,
-    });
-  }
-}
-
-/** The image spec's mounts with the launcher's sources of this node and task. */
-function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string): OciMount[] {
-  const mounts = ((spec.mounts ?? []) as OciMount[]).filter((m) => !m.destination.startsWith('/.stasis/'));
-  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir })];
-}
-
-/** The restored task's OCI spec: the image's, with this node's launcher mounts, cgroup path and seccomp. */
-function restoredSpec(ctx: RuntimeContext, imageSpec: OciSpec, namespace: string, id: string, annotations: Record<string, string>): OciSpec {
-  return {
-    ...imageSpec,
-    root: { ...imageSpec.root, path: 'rootfs' },
-    // This node's launcher binaries and this task's job dir (the restored process is past its exec).
-    mounts: relaunchMounts(ctx, imageSpec, taskPaths(ctx.paths.tasksDir, namespace, id).jobDir),
-    linux: {
-      ...(imageSpec.linux ?? {}),
-      cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
-      // CRIU restores the process' own filters; this one applies to later exec processes.
-      ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
-    },
-    // The checkpoint's annotations came from its job: a CRIU configuration file named there is dropped.
-    annotations: withoutCriuConfig({ ...(imageSpec.annotations ?? {}), ...annotations }),
-  };
 }
 
 /** What a restore starts from: the checked options and the checkpoint's own files. */
@@ -259,7 +219,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
   const rootfs = await checkRootfs(o.rootfs ?? meta.rootfs, 'rootfs');
   const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
   checkMapping(ctx, imageSpec, o.from);
-  const plan: RestorePlan = { o, namespace, id, rootfs, meta, annotations, spec: restoredSpec(ctx, imageSpec, namespace, id, annotations) };
+  const plan: RestorePlan = { o, namespace, id, rootfs, meta, annotations, spec: restoredSpec(ctx, imageSpec, namespace, id, annotations, o.from) };
   return withLock(taskLockFile(ctx, namespace, id), async () => {
     await replaceStopped(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), o.from);
     const p = await claimTaskDir(ctx, namespace, id);

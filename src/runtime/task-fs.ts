@@ -57,14 +57,15 @@ export async function emptyJobDir(p: TaskPaths): Promise<void> {
   await makeJobDir(p.jobDir);
 }
 
-/** A task's spec: the launcher, the node's user namespace and seccomp, this task's job dir. */
-export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions, 'launcher' | 'userns' | 'seccomp'>): OciSpec {
+/** A task's spec: the launcher, the node's user namespace, seccomp and masks, this task's job dir. */
+export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions, 'launcher' | 'userns' | 'seccomp' | 'masks'>): OciSpec {
   return buildSpec({
     ...o,
     annotations: withoutCriuConfig(o.annotations),
     launcher: { init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir: p.jobDir },
     userns: ctx.sandbox.userns,
     ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
+    ...(ctx.sandbox.masks ? { masks: ctx.sandbox.masks } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { errors } from '../errors.js';
 import { cpuQuota } from './limits.js';
 import { DEFAULT_PATH_VALUE, LAUNCHER_ARGS, launcherMounts } from './launcher.js';
+import { maskMounts } from './masks.js';
 import type { Limits, OciSpec, SpecOptions } from './types.js';
 
 /** PATH given to a task whose env does not set one. */
@@ -35,7 +36,7 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_AUDIT_WRITE',
 ];
 
-/** Paths hidden from the task (as docker and `runc spec` do). */
+/** Paths hidden from the task (as docker and `runc spec` do; those of `SpecOptions.masks` by a read-only bind instead, src/sandbox/masks.ts). */
 export const MASKED_PATHS: readonly string[] = [
   '/proc/acpi',
   '/proc/asound',
@@ -205,14 +206,18 @@ export function buildSpec(o: SpecOptions): OciSpec {
     process,
     root: { path: o.rootPath ?? 'rootfs', readonly: false },
     hostname: o.hostname,
-    mounts: [...MOUNTS.map((m) => ({ ...m, options: [...m.options] })), ...launcherMounts(o.launcher)],
+    mounts: [
+      ...MOUNTS.map((m) => ({ ...m, options: [...m.options] })),
+      ...(o.masks ? maskMounts(o.masks.emptyDir, o.masks.paths) : []),
+      ...launcherMounts(o.launcher),
+    ],
     linux: {
       cgroupsPath: o.cgroupsPath,
       resources: buildResources(limits),
       namespaces,
       ...(o.userns ? idMappings(o.userns) : {}),
       ...(o.seccomp ? { seccomp: o.seccomp } : {}),
-      maskedPaths: [...MASKED_PATHS],
+      maskedPaths: MASKED_PATHS.filter((m) => !o.masks?.paths.includes(m)),
       readonlyPaths: [...READONLY_PATHS],
     },
     annotations: { ...(o.annotations ?? {}) },

@@ -46,6 +46,16 @@ export interface SpecOptions {
   userns?: { hostId: number; size: number } | null;
   /** linux.seccomp (an OCI seccomp object); absent = unconfined. */
   seccomp?: Record<string, unknown>;
+  /** Masked directories bind-mounted read-only from an empty node-owned directory (src/sandbox/masks.ts); absent = runc's tmpfs masks. */
+  masks?: MaskSettings;
+}
+
+/** Masked directories given as read-only binds of one empty directory instead of runc's tmpfs. */
+export interface MaskSettings {
+  /** Host path of the node's empty directory. */
+  emptyDir: string;
+  /** Which masked paths it covers (a subset of BIND_MASKED_PATHS that exists on the host). */
+  paths: readonly string[];
 }
 
 /** The directories of a task's overlay rootfs. */

@@ -179,6 +179,30 @@ describe('buildSpec', () => {
       },
     },
     {
+      name: 'masks: /sys/firmware is a read-only bind of the empty directory after /sys, and no longer a tmpfs mask',
+      opts: { masks: { emptyDir: '/state/empty', paths: ['/sys/firmware'] } },
+      check: (s) => {
+        const all = mounts(s).map((m) => m.destination);
+        expect(all.indexOf('/sys/firmware')).toBeGreaterThan(all.indexOf('/sys'));
+        expect(mounts(s).find((m) => m.destination === '/sys/firmware')).toEqual({
+          destination: '/sys/firmware',
+          type: 'bind',
+          source: '/state/empty',
+          options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'],
+        });
+        expect(linux(s).maskedPaths).toEqual(MASKED_PATHS.filter((m) => m !== '/sys/firmware'));
+        expect(linux(s).maskedPaths).toContain('/proc/acpi');
+      },
+    },
+    {
+      name: 'without masks every masked path is left to runc (its tmpfs or /dev/null)',
+      opts: {},
+      check: (s) => {
+        expect(mounts(s).some((m) => m.destination === '/sys/firmware')).toBe(false);
+        expect(linux(s).maskedPaths).toContain('/sys/firmware');
+      },
+    },
+    {
       name: 'the standard mounts are there, /sys read-only',
       opts: {},
       check: (s) => {

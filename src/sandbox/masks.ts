@@ -51,6 +51,7 @@ export async function ensureEmptyDir(stateDir: string): Promise<string | undefin
 export async function bindMaskedHere(): Promise<string[]> {
   const out: string[] = [];
   for (const p of BIND_MASKED_PATHS) {
+    // Missing (or unreadable) on this host: runc would mask nothing there, so no bind either.
     const st = await fs.stat(p).catch(() => undefined);
     if (st?.isDirectory()) out.push(p);
   }

@@ -10,6 +10,7 @@ describe('masks', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-masks-'));
   });
   afterEach(async () => {
+    // Not every test makes the directory.
     await fs.chmod(path.join(dir, 'empty'), 0o755).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   });

@@ -20,7 +20,7 @@ import type { BenchContext, Scenario } from './scenario.js';
 export interface ImagePullBenchOptions {
   /** Scratch directory (stores and layouts are made and removed under it). */
   workDir: string;
-  /** Measured runs per side (default 5), after one warm-up each. */
+  /** Measured runs per side (default 6), after one warm-up each. */
   runs?: number;
   /** A plain-HTTP registry reference of the image to pull; default: a local registry and image made here. */
   ref?: string;
@@ -36,7 +36,8 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 
 /** Measures both sides; returns the baseline (raw tools) and the stasis result of group 'image pull'. */
 export async function imagePullBench(o: ImagePullBenchOptions): Promise<ScenarioResult[]> {
-  const runs = o.runs ?? 5;
+  // Even: each side goes first in half of the runs.
+  const runs = o.runs ?? 6;
   const cleanup: (() => Promise<void>)[] = [];
   try {
     let ref = o.ref;
@@ -110,5 +111,5 @@ export async function imagePullBench(o: ImagePullBenchOptions): Promise<Scenario
 export const imagePull: Scenario = {
   name: 'image pull',
   run: (ctx: BenchContext) =>
-    imagePullBench({ workDir: ctx.workDir, runs: Math.max(3, Math.min(ctx.runs, 7)), onRun: (d, t) => ctx.progress.tick('image pull', d, t) }),
+    imagePullBench({ workDir: ctx.workDir, runs: ctx.runs >= 6 ? 6 : 4, onRun: (d, t) => ctx.progress.tick('image pull', d, t) }),
 };

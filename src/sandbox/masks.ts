@@ -9,7 +9,7 @@
  * Only paths outside /proc can be masked so (runc refuses spec mounts inside /proc); /proc/acpi and
  * the others stay in maskedPaths.
  */
-import fs from 'node:fs/promises';
+import fs from '../os/local-fs.js';
 import path from 'node:path';
 import type { OciMount } from './launcher.js';
 

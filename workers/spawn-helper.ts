@@ -3,7 +3,7 @@
  * each task worker thread, that runs commands and starts monitors for it (src/os/spawn-protocol.ts)
  * over the IPC channel. It imports node builtins (and the posix_spawn addon) only, so it stays small.
  * It exits when its parent goes (the channel closes), leaving the commands it started to finish on
- * their own.
+ * their own, and killing the monitors still waiting for their start.
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -98,13 +98,13 @@ async function run(req: CommandRequest): Promise<void> {
   }
 }
 
-/** Launches that wait for their `start`. */
-const waiting = new Map<number, () => void>();
+/** Launches that wait for their `start`: how to release each, and its monitor's pid. */
+const waiting = new Map<number, { start(): void; pid: number }>();
 
 /** Starts a monitor (telling the thread its pid and waiting for `start` when asked), then reports how it went. */
 async function launch(req: LaunchRequest): Promise<void> {
   const onSpawned = (pid: number) => {
-    const started = new Promise<void>((resolve) => waiting.set(req.id, resolve));
+    const started = new Promise<void>((resolve) => waiting.set(req.id, { start: resolve, pid }));
     send({ kind: 'spawned', id: req.id, pid });
     return started;
   };
@@ -128,6 +128,18 @@ process.on('message', (raw) => {
   const m = raw as HelperRequest;
   if (m.kind === 'run') void run(m);
   else if (m.kind === 'launch') void launch(m);
-  else waiting.get(m.id)?.();
+  else waiting.get(m.id)?.start();
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  // A monitor still waiting for its start (one kept ready for a restore) would take the start pipe's
+  // EOF as its start: it goes with the thread that would have started it. It has forked nothing yet,
+  // and it is this helper's unreaped child, so its pid is still its own.
+  for (const w of waiting.values()) {
+    try {
+      process.kill(w.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(0);
+});

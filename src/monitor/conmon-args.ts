@@ -46,6 +46,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Called with the first conmon pid while conmon waits on the start pipe (e.g. to move it into a cgroup). */
   onSpawn?: (pid: number) => void | Promise<void>;
+  /** Kept ready until `onSpawn` resolves, however long (a monitor ready for a restore): it does not hold the thread open meanwhile. */
+  standby?: boolean;
 }
 
 /** Files conmon writes under the run dir. */

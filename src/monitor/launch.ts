@@ -43,7 +43,7 @@ export async function launchMonitor(o: LaunchOptions): Promise<LaunchResult> {
       ...extra,
     });
 
-  const r = await launchWithPipes({ file: o.conmon, args: argv, env: o.env ?? {}, cwd: o.runDir, syncTimeoutMs: SYNC_TIMEOUT_MS[verb] }, o.onSpawn);
+  const r = await launchWithPipes({ file: o.conmon, args: argv, env: o.env ?? {}, cwd: o.runDir, syncTimeoutMs: SYNC_TIMEOUT_MS[verb] }, o.onSpawn, o.standby);
   if (r.error) throw new StasisError('ERR_UNAVAILABLE', `cannot run ${o.conmon}: ${r.error}`, { argv: [o.conmon, ...argv] });
   if (r.exitCode !== 0) {
     throw fail(lastErrorLine(r.output) ?? `conmon exited with ${r.exitCode ?? r.signal} before the container was created`, { exitCode: r.exitCode ?? -1 });

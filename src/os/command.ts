@@ -75,8 +75,10 @@ export function failureText(r: CommandResult): string {
 
 /**
  * Starts a conmon-style monitor (src/os/pipe-launch.ts), through the spawn helper when there is one.
- * Without `onSpawned` it is released at once (no round trip to this thread for its start byte).
+ * Without `onSpawned` it is released at once (no round trip to this thread for its start byte). A
+ * `standby` monitor, kept ready until `onSpawned` resolves, does not hold the thread open meanwhile
+ * (through the helper; without one it is started in this process and holds it).
  */
-export function launchWithPipes(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
-  return helper ? helper.launch(req, onSpawned) : pipeLaunch(req, onSpawned);
+export function launchWithPipes(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>, standby = false): Promise<PipeLaunchResult> {
+  return helper ? helper.launch(req, onSpawned, standby) : pipeLaunch(req, onSpawned);
 }

@@ -89,10 +89,12 @@ export async function pipeLaunch(req: PipeLaunchRequest, onSpawned?: (pid: numbe
   c.err.on('data', collect);
   c.sync.on('error', () => undefined);
   c.start.on('error', () => undefined);
-  const syncLine = firstLine(c.sync, req.syncTimeoutMs);
+  // Read from the spawn on, timed from the start byte: a monitor may wait for its start a long time.
+  const sync = firstLine(c.sync);
   try {
     if (onSpawned) await onSpawned(c.pid);
     c.start.end(Buffer.from([0]));
+    const syncLine = sync.within(req.syncTimeoutMs);
     const [code, sig] = await c.exited;
     if (code !== 0) return { ...ended, exitCode: code, signal: sig, output };
     const line = await syncLine;
@@ -104,22 +106,32 @@ export async function pipeLaunch(req: PipeLaunchRequest, onSpawned?: (pid: numbe
 
 const TIMED_OUT = Symbol('timed out');
 
-/** The first newline-terminated line of `s`, null at EOF/error, TIMED_OUT after `timeoutMs`. */
-function firstLine(s: Readable, timeoutMs: number): Promise<string | null | typeof TIMED_OUT> {
-  return new Promise((resolve) => {
+/** The first newline-terminated line of `s`: null at EOF/error, TIMED_OUT when `within(ms)` passes first. */
+function firstLine(s: Readable): { within(timeoutMs: number): Promise<string | null | typeof TIMED_OUT> } {
+  let t: NodeJS.Timeout | undefined;
+  let settled = false;
+  let timedOut!: () => void;
+  const line = new Promise<string | null | typeof TIMED_OUT>((resolve) => {
     let buf = '';
     const done = (v: string | null | typeof TIMED_OUT) => {
+      settled = true;
       clearTimeout(t);
       s.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onEnd);
       resolve(v);
     };
+    timedOut = () => done(TIMED_OUT);
     const onData = (b: Buffer) => {
       buf += b.toString('utf8');
       const nl = buf.indexOf('\n');
       if (nl >= 0) done(buf.slice(0, nl));
     };
     const onEnd = () => done(buf.trim() ? buf.trim() : null);
-    const t = setTimeout(() => done(TIMED_OUT), timeoutMs);
     s.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onEnd);
   });
+  return {
+    within(timeoutMs) {
+      if (!settled) t ??= setTimeout(timedOut, timeoutMs);
+      return line;
+    },
+  };
 }

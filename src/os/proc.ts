@@ -90,6 +90,15 @@ export async function killTree(pid: number): Promise<number[]> {
   return tree;
 }
 
+/** SIGKILLs `pid`, a spawned child not yet reaped (so the pid cannot have been reused); no error when it is gone. */
+export function killSpawned(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** Reads a pid file (conmon writes it without a newline); null when missing or not a pid. */
 export async function readPidFile(file: string): Promise<number | null> {
   const n = parseInt((await fs.readFile(file, 'utf8').catch(() => '')).trim(), 10);

@@ -18,6 +18,8 @@ export class SpawnHelperClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Pending launches still waiting for their start (standby ones): they do not hold the thread open. */
+  private readonly standby = new Set<number>();
 
   constructor(private readonly entry: string) {}
 
@@ -36,9 +38,10 @@ export class SpawnHelperClient {
 
   /**
    * pipeLaunch (src/os/pipe-launch.ts) through the helper: `onSpawned` runs here, in this thread;
-   * without it the helper releases the monitor by itself.
+   * without it the helper releases the monitor by itself. A `standby` launch (one kept ready until
+   * its start) does not hold the thread open until it is started.
    */
-  launch(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>): Promise<PipeLaunchResult> {
+  launch(req: PipeLaunchRequest, onSpawned?: (pid: number) => void | Promise<void>, standby = false): Promise<PipeLaunchResult> {
     return new Promise((resolve) => {
       const id = this.request(
         { kind: 'launch', ...req, awaitStart: onSpawned !== undefined },
@@ -48,7 +51,11 @@ export class SpawnHelperClient {
               void Promise.resolve()
                 .then(() => onSpawned(r.pid))
                 // A helper that died meanwhile has already failed this launch: no new one for its `start`.
-                .finally(() => this.pending.has(id) && this.send({ kind: 'start', id }));
+                .finally(() => {
+                  if (!this.pending.has(id)) return;
+                  this.standby.delete(id);
+                  this.send({ kind: 'start', id });
+                });
             } else if (r.kind === 'launched' && this.done(id)) {
               const { kind: _k, id: _i, ...result } = r;
               resolve(result);
@@ -56,6 +63,7 @@ export class SpawnHelperClient {
           },
           onLost: (error) => resolve({ exitCode: null, signal: null, output: '', syncLine: null, syncTimedOut: false, error }),
         },
+        standby && onSpawned !== undefined,
       );
     });
   }
@@ -66,25 +74,34 @@ export class SpawnHelperClient {
     this.child = undefined;
   }
 
-  private request(req: Unnumbered<HelperRequest>, p: Pending): number {
+  private request(req: Unnumbered<HelperRequest>, p: Pending, standby = false): number {
     const id = this.nextId++;
     this.pending.set(id, p);
+    if (standby) this.standby.add(id);
     this.send({ ...req, id } as HelperRequest);
     return id;
   }
 
   private send(m: HelperRequest): void {
     const child = this.ensure();
-    channelOf(child)?.ref();
+    this.holdOpen();
     child.send(m, (e) => {
       if (e) this.lose(m.id, `cannot reach the spawn helper: ${e.message}`);
     });
   }
 
+  /** The channel holds the thread open while a request other than a standby launch is in flight. */
+  private holdOpen(): void {
+    const channel = this.child && channelOf(this.child);
+    if (this.pending.size > this.standby.size) channel?.ref();
+    else channel?.unref();
+  }
+
   /** Forgets request `id`; true when it was still pending. */
   private done(id: number): boolean {
     if (!this.pending.delete(id)) return false;
-    if (this.pending.size === 0 && this.child) channelOf(this.child)?.unref();
+    this.standby.delete(id);
+    this.holdOpen();
     return true;
   }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSpawnHelper, runCommand, useSpawnHelper } from '../../../src/os/command.js';
@@ -72,6 +73,48 @@ describe.each([
     process.kill(pid!, 'SIGKILL');
     expect((await pending).error).toMatch(/spawn helper exited/);
     expect((await client.run({ file: 'echo', args: ['again'] })).stdout).toBe('again\n');
+  });
+
+  // A stand-in for conmon's pipe protocol: wait for the start byte, fork, the child writes the sync line.
+  // With `started`, it creates that file once past its start pipe.
+  const fakeMonitor = (syncTimeoutMs: number, started = '/dev/null') => ({
+    file: 'sh',
+    args: ['-c', 'head -c1 <&4 >/dev/null; : > "$STARTED"; (echo \'{"data": 42}\' >&3) & exit 0'],
+    env: { STARTED: started },
+    cwd: '/',
+    syncTimeoutMs,
+  });
+
+  it('times a launch\'s sync line from its start, not its spawn (a monitor kept ready waits long)', async () => {
+    let pid = 0;
+    const r = await client.launch(
+      fakeMonitor(200),
+      async (p) => {
+        pid = p;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      },
+      true,
+    );
+    expect(pid).toBeGreaterThan(0);
+    expect(r).toMatchObject({ exitCode: 0, syncLine: '{"data": 42}', syncTimedOut: false });
+  });
+
+  it('kills a monitor still waiting for its start when its thread lets it go', async () => {
+    const c = new SpawnHelperClient(ENTRY);
+    let spawned!: (pid: number) => void;
+    const pid = new Promise<number>((resolve) => (spawned = resolve));
+    const started = path.join(os.tmpdir(), `stasis-standby-${process.pid}-${Date.now()}`);
+    const launch = c.launch(fakeMonitor(5000, started), (p) => {
+      spawned(p);
+      return new Promise<void>(() => undefined); // never started
+    }, true);
+    const monitor = await pid;
+    expect(await fs.access(`/proc/${monitor}/stat`).then(() => true, () => false)).toBe(true);
+    c.close();
+    expect((await launch).error).toMatch(/spawn helper exited/);
+    // Killed, not started by the start pipe's EOF: it wrote no sync line and forked nothing.
+    await until(async () => !(await fs.access(`/proc/${monitor}/stat`).then(() => true, () => false)) || null, 5000, 'the monitor to be gone');
+    expect(await fs.access(started).then(() => true, () => false)).toBe(false);
   });
 
   it('exits when its thread lets it go', async () => {

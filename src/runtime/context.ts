@@ -7,6 +7,7 @@ import { loadSeccompProfile } from '../sandbox/seccomp/load.js';
 import type { MaskSettings, OciSpec } from '../sandbox/types.js';
 import { bindMaskedHere, ensureEmptyDir } from '../sandbox/masks.js';
 import type { CreateTaskOptions, Task } from './task.js';
+import type { LaunchResult } from '../monitor/launch.js';
 import { locksDir } from './layout.js';
 import { criuEnv, writeCriuConfig } from './criu-config.js';
 
@@ -35,6 +36,48 @@ export interface RuntimeContext {
   sandbox: SandboxSettings;
   /** Prepared sandboxes to adopt on create (src/warm), when the manager was opened with a warm pool. */
   warm?: WarmAdopter;
+  /** Monitors kept ready for restores (warm/ready-restores.ts), when the manager was opened with them. */
+  readyRestores?: ReadyRestoreSource;
+}
+
+/** What a monitor is started with besides its paths: a terminal, a stdin pipe (conmon's -t, -i). */
+export interface MonitorKind {
+  terminal: boolean;
+  stdin: boolean;
+}
+
+/** One conmon waiting on its start pipe to run `runc restore`, over a slot with the task layout. */
+export interface ReadyRestore {
+  /** The slot's directory (the task dir becomes a symlink to it). */
+  dir: string;
+  /** runc's container id for the restored task. */
+  containerId: string;
+  /** conmon's `--restore` path: the restore makes it a symlink to the checkpoint's CRIU images. */
+  image: string;
+  /** Claims the slot for `owner` (`namespace/id`, as recovery reads it); false when it was claimed already. */
+  claim(owner: string): Promise<boolean>;
+  /** Gives the claim back. */
+  release(): Promise<void>;
+  /** Lets conmon run `runc restore`. */
+  start(): void;
+  /** Kills conmon, which has forked nothing yet; `launched` then fails. */
+  abort(): void;
+  /** The launch, resolved once `runc restore` returned (after start()). */
+  launched: Promise<LaunchResult>;
+}
+
+/** What a restore needs of the monitors kept ready for it. */
+export interface ReadyRestoreSource {
+  /** A ready monitor of `kind`, or undefined (the restore starts its own). */
+  take(kind: MonitorKind): ReadyRestore | undefined;
+  /** Tops `kind` up in the background. */
+  refill(kind: MonitorKind): void;
+  /** Kills a monitor taken but not used (before its task dir was made) and removes its slot. */
+  drop(r: ReadyRestore): Promise<void>;
+  /** Runs `fn` (recovery: it removes every unclaimed slot) with none of these waiting, then makes them ready again. */
+  whileRecovering<T>(fn: () => Promise<T>): Promise<T>;
+  /** Kills the monitors still waiting and removes their slots. */
+  close(): Promise<void>;
 }
 
 /** What create needs of a warm pool: a task adopted from a prepared sandbox, or undefined (create normally). */

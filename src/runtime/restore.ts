@@ -8,24 +8,19 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { allSettledOrThrow } from '../os/all-settled.js';
 import { z } from 'zod';
-import { launchMonitor } from '../monitor/launch.js';
 import { checkMapping, restoredSpec } from './restore-spec.js';
-import { monitorOptions } from './monitor-options.js';
-import { applyRootfsDiff, mountOverlay } from '../sandbox/rootfs.js';
-import { mountWritableLayer } from '../sandbox/writable.js';
-import { DEFAULT_DISK_BYTES, emptyJobDir, hostIds, lowerFor, traversable } from './task-fs.js';
+import { GateRefusal, launchIntoReady, launchRestore, type RestorePlan } from './restore-launch.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors, hasCode, StasisError } from '../errors.js';
-import { taskLockFile, type RuntimeContext } from './context.js';
+import { taskLockFile, type MonitorKind, type ReadyRestore, type RuntimeContext } from './context.js';
 import { checkRootfs, claimTaskDir, taskInfo, undoLaunch } from './create.js';
 import { validateId } from './ids.js';
 import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
-import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
+import { failuresDir, namespaceDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
-import { exists, readJson, readTaskRecord, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
+import { exists, readJson, readTaskRecord, removeMarker, type TaskRecord } from './records.js';
 import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import { DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
 
@@ -92,122 +87,48 @@ async function keepRestoreLog(ctx: RuntimeContext, p: TaskPaths, namespace: stri
   return (await exists(dst)) ? dst : undefined;
 }
 
-/** What a restore starts from: the checked options and the checkpoint's own files. */
-interface RestorePlan {
-  o: RestoreTaskOptions;
-  namespace: string;
-  id: string;
-  rootfs: string;
-  meta: CheckpointMeta;
-  spec: OciSpec;
-  annotations: Record<string, string>;
-}
-
-/** The restored task's record (before its monitor runs). */
-function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths): TaskRecord {
+/** The restored task's record (before its monitor runs); a ready monitor names the container and has no -T. */
+function restoredRecord(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, ready: ReadyRestore | undefined): TaskRecord {
   const meta = r.meta as CheckpointMeta & { process?: TaskRecord['process']; stdin?: unknown };
+  const info = { ...taskInfo(ctx, r, p), restoredFrom: path.resolve(r.o.from) };
   return {
     version: 1,
-    info: { ...taskInfo(ctx, r, p), restoredFrom: path.resolve(r.o.from) },
+    info: ready ? { ...info, containerId: ready.containerId } : info,
     rootfs: r.rootfs,
     ...(meta.process ? { process: meta.process } : {}),
     limits: meta.limits,
     network: meta.network,
     terminal: meta.terminal,
     stdin: meta.stdin === true,
-    ...(r.o.timeoutSeconds !== undefined ? { timeoutSeconds: r.o.timeoutSeconds } : {}),
+    ...(r.o.timeoutSeconds !== undefined && !ready ? { timeoutSeconds: r.o.timeoutSeconds } : {}),
   };
 }
 
-/** Lays out the task dir and mounts its layers (the checkpoint's rootfs diff applied); resolves once CRIU may run (the gate passed). */
-async function prepareRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
-  await traversable(p.dir);
-  // The task dir was just claimed under the node's state dir: nothing of a job is on these paths yet.
-  // Independent steps side by side (a restore's downtime is the sum of what stays serial).
-  const [lower] = await allSettledOrThrow([
-    lowerFor(ctx, r.rootfs, r.o.rootfsMapped),
-    fs.mkdir(p.bundle, { recursive: true, mode: 0o711 }).then(() => writeJsonAtomic(p.spec, r.spec)),
-    emptyJobDir(p),
-    // Until the release resolves, the restored memory is unchecked: a crash in between must not leave
-    // a task that recovery would adopt (recover.ts discards a task with this marker).
-    r.o.release ? writeMarker(p.markersDir, 'verifying', { path: path.resolve(r.o.from) }) : Promise.resolve(),
-    mountWritableLayer(p.layer, rec.limits.diskBytes ?? DEFAULT_DISK_BYTES, hostIds(ctx), { fresh: true }).then(async () => {
-      if (r.meta.hasRootfsDiff) await applyRootfsDiff(path.join(r.o.from, CHECKPOINT_LAYOUT.rootfsDiff), p.upper);
-    }),
-  ]);
-  rec.lower = lower;
-  await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs }, { fresh: true });
-  await writeJsonAtomic(p.record, rec);
-  if (r.o.gate) await r.o.gate.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
+/**
+ * A ready monitor of `kind` with its slot claimed for the task (as recovery reads a claim), or
+ * undefined. One whose slot was claimed already (another manager's recovery removing it) is let go.
+ */
+async function takeReady(ctx: RuntimeContext, kind: MonitorKind, namespace: string, id: string): Promise<ReadyRestore | undefined> {
+  const ready = ctx.readyRestores?.take(kind);
+  if (!ready || (await ready.claim(`${namespace}/${id}`))) return ready;
+  await ctx.readyRestores?.drop(ready);
+  return undefined;
 }
 
-/**
- * Prepares the task and has conmon run `runc restore`. conmon is spawned first and waits on its start
- * pipe while the task is prepared: its exec and start-up (~8 ms on the bench VMs, longer than the
- * preparation) are off the restore's critical path. It is let go once CRIU may run, or killed before
- * it does anything when the preparation failed.
- */
-async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: TaskPaths, rec: TaskRecord): Promise<void> {
-  await fs.mkdir(p.runDir, { recursive: true, mode: 0o700 });
-  let go!: () => void;
-  const prepared = new Promise<void>((resolve) => (go = resolve)).then(() => prepareRestore(ctx, r, p, rec));
-  // For A/B runs of the bench: conmon only once the task is prepared.
-  const prespawn = process.env.STASIS_RESTORE_PRESPAWN !== '0';
-  if (!prespawn) {
-    go();
-    await prepared;
-  }
-  const monitor = launchMonitor(
-    monitorOptions(ctx, {
-      criu: ctx.config.criu,
-      containerId: rec.info.containerId,
-      bundle: p.bundle,
-      runDir: p.runDir,
-      terminal: rec.terminal,
-      stdin: rec.stdin,
-      restoreFrom: path.join(path.resolve(r.o.from), CHECKPOINT_LAYOUT.images),
-      timeoutSeconds: rec.timeoutSeconds,
-      onSpawn: (conmonPid) =>
-        prepared.catch(() => {
-          // Killed while it waits on the start pipe, before it forked or ran anything: the start byte
-          // (or the pipe's EOF, which conmon takes as a start too) reaches no one.
-          killPid(conmonPid);
-        }),
-    }),
-  );
-  // Awaited below, after the preparation: this only keeps a launch that fails first from going unhandled meanwhile.
-  monitor.catch(() => undefined);
-  if (prespawn) {
-    // One turn of the event loop first: the monitor's spawn request is on its way to the spawn helper
-    // before the preparation's synchronous steps (mkdirs, mount(2), small writes) hold this thread.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    go();
-  }
+/** Makes the task dir a symlink to a claimed ready monitor's slot. */
+async function linkReadySlot(ctx: RuntimeContext, namespace: string, id: string, ready: ReadyRestore): Promise<TaskPaths> {
+  const p = taskPaths(ctx.paths.tasksDir, namespace, id);
+  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true, mode: 0o711 });
   try {
-    await prepared;
+    await fs.symlink(ready.dir, p.dir);
   } catch (e) {
-    // conmon was killed (onSpawn above): its launch fails, and the preparation's error is the one that counts.
-    await monitor.catch(() => undefined);
+    await ready.release();
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw errors.alreadyExists(`task ${id} already exists in namespace ${namespace}`, { id, namespace });
+    }
     throw e;
   }
-  const { pid } = await monitor;
-  rec.pid = pid;
-  rec.startedAt = new Date().toISOString();
-  await writeJsonAtomic(p.record, rec);
-}
-
-/** SIGKILLs `pid` (a child of this node's spawner, not yet reaped: the pid cannot have been reused). */
-function killPid(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** The restore's gate or release refused: its error is thrown as it is, after the launch was undone. */
-class GateRefusal {
-  constructor(readonly cause: unknown) {}
+  return p;
 }
 
 /** A failed restore's error: ERR_CHECKPOINT for a runtime failure, naming the checkpoint and the kept restore.log. */
@@ -232,12 +153,18 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
   const annotations = { ...meta.annotations, ...(o.annotations ?? {}) };
   checkMapping(ctx, imageSpec, o.from);
   const plan: RestorePlan = { o, namespace, id, rootfs, meta, annotations, spec: restoredSpec(ctx, imageSpec, namespace, id, annotations, o.from) };
+  const kind = { terminal: meta.terminal, stdin: (meta as { stdin?: unknown }).stdin === true };
+  // Whether it took a ready monitor or not, one of its kind is made ready for the next restore.
   return withLock(taskLockFile(ctx, namespace, id), async () => {
     await replaceStopped(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), o.from);
-    const p = await claimTaskDir(ctx, namespace, id);
-    const rec = restoredRecord(ctx, plan, p);
+    const ready = await takeReady(ctx, kind, namespace, id);
+    const p = await (ready ? linkReadySlot(ctx, namespace, id, ready) : claimTaskDir(ctx, namespace, id)).catch(async (e: unknown) => {
+      if (ready) await ctx.readyRestores?.drop(ready);
+      throw e;
+    });
+    const rec = restoredRecord(ctx, plan, p, ready);
     try {
-      await launchRestore(ctx, plan, p, rec);
+      await (ready ? launchIntoReady(ctx, plan, p, rec, ready) : launchRestore(ctx, plan, p, rec));
       if (o.release) {
         await o.release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
         await removeMarker(p.markersDir, 'verifying');
@@ -252,5 +179,5 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
       throw restoreFailure(e, plan, kept);
     }
     return new TaskProcess(ctx, rec, p);
-  });
+  }).finally(() => ctx.readyRestores?.refill(kind));
 }

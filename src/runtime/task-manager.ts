@@ -18,6 +18,7 @@ import { idDirs, recoverTasks } from './recover.js';
 import { restoreTask } from './restore.js';
 import { WarmPool, type WarmOptions } from './warm/pool.js';
 import { recoverWarm } from './warm/recover.js';
+import { ReadyRestores } from './warm/ready-restores.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type RestoreTaskOptions, type Task, type TaskManager, type TaskSummary } from './task.js';
 
 /** Re-opens task `id`; ERR_NOT_FOUND when it has no record. */
@@ -47,6 +48,11 @@ async function listTasks(ctx: RuntimeContext, namespace?: string): Promise<TaskS
 export interface TaskManagerOptions {
   /** Keep prepared sandboxes and adopt them on create (runner workers; docs/runtime.md). */
   warm?: WarmOptions;
+  /**
+   * Monitors kept ready per kind for restores (warm/ready-restores.ts). Only for a manager whose
+   * caller keeps its tasks' deadlines (runner workers): a restore into one has no conmon -T.
+   */
+  readyRestores?: number;
 }
 
 /** Opens the task runtime over the configured state directory (creating its directories). */
@@ -58,16 +64,29 @@ export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts:
   // Under a user namespace runc works inside the task's bundle as the container's (unprivileged) root:
   // the way there must be traversable, though not listable.
   if (ctx.sandbox.userns) await makeTraversable(ctx.paths.stateDir, ctx.paths.tasksDir);
+  // For A/B runs of the bench: STASIS_READY_RESTORES=0 keeps none.
+  if ((opts.readyRestores ?? 0) > 0 && process.env.STASIS_READY_RESTORES !== '0') {
+    ctx.readyRestores = new ReadyRestores(ctx, opts.readyRestores!);
+    // The plain kind (no terminal, no stdin) at once; others once a restore asked for one.
+    ctx.readyRestores.refill({ terminal: false, stdin: false });
+  }
   return {
     create: (o: CreateTaskOptions) => createTask(ctx, o),
     restore: (o: RestoreTaskOptions) => restoreTask(ctx, o),
     get: (id: string, namespace?: string) => getTask(ctx, id, namespace),
     list: (namespace?: string) => listTasks(ctx, namespace),
     recover: async () => {
-      const report = await recoverTasks(ctx);
-      // Prepared sandboxes nobody adopted (a crash, or a previous runner): deleted.
-      await recoverWarm(ctx);
-      return report;
+      const recover = async () => {
+        const report = await recoverTasks(ctx);
+        // Prepared sandboxes nobody adopted (a crash, or a previous runner): deleted.
+        await recoverWarm(ctx);
+        return report;
+      };
+      // That deletes every unclaimed slot, this manager's own ready monitors' too: they go first, and come back after.
+      return ctx.readyRestores ? ctx.readyRestores.whileRecovering(recover) : recover();
+    },
+    close: async () => {
+      await ctx.readyRestores?.close();
     },
   };
 }

@@ -300,6 +300,8 @@ export interface TaskManager {
   list(namespace?: string): Promise<TaskSummary[]>;
   /** Scans the state directory after a restart: reports exits, cleans half-launched tasks. */
   recover(): Promise<RecoveryReport>;
+  /** Lets go of what this manager keeps ready (monitors waiting for restores); tasks are not touched. */
+  close(): Promise<void>;
 }
 
 /** The namespace used when none is given. */

@@ -38,8 +38,9 @@ function manager(rt: RuntimeSettings): Promise<TaskManager> {
   const key = JSON.stringify(rt);
   const known = managers.get(key);
   if (known) return known;
-  // Runner threads adopt prepared sandboxes (rt.warmPool per key; src/runtime/warm).
-  const m = openTaskManager(rt, rt.warmPool > 0 ? { warm: { size: rt.warmPool } } : {});
+  // Runner threads adopt prepared sandboxes (rt.warmPool per key; src/runtime/warm) and keep a
+  // monitor ready for restores (one per kind used); the thread keeps their tasks' deadlines.
+  const m = openTaskManager(rt, rt.warmPool > 0 ? { warm: { size: rt.warmPool }, readyRestores: 1 } : {});
   m.catch(() => managers.delete(key));
   managers.set(key, m);
   // This host's CRIU/runc versions are read once per thread; read them now, not during a migration's downtime.

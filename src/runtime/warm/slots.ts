@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { allSettledOrThrow } from '../../os/all-settled.js';
+import { killSpawned } from '../../os/proc.js';
 import { launchMonitor } from '../../monitor/launch.js';
 import { monitorOptions } from '../monitor-options.js';
 import type { OciSpec } from '../../sandbox/types.js';
@@ -142,9 +143,20 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
   }
 }
 
-/** Deletes a slot: its container (SIGKILL), mount and directory. Never throws. */
+/**
+ * Deletes a slot: the conmon still waiting on its start pipe (a monitor kept ready for a restore,
+ * its pid in prepared.json), its container (SIGKILL), mount and directory. Never throws.
+ */
 export async function discardSlot(ctx: RuntimeContext, s: Slot, containerId?: string): Promise<void> {
-  const cid = containerId ?? (await readPrepared(s))?.containerId;
+  const rec = (await readPrepared(s)) as (PreparedRecord & { monitorPid?: number }) | undefined;
+  const cid = containerId ?? rec?.containerId;
+  if (rec?.monitorPid && cid) await killWaitingMonitor(rec.monitorPid, cid);
   if (cid) await ctx.runc.delete(cid, true).catch(() => undefined);
   await removeTaskDir(s.paths, { tombstone: true }).catch(() => undefined);
+}
+
+/** SIGKILLs `pid` if it is still a conmon for container `cid` (the pid may be another process' by now). */
+async function killWaitingMonitor(pid: number, cid: string): Promise<void> {
+  const argv = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  if (argv[0]?.endsWith('conmon') && argv[argv.indexOf('-c') + 1] === cid) killSpawned(pid);
 }

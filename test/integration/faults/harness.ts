@@ -194,7 +194,13 @@ export async function expectCleanNode(n: Node, dir: string): Promise<{ tasks: st
 export async function killWithContainers(n: Node, dir: string): Promise<void> {
   n.child.kill('SIGKILL');
   await n.exited;
-  for (const pid of monitorsOf(dir)) process.kill(pid, 'SIGKILL');
+  for (const pid of monitorsOf(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already (a monitor kept ready for a restore, killed by its spawn helper as the node died)
+    }
+  }
   await sleep(200);
   for (const c of containersOf(dir)) {
     const [id, status] = c.split(':');

@@ -62,7 +62,8 @@ class StasisMigration {
     const criu = StasisCheckpointSide.criu();
     for (const name of ['a', 'b']) {
       const stateDir = path.join(this.base, `node-${name}`);
-      const tm = await openTaskManager({ stateDir, runc: this.ctx.runc });
+      // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for restores.
+      const tm = await openTaskManager({ stateDir, runc: this.ctx.runc }, { readyRestores: 1 });
       const store = await openFsCheckpointStore({ root: path.join(this.base, 'store'), nodeId: `bench-${name}`, criu, runc: this.ctx.runc });
       this.nodes.push({ name, stateDir, tm, store });
     }
@@ -122,7 +123,10 @@ class StasisMigration {
       await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
       await t.delete().catch(() => undefined);
     }
-    for (const n of this.nodes) await sweepStateDir(n.stateDir, this.ctx.runc);
+    for (const n of this.nodes) {
+      await n.tm.close().catch(() => undefined);
+      await sweepStateDir(n.stateDir, this.ctx.runc);
+    }
     this.nodes = [];
     await fs.rm(this.base, { recursive: true, force: true });
   }

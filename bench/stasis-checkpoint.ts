@@ -3,7 +3,8 @@
  * (TaskManager.create + start: overlay, conmon, runc). Each repetition is Task.checkpoint (marker,
  * `runc checkpoint`, config.json, rootfs-diff.tar, checkpoint.json, conmon's exit record) then
  * TaskManager.restore under a new id (checks, fresh overlay with the diff applied, conmon running
- * `runc restore`); the restored task is the next one checkpointed, the stopped one is deleted.
+ * `runc restore`: the one a runner thread keeps ready); the restored task is the next one
+ * checkpointed, the stopped one is deleted.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -56,7 +57,8 @@ export class StasisCheckpointSide implements CkptSide {
 
   async start(): Promise<void> {
     this.ctx.defer(() => this.close());
-    this.tm = await openTaskManager({ stateDir: this.stateDir, runc: this.ctx.runc });
+    // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for restores.
+    this.tm = await openTaskManager({ stateDir: this.stateDir, runc: this.ctx.runc }, { readyRestores: 1 });
     this.task = await this.tm.create({
       id: `${this.tag}-0`,
       rootfs: this.ctx.rootfs,
@@ -102,6 +104,7 @@ export class StasisCheckpointSide implements CkptSide {
       await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
       await t.delete().catch(() => undefined);
     }
+    await this.tm?.close().catch(() => undefined);
     await sweepStateDir(this.stateDir, this.ctx.runc);
     await fs.rm(this.stateDir, { recursive: true, force: true });
   }

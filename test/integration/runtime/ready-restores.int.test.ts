@@ -16,17 +16,18 @@ async function ppidOf(pid: number | string): Promise<number> {
 }
 
 /**
- * The conmon processes waiting for a restore in a slot of kind `key`: still the spawn helper's
- * children (a started one has daemonised, and keeps the slot's container id as the task's monitor).
+ * The conmon processes waiting for a restore in a slot of kind `key` under `stateDir`: still the
+ * spawn helper's children (a started one has daemonised, and keeps the slot's container id as the
+ * task's monitor). Other runners on the machine (the deploy test's) keep monitors of their own.
  */
-async function readyMonitors(key = 'restore'): Promise<{ pid: number; containerId: string }[]> {
+async function readyMonitors(stateDir: string, key = 'restore'): Promise<{ pid: number; containerId: string }[]> {
   const out: { pid: number; containerId: string }[] = [];
   for (const d of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const argv = (await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).split('\0');
     if (!argv[0]?.endsWith('conmon')) continue;
     const cid = argv[argv.indexOf('-c') + 1] ?? '';
-    if (!cid.startsWith(`warm.${key}.s-`)) continue;
+    if (!cid.startsWith(`warm.${key}.s-`) || !argv.some((a) => a.startsWith(`${stateDir}/`))) continue;
     const parent = await fs.readFile(`/proc/${await ppidOf(d)}/cmdline`, 'utf8').catch(() => '');
     if (parent.includes('spawn-helper')) out.push({ pid: Number(d), containerId: cid });
   }
@@ -62,7 +63,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
   /** The one ready monitor, once it waits on its start pipe (and a moment more: it is listed after its spawn). */
   async function oneReady(): Promise<{ pid: number; containerId: string }> {
     const [m] = await until(async () => {
-      const ms = await readyMonitors();
+      const ms = await readyMonitors(h.stateDir);
       return ms.length === 1 ? ms : undefined;
     }, 10_000, 'a monitor ready for restores');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -94,7 +95,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
 
     // The next one is ready, under another container id, and a second move uses it.
     const next = await until(async () => {
-      const ms = await readyMonitors();
+      const ms = await readyMonitors(h.stateDir);
       return ms.length === 1 && ms[0]!.containerId !== m.containerId ? ms[0] : undefined;
     }, 10_000, 'the next ready monitor');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -124,7 +125,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     expect(await fs.lstat(path.join(h.stateDir, 'tasks', 'default', id)).catch(() => null)).toBeNull();
     expect(await slotDirs(h.stateDir)).not.toContain(m.containerId.split('.').pop());
     // And the next one is made ready.
-    await until(async () => ((await readyMonitors()).some((x) => x.containerId !== m.containerId) ? true : undefined), 10_000, 'a new ready monitor');
+    await until(async () => ((await readyMonitors(h.stateDir)).some((x) => x.containerId !== m.containerId) ? true : undefined), 10_000, 'a new ready monitor');
   });
 
   it('lets its monitors go during its own recovery, and makes them ready again after', async () => {
@@ -151,13 +152,13 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
   it('on close, kills the monitors still waiting and removes their slots', async () => {
     const other = await openTaskManager({ stateDir: h.stateDir }, { readyRestores: 1 });
     const [mine] = await until(async () => {
-      const ms = await readyMonitors();
+      const ms = await readyMonitors(h.stateDir);
       return ms.length === 2 ? ms : undefined;
     }, 10_000, 'a second manager\'s ready monitor');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const before = await readyMonitors();
+    const before = await readyMonitors(h.stateDir);
     await other.close();
-    const after = await readyMonitors();
+    const after = await readyMonitors(h.stateDir);
     expect(after).toHaveLength(1);
     const killed = before.find((b) => !after.some((a) => a.pid === b.pid))!;
     expect(killed).toBeDefined();

@@ -2,7 +2,8 @@
  * TaskManager.restore: a new task from a checkpoint directory (CHECKPOINT_LAYOUT). The rootfs diff
  * is applied into a fresh upper BEFORE the overlay is mounted, config.json comes from the image with
  * cgroupsPath and annotations rewritten for the new id, and conmon runs `runc restore` (status
- * 'running' at once, no start). Restoring into an existing id replaces that task if it is stopped
+ * 'running' at once, no start): one kept ready by the manager (warm/ready-restores.ts; the task dir
+ * is then a symlink to its slot), else one started now (restore-launch.ts). Restoring into an existing id replaces that task if it is stopped
  * (exited or checkpointed). A failed restore leaves nothing behind except a copy of CRIU's restore.log.
  * A restore with a `release` keeps a 'verifying' marker until it resolves (a crash meanwhile: discarded).
  */

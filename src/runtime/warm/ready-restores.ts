@@ -24,6 +24,8 @@ import { claimSlot, discardSlot, releaseSlot, slotAt, warmDir, WARM_CONTAINER_PR
 
 /** A kind whose monitors cannot be started rests this long before it is tried again. */
 const REST_MS = 30_000;
+/** A refill waits this long: a restored task gets the CPU for its first moments (a migration's downtime ends there). */
+const REFILL_DELAY_MS = 100;
 
 /** The slot directory name of a kind (never a warm-pool key: those are 12 hex digits). */
 export function readyKey(k: MonitorKind): string {
@@ -50,10 +52,14 @@ export class ReadyRestores implements ReadyRestoreSource {
     return this.ready.get(readyKey(kind))?.shift();
   }
 
-  /** Tops `kind` up to the pool size in the background. */
+  /** Tops `kind` up to the pool size in the background, a moment later. */
   refill(kind: MonitorKind): void {
+    this.kinds.set(readyKey(kind), kind);
+    setTimeout(() => this.startFill(kind), REFILL_DELAY_MS).unref();
+  }
+
+  private startFill(kind: MonitorKind): void {
     const key = readyKey(kind);
-    this.kinds.set(key, kind);
     if (this.stopped() || this.size <= 0 || this.filling.has(key) || Date.now() < (this.resting.get(key) ?? 0)) return;
     const filled = this.fill(key, kind)
       .catch((e: unknown) => {
@@ -75,7 +81,7 @@ export class ReadyRestores implements ReadyRestoreSource {
       return await fn();
     } finally {
       this.paused--;
-      if (!this.stopped()) for (const k of this.kinds.values()) this.refill(k);
+      if (!this.stopped()) for (const k of this.kinds.values()) this.startFill(k);
     }
   }
 

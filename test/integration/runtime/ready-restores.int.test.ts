@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { closeSpawnHelper, useSpawnHelper } from '../../../src/os/command.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
-import type { Task, TaskManager } from '../../../src/runtime/task.js';
+import type { CreateTaskOptions, Task, TaskManager } from '../../../src/runtime/task.js';
 import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
 
 const ENTRY = path.resolve('dist/workers/spawn-helper.js');
@@ -112,6 +112,43 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     await t.delete();
     expect(await slotDirs(h.stateDir)).not.toContain(next.containerId.split('.').pop());
     expect(await slotDirs(h.stateDir)).not.toContain(m.containerId.split('.').pop());
+  });
+
+  it('keeps monitors of their own for terminal and stdin tasks, once one was restored', async () => {
+    const count = 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.05; done';
+    const echo = 'while read l; do echo got $l; done';
+    const variants: [string, Pick<CreateTaskOptions, 'process' | 'stdin'>][] = [
+      ['restore-t', { process: { args: ['sh', '-c', count], terminal: true } }],
+      ['restore-i', { process: { args: ['sh', '-c', echo] }, stdin: true }],
+    ];
+    for (const [key, variant] of variants) {
+      const t = await h.tm.create({ id: uid('src'), rootfs: h.rootfs, ...variant });
+      await t.start();
+      if (key === 'restore-i') await t.writeStdin('one\n');
+      await until(async () => (await logText(t)).length >= 1 || undefined, 10_000, 'output');
+      const first = path.join(h.stateDir, 'images', uid('ck'));
+      await t.checkpoint(first);
+      // None of this kind was ready: a monitor started now; one is made ready for the next.
+      const cold = await tm.restore({ id: uid('cold'), from: first });
+      expect(cold.info.containerId.startsWith('warm.')).toBe(false);
+      const [m] = await until(async () => {
+        const ms = await readyMonitors(h.stateDir, key);
+        return ms.length === 1 ? ms : undefined;
+      }, 10_000, `a ready monitor of ${key}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = path.join(h.stateDir, 'images', uid('ck'));
+      await cold.checkpoint(second);
+      const r = await tm.restore({ id: uid('ready'), from: second });
+      expect(r.info.containerId).toBe(m!.containerId);
+      expect((await r.state()).terminal).toBe(key === 'restore-t');
+      if (key === 'restore-i') {
+        await r.writeStdin('two\n');
+        await until(async () => (await logText(r)).includes('got two') || undefined, 10_000, 'got two');
+      } else {
+        const before = (await logText(r)).length;
+        await until(async () => (await logText(r)).length > before + 2 || undefined, 10_000, 'the restored count');
+      }
+    }
   });
 
   it('kills the ready monitor and leaves nothing when the restore fails before CRIU runs', async () => {

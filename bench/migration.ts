@@ -124,6 +124,7 @@ class StasisMigration {
       await t.delete().catch(() => undefined);
     }
     for (const n of this.nodes) {
+      // Its ready monitors: whatever a failed close leaves, the sweep below removes.
       await n.tm.close().catch(() => undefined);
       await sweepStateDir(n.stateDir, this.ctx.runc);
     }

@@ -104,6 +104,7 @@ export class StasisCheckpointSide implements CkptSide {
       await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
       await t.delete().catch(() => undefined);
     }
+    // Its ready monitor: whatever a failed close leaves, the sweep below removes.
     await this.tm?.close().catch(() => undefined);
     await sweepStateDir(this.stateDir, this.ctx.runc);
     await fs.rm(this.stateDir, { recursive: true, force: true });

@@ -101,10 +101,7 @@ export async function launchRestore(ctx: RuntimeContext, r: RestorePlan, p: Task
     await monitor.catch(() => undefined);
     throw e;
   }
-  const { pid } = await monitor;
-  rec.pid = pid;
-  rec.startedAt = new Date().toISOString();
-  await writeJsonAtomic(p.record, rec);
+  await recordLaunch(p, rec, (await monitor).pid);
 }
 
 /**
@@ -118,11 +115,16 @@ export async function launchIntoReady(ctx: RuntimeContext, r: RestorePlan, p: Ta
     await prepareRestore(ctx, r, p, rec);
   } catch (e) {
     ready.abort();
+    // Killed before it forked anything: its launch fails, and the preparation's error is the one that counts.
     await ready.launched.catch(() => undefined);
     throw e;
   }
   ready.start();
-  const { pid } = await ready.launched;
+  await recordLaunch(p, rec, (await ready.launched).pid);
+}
+
+/** The record of a task whose `runc restore` returned: its pid and start time. */
+async function recordLaunch(p: TaskPaths, rec: TaskRecord, pid: number): Promise<void> {
   rec.pid = pid;
   rec.startedAt = new Date().toISOString();
   await writeJsonAtomic(p.record, rec);

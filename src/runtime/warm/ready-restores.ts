@@ -128,6 +128,7 @@ export class ReadyRestores implements ReadyRestoreSource {
   }
 
   private async discard(r: ReadyRestore): Promise<void> {
+    // Killed, or failed by itself: either way it is gone once its launch settled, and its slot goes.
     await r.launched.catch(() => undefined);
     await discardSlot(this.ctx, slotAt(this.ctx, path.basename(path.dirname(r.dir)), path.basename(r.dir)), r.containerId);
   }

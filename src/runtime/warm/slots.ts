@@ -157,6 +157,7 @@ export async function discardSlot(ctx: RuntimeContext, s: Slot, containerId?: st
 
 /** SIGKILLs `pid` if it is still a conmon for container `cid` (the pid may be another process' by now). */
 async function killWaitingMonitor(pid: number, cid: string): Promise<void> {
+  // No such process (it was killed already): nothing to kill.
   const argv = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
   if (argv[0]?.endsWith('conmon') && argv[argv.indexOf('-c') + 1] === cid) killSpawned(pid);
 }

@@ -131,6 +131,10 @@ export async function sweepOrphans(ctx: RecoveryContext): Promise<string[]> {
     if (state === 'active') {
       const lock = await lockHolder(ctx.redis, { queue: ctx.config.queue, prefix: ctx.config.prefix }, jobId);
       if (lock === null) continue; // stalled, not re-queued yet
+      // Taken by this node this moment: BullMQ activated it under this worker's token and its
+      // processor (which takes the orphan, before any await) has not run yet. Dropping it now would
+      // kill the container the take is about to attach to, and run the job again.
+      if (consumer.ownsLockToken(lock)) continue;
     }
     if (!consumer.orphans.has(taskId)) continue; // taken by this node meanwhile
     consumer.orphans.delete(taskId);

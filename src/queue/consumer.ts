@@ -158,6 +158,11 @@ export class JobConsumer {
     return this.attempts.ids();
   }
 
+  /** Whether a BullMQ lock token is this node's worker's: a job it holds, or is taking right now. */
+  ownsLockToken(token: string): boolean {
+    return token.startsWith(`${this.worker.id}:`);
+  }
+
   /** The attempt of `jobId` on this node (drain asks it to checkpoint, requeue or abandon). */
   attempt(jobId: string): JobAttempt | undefined {
     return this.attempts.get(jobId);

@@ -19,11 +19,12 @@ import { checkRootfs, claimTaskDir, taskInfo, undoLaunch } from './create.js';
 import { validateId } from './ids.js';
 import { removeTaskDir } from './init-ops.js';
 import { TaskProcess } from './init-process.js';
-import { failuresDir, namespaceDir, taskPaths, type TaskPaths } from './layout.js';
+import { failuresDir, taskPaths, type TaskPaths } from './layout.js';
 import { withLock } from './lock.js';
 import { exists, readJson, readTaskRecord, removeMarker, type TaskRecord } from './records.js';
 import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import { DEFAULT_NAMESPACE, type CheckpointMeta, type RestoreTaskOptions, type Task } from './task.js';
+import { linkTaskToSlot } from './warm/slots.js';
 
 const MetaShape = z
   .object({
@@ -116,22 +117,6 @@ async function takeReady(ctx: RuntimeContext, kind: MonitorKind, namespace: stri
   return undefined;
 }
 
-/** Makes the task dir a symlink to a claimed ready monitor's slot. */
-async function linkReadySlot(ctx: RuntimeContext, namespace: string, id: string, ready: ReadyRestore): Promise<TaskPaths> {
-  const p = taskPaths(ctx.paths.tasksDir, namespace, id);
-  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true, mode: 0o711 });
-  try {
-    await fs.symlink(ready.dir, p.dir);
-  } catch (e) {
-    await ready.release();
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw errors.alreadyExists(`task ${id} already exists in namespace ${namespace}`, { id, namespace });
-    }
-    throw e;
-  }
-  return p;
-}
-
 /** A failed restore's error: ERR_CHECKPOINT for a runtime failure, naming the checkpoint and the kept restore.log. */
 function restoreFailure(e: unknown, r: RestorePlan, kept: string | undefined): unknown {
   if (!hasCode(e)) return e;
@@ -159,7 +144,7 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
   return withLock(taskLockFile(ctx, namespace, id), async () => {
     await replaceStopped(ctx, taskPaths(ctx.paths.tasksDir, namespace, id), o.from);
     const ready = await takeReady(ctx, kind, namespace, id);
-    const p = await (ready ? linkReadySlot(ctx, namespace, id, ready) : claimTaskDir(ctx, namespace, id)).catch(async (e: unknown) => {
+    const p = await (ready ? linkTaskToSlot(ctx, namespace, id, ready) : claimTaskDir(ctx, namespace, id)).catch(async (e: unknown) => {
       if (ready) await ctx.readyRestores?.drop(ready);
       throw e;
     });

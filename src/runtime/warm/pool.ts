@@ -12,16 +12,14 @@ import { threadId } from 'node:worker_threads';
 import { liveMonitorPid } from '../../monitor/exit-file.js';
 import type { OciSpec } from '../../sandbox/types.js';
 import { RUNTIME_NAME, type RuntimeContext } from '../context.js';
-import { errors } from '../../errors.js';
 import { TaskProcess } from '../init-process.js';
-import { namespaceDir, taskPaths } from '../layout.js';
 import { withLock } from '../lock.js';
 import { writeJsonAtomic, type TaskRecord } from '../records.js';
 import type { CreateTaskOptions, Task } from '../task.js';
 import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
 import { writeJob } from '../task-fs.js';
 import { unniceForJob } from './priority.js';
-import { claimSlot, discardSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
+import { claimSlot, discardSlot, linkTaskToSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
 
 /** Options of the warm pool. */
 export interface WarmOptions {
@@ -85,17 +83,7 @@ export class WarmPool {
       return null;
     }
     unniceForJob([prepared.pid, conmonPid]);
-    const p = taskPaths(this.ctx.paths.tasksDir, a.namespace, a.id);
-    await fs.mkdir(namespaceDir(this.ctx.paths.tasksDir, a.namespace), { recursive: true, mode: 0o711 });
-    try {
-      await fs.symlink(slot.dir, p.dir);
-    } catch (e) {
-      await releaseSlot(slot);
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw errors.alreadyExists(`task ${a.id} already exists in namespace ${a.namespace}`, { id: a.id, namespace: a.namespace });
-      }
-      throw e;
-    }
+    const p = await linkTaskToSlot(this.ctx, a.namespace, a.id, { dir: slot.dir, release: () => releaseSlot(slot) });
     try {
       const proc = o.process;
       const terminal = prepared.template.terminal === true;

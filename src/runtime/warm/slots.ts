@@ -14,9 +14,10 @@ import { launchMonitor } from '../../monitor/launch.js';
 import { monitorOptions } from '../monitor-options.js';
 import type { OciSpec } from '../../sandbox/types.js';
 import type { RuntimeContext } from '../context.js';
+import { errors } from '../../errors.js';
 import { cgroupsPathFor } from '../ids.js';
 import { removeTaskDir } from '../init-ops.js';
-import { pathsIn, type TaskPaths } from '../layout.js';
+import { namespaceDir, pathsIn, taskPaths, type TaskPaths } from '../layout.js';
 import { readJson, writeJsonAtomic } from '../records.js';
 import { emptyJobDir, lowerFor, mountTaskRootfs, taskSpec, traversable } from '../task-fs.js';
 import type { WarmTemplate } from './key.js';
@@ -90,6 +91,24 @@ export async function claimSlot(s: Slot, owner: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Makes tasks/<ns>/<id> a symlink to a claimed slot's directory (an adopted prepared sandbox, a
+ * restore into a ready monitor); when that fails the claim is given back, and an existing task is
+ * ERR_ALREADY_EXISTS.
+ */
+export async function linkTaskToSlot(ctx: RuntimeContext, namespace: string, id: string, slot: { dir: string; release(): Promise<void> }): Promise<TaskPaths> {
+  const p = taskPaths(ctx.paths.tasksDir, namespace, id);
+  await fs.mkdir(namespaceDir(ctx.paths.tasksDir, namespace), { recursive: true, mode: 0o711 });
+  try {
+    await fs.symlink(slot.dir, p.dir);
+  } catch (e) {
+    await slot.release();
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw errors.alreadyExists(`task ${id} already exists in namespace ${namespace}`, { id, namespace });
+    throw e;
+  }
+  return p;
 }
 
 /** Gives a claim back (the slot can be adopted again). */

@@ -24,6 +24,7 @@ export function loadRuntimeConfig(opts: Partial<RuntimeConfig> = {}, env: NodeJS
     userns: opts.userns !== undefined ? opts.userns : env.STASIS_USERNS ? parseUsernsSetting(env.STASIS_USERNS) : undefined,
     seccomp: opts.seccomp ?? (env.STASIS_SECCOMP || undefined),
     warmPool: opts.warmPool ?? (env.STASIS_WARM_POOL ? Number(env.STASIS_WARM_POOL) : undefined),
+    runTmpfs: opts.runTmpfs ?? (env.STASIS_RUN_TMPFS ? env.STASIS_RUN_TMPFS !== '0' : undefined),
   };
   const parsed = RuntimeConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -33,12 +34,19 @@ export function loadRuntimeConfig(opts: Partial<RuntimeConfig> = {}, env: NodeJS
   return { ...parsed.data, stateDir: path.resolve(parsed.data.stateDir) };
 }
 
+/** The run dir of a state directory: the part that lives only while tasks do (runtime/run-dir.ts). */
+export function runDirOf(stateDir: string): string {
+  return path.join(stateDir, 'run');
+}
+
 /** The on-disk layout under a state directory. */
 export function runtimePaths(cfg: Pick<RuntimeConfig, 'stateDir'>): RuntimePaths {
+  const runDir = runDirOf(cfg.stateDir);
   return {
     stateDir: cfg.stateDir,
-    runcRoot: path.join(cfg.stateDir, 'runc'),
-    tasksDir: path.join(cfg.stateDir, 'tasks'),
+    runDir,
+    runcRoot: path.join(runDir, 'runc'),
+    tasksDir: path.join(runDir, 'tasks'),
     rootfsDir: path.join(cfg.stateDir, 'rootfs'),
   };
 }

@@ -29,7 +29,7 @@ export const RunnerConfigSchema = z.object({
   maxStalledCount: z.number().int().nonnegative().default(10),
   /** Time between SIGTERM and SIGKILL for a task whose own grace is unknown (the policy's limits set each job's), ms. */
   killGraceMs: z.number().int().nonnegative().default(2_000),
-  /** The largest log file of one task on disk (conmon --log-size-max; each task's cap follows its output cap). */
+  /** The largest log file of one task (conmon --log-size-max; each task's cap follows its output cap), on the run dir's tmpfs. */
   maxLogBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
   /** How often a running task's stats are sampled, ms. */
   statsIntervalMs: z.number().int().min(50).default(1_000),

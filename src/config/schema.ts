@@ -34,6 +34,8 @@ export const RuntimeConfigSchema = z.object({
   seccomp: z.string().min(1).default('default'),
   /** Prepared sandboxes kept per (rootfs, user, network, limits) by a runner's threads (0: none). */
   warmPool: z.number().int().min(0).max(16).default(0),
+  /** Whether a runner mounts a tmpfs on STATE_DIR/run (runtime/run-dir.ts); false keeps it on the state dir's disk. */
+  runTmpfs: z.boolean().default(true),
 });
 /** Host paths and binaries of the task runtime. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
@@ -41,6 +43,8 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 /** Directories derived from a RuntimeConfig; one place so every module agrees on the layout. */
 export interface RuntimePaths {
   stateDir: string;
+  /** What lives only while the node's tasks do (a tmpfs a runner mounts; runtime/run-dir.ts): runc's root, task dirs, prepared sandboxes, locks. */
+  runDir: string;
   /** runc --root */
   runcRoot: string;
   /** One folder per task: tasks/<namespace>/<id>/ */

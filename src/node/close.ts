@@ -4,6 +4,7 @@
  * under their monitors for the next start; a forced close during a graceful one (or a drain) that
  * cannot finish, e.g. because it waits for Redis, cuts it short, each step bounded in time.
  */
+import { releaseRunDir } from '../runtime/run-dir.js';
 import { drainPreparedSandboxes } from '../runtime/warm/recover.js';
 import type { NodeLog } from './node-log.js';
 import type { NodeParts } from './parts.js';
@@ -40,6 +41,8 @@ export function nodeCloser(p: NodeParts, stopTimers: () => void, log: NodeLog): 
     await (force ? pool.destroy() : pool.close()).catch(step('task pool'));
     // Prepared sandboxes nobody adopted (a forced close leaves them to the next start's recovery).
     if (!force) await drainPreparedSandboxes(p.runtime).catch(step('prepared sandboxes (the next start removes them)'));
+    // An empty run dir's tmpfs goes with the node (one with tasks left stays for the next start).
+    if (!force && p.runtime.runTmpfs) await releaseRunDir(p.runtime.stateDir).catch(step('run dir (unmount STATE_DIR/run by hand)'));
     await conn.resolved?.release().catch(step('embedded Redis'));
   };
   return (opts = {}) => {

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from '../config/runner.js';
 import { loadRuntimeConfig } from '../config/load.js';
+import { mountRunDir, releaseRunDir } from '../runtime/run-dir.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import { loadPolicy, usernsMapping } from '../policy/load.js';
 import type { NodePolicy } from '../policy/schema.js';
@@ -80,9 +81,21 @@ export async function startRunner(o: StartRunnerOptions = {}): Promise<Runner> {
   // the connection errors of its many clients and retries come out as one line, not one per retry.
   const nl = nodeLog((o.logger ?? silentLogger).child({ nodeId: config.nodeId }), { ...(o.onError ? { onError: o.onError } : {}), ...(o.events ? { events: o.events } : {}) });
   const { outage } = nl;
-  const p = await buildNode({ config, runtime, policy, conn, log: nl });
-  const ctx: RecoveryContext = { config, pool: p.pool, consumer: p.consumer, queue: p.queue, redis: p.consumer.commands, onError: p.onError, track: p.track };
-  const recovery = await startNode(p, ctx, nl, o.onFatal);
+  // The run dir on a tmpfs before any task dir is made there (runtime/run-dir.ts); on disk it works, slower.
+  if (runtime.runTmpfs) {
+    const run = await mountRunDir(runtime.stateDir);
+    if (run.place === 'disk') nl.warn(new Error(`the run dir stays on disk: ${run.why}`), { what: 'run dir' });
+  }
+  const started = async () => {
+    const p = await buildNode({ config, runtime, policy, conn, log: nl });
+    const ctx: RecoveryContext = { config, pool: p.pool, consumer: p.consumer, queue: p.queue, redis: p.consumer.commands, onError: p.onError, track: p.track };
+    return { p, ctx, recovery: await startNode(p, ctx, nl, o.onFatal) };
+  };
+  const { p, ctx, recovery } = await started().catch(async (e: unknown) => {
+    // The first error is the one to report; an unmount that fails leaves an empty tmpfs.
+    if (runtime.runTmpfs) await releaseRunDir(runtime.stateDir).catch(() => undefined);
+    throw e;
+  });
   let phase: Runner['phase'] = 'running';
   const closeNode = nodeCloser(p, startHousekeeping(p, ctx), nl);
   const close: Runner['close'] = (opts) => {

@@ -1,6 +1,6 @@
 /**
  * The runc that conmon runs: a sealed in-memory copy of the configured binary (native/sealed-copy.c),
- * reached through a symlink `<stateDir>/sealed/<pid>/runc` → `/proc/<pid>/fd/<n>` (the symlink's
+ * reached through a symlink `<stateDir>/run/sealed/<pid>/runc` → `/proc/<pid>/fd/<n>` (the symlink's
  * name keeps the process called `runc`). At every `runc init`, runc 1.1 re-executes itself from a
  * copy the container cannot write (Debian's 1.1.5: a read-only bind mount of its binary, made and
  * detached again; upstream: a sealed memfd) unless it already runs from a sealed memfd. With the
@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runDirOf } from '../config/load.js';
 import { loadAddon } from '../os/native-addon.js';
 
 /** What native/sealed-copy.c exports. */
@@ -31,7 +32,7 @@ export function sealedRuncState(env: NodeJS.ProcessEnv = process.env): 'built' |
 
 /** The directory of the symlinks under a state dir. */
 export function sealedDir(stateDir: string): string {
-  return path.join(stateDir, 'sealed');
+  return path.join(runDirOf(stateDir), 'sealed');
 }
 
 /**

@@ -12,6 +12,7 @@
  *   markers/<name>.json  written BEFORE risky operations ('pausing', 'checkpointing', …)
  */
 import path from 'node:path';
+import { runDirOf } from '../config/load.js';
 
 /** Paths of one task. */
 export interface TaskPaths {
@@ -55,7 +56,7 @@ export function taskPaths(tasksDir: string, namespace: string, id: string): Task
 
 /**
  * The task layout under any directory. A task adopted from a prepared sandbox (src/warm) is a
- * symlink tasks/<ns>/<id> → STATE_DIR/warm/<key>/<slot>, so both names give the same files.
+ * symlink tasks/<ns>/<id> → STATE_DIR/run/warm/<key>/<slot>, so both names give the same files.
  */
 export function pathsIn(dir: string): TaskPaths {
   const bundle = path.join(dir, 'bundle');
@@ -94,7 +95,7 @@ export function execPaths(task: TaskPaths, execId: string): ExecPaths {
 
 /** Where the per-task lock files live (outside task dirs, so a lock can guard a dir's creation and removal). */
 export function locksDir(stateDir: string): string {
-  return path.join(stateDir, 'locks');
+  return path.join(runDirOf(stateDir), 'locks');
 }
 
 /** Where logs of failed restores are kept after their task dir was removed. */

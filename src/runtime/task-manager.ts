@@ -63,7 +63,7 @@ export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts:
   for (const d of [ctx.paths.stateDir, ctx.paths.tasksDir, ctx.paths.runcRoot]) await fs.mkdir(d, { recursive: true });
   // Under a user namespace runc works inside the task's bundle as the container's (unprivileged) root:
   // the way there must be traversable, though not listable.
-  if (ctx.sandbox.userns) await makeTraversable(ctx.paths.stateDir, ctx.paths.tasksDir);
+  if (ctx.sandbox.userns) await makeTraversable(ctx.paths.stateDir, ctx.paths.runDir, ctx.paths.tasksDir);
   // For A/B runs of the bench: STASIS_READY_RESTORES=0 keeps none.
   if ((opts.readyRestores ?? 0) > 0 && process.env.STASIS_READY_RESTORES !== '0') {
     ctx.readyRestores = new ReadyRestores(ctx, opts.readyRestores!);

@@ -1,5 +1,5 @@
 /**
- * Prepared sandboxes on disk: STATE_DIR/warm/<key>/<slot>/ has the layout of a task directory
+ * Prepared sandboxes on disk: STATE_DIR/run/warm/<key>/<slot>/ has the layout of a task directory
  * (runtime/layout.ts pathsIn) plus prepared.json and, once taken, a `claim` file (O_EXCL: exactly
  * one adopter). A slot is made off the critical path: writable layer and overlay mounted, bundle
  * written, conmon started and `runc create` done, its launcher (sandbox/launcher.ts) waiting for
@@ -57,7 +57,7 @@ export interface Slot {
 
 /** The root of prepared sandboxes. */
 export function warmDir(ctx: RuntimeContext): string {
-  return path.join(ctx.paths.stateDir, 'warm');
+  return path.join(ctx.paths.runDir, 'warm');
 }
 
 /** Slot `id` of `key`. */

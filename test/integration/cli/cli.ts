@@ -50,7 +50,7 @@ export async function openCli(name: string): Promise<CliHarness> {
 
 /** Force-deletes every task the CLI still lists, in every namespace, then removes the state dir. */
 export async function closeCli(h: CliHarness): Promise<void> {
-  const namespaces = await fsp.readdir(path.join(h.stateDir, 'tasks')).catch(() => [] as string[]);
+  const namespaces = await fsp.readdir(path.join(h.stateDir, 'run', 'tasks')).catch(() => [] as string[]);
   for (const ns of namespaces) {
     const list = await h.run(['task', 'list', '-q', '-n', ns]);
     for (const id of list.stdout.split('\n').filter(Boolean)) await h.run(['task', 'delete', '--force', '-n', ns, id]);

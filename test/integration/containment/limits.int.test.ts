@@ -138,7 +138,7 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox', 'redis-server'], 'contain
     expect((await Job.fromId(prod.queue, job.id!))!.attemptsMade).toBe(1);
     expect(await leftoverTasks(state)).toEqual([]);
     const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
-    expect(mounts).not.toContain(path.join(state, 'tasks'));
+    expect(mounts).not.toContain(path.join(state, 'run', 'tasks'));
   });
 
   it('payloads runc would refuse are refused naming the field, without retries', async () => {

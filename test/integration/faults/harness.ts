@@ -154,7 +154,7 @@ export function monitorsOf(dir: string): number[] {
 
 /** Mount points under a state dir's task directories. */
 export function taskMountsOf(dir: string): string[] {
-  const prefix = path.join(fs.realpathSync(dir), 'tasks') + path.sep;
+  const prefix = path.join(fs.realpathSync(dir), 'run', 'tasks') + path.sep;
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -164,7 +164,7 @@ export function taskMountsOf(dir: string): string[] {
 
 /** Containers runc knows under a state dir, with their status (`id:status`). */
 export function containersOf(dir: string): string[] {
-  const root = path.join(dir, 'runc');
+  const root = path.join(dir, 'run', 'runc');
   if (!fs.existsSync(root)) return [];
   for (let i = 0; ; i++) {
     try {
@@ -206,7 +206,7 @@ export async function killWithContainers(n: Node, dir: string): Promise<void> {
     const [id, status] = c.split(':');
     if (status !== 'running' && status !== 'paused') continue;
     try {
-      execFileSync('runc', ['--root', path.join(dir, 'runc'), 'kill', '--all', id!, 'KILL'], { stdio: 'ignore' });
+      execFileSync('runc', ['--root', path.join(dir, 'run', 'runc'), 'kill', '--all', id!, 'KILL'], { stdio: 'ignore' });
     } catch {
       // gone already
     }

@@ -130,7 +130,7 @@ export function unmountUnder(dir: string): void {
  */
 export function cleanupStateDir(dir: string): void {
   if (!fs.existsSync(dir)) return;
-  const runcRoot = path.join(dir, 'runc');
+  const runcRoot = path.join(dir, 'run', 'runc');
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let args: string[];
     try {

@@ -71,7 +71,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
       second.child.kill('SIGTERM');
       await new Promise((res) => second.child.once('exit', res));
       expect(await leftoverTasks(dir)).toEqual([]);
-      const runcList = execFileSync('runc', ['--root', path.join(dir, 'runc'), 'list', '-q'], { encoding: 'utf8' }).trim();
+      const runcList = execFileSync('runc', ['--root', path.join(dir, 'run', 'runc'), 'list', '-q'], { encoding: 'utf8' }).trim();
       expect(runcList).toBe('');
     } finally {
       await close();

@@ -9,6 +9,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redisOptionsFromUrl } from '../../../src/queue/connection.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
+import { unmountUnder } from '../../helpers/mounts.js';
 
 /** A Redis for one test file: REDIS_URL when set, else a private redis-server on a unix socket. */
 export interface TestRedis {
@@ -90,5 +91,7 @@ export async function wipeState(dir: string): Promise<void> {
     await task.wait(AbortSignal.timeout(5000)).catch(() => undefined);
     await task.delete().catch(() => undefined);
   }
+  // A runner closed by force (or killed) leaves its run dir's tmpfs mounted.
+  unmountUnder(dir);
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,13 @@ import { startRunner, type Runner } from '../../../src/node/runner.js';
 import { requestCancel } from '../../../src/queue/cancel.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { Redis } from 'ioredis';
+import fs from 'node:fs/promises';
+import { runDirOf } from '../../../src/config/load.js';
+import { mountsUnder } from '../../helpers/mounts.js';
 import { leftoverTasks, producer, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from './harness.js';
+
+/** statfs' f_type of a tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'queue runner: jobs end to end', () => {
   let redis: TestRedis;
@@ -41,6 +47,17 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     prod = await producer(redis, queue);
     return prod;
   }
+
+  it('keeps its run dir on a tmpfs while it runs, and unmounts it when it closes with no task left', async () => {
+    const { queue, events } = await setup();
+    const job = await queue.add('on-tmpfs', { command: ['true'] });
+    expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ exitStatus: 0 });
+    expect((await fs.statfs(runDirOf(dir))).type).toBe(TMPFS_MAGIC);
+    expect(mountsUnder(dir)).toContain(runDirOf(dir));
+    await runner!.close();
+    runner = null;
+    expect(mountsUnder(dir)).toEqual([]);
+  });
 
   it('runs a plain BullMQ job and returns the envelope with exit status and ExitedAt', async () => {
     const { queue, events } = await setup();

@@ -192,7 +192,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint and 
     expect(details.criuLog).toMatch(/restore\.log$/);
     expect(await fs.readFile(details.criuLog!, 'utf8')).toMatch(/data\/log/);
     await expect(h.tm.get(id)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
-    await expect(fs.access(path.join(h.stateDir, 'tasks', 'default', id))).rejects.toThrow();
+    await expect(fs.access(path.join(h.stateDir, 'run', 'tasks', 'default', id))).rejects.toThrow();
   });
 
   it('restore() refuses a directory that is not a checkpoint, and a running task\'s id', async () => {

@@ -75,7 +75,7 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'task lifecycle', () => 
 
   it('state() reports pausing while another process has a freeze in flight, and refuses exec then', async () => {
     const t = await runSh(h, 'sleep 300');
-    const markers = path.join(h.stateDir, 'tasks/default', t.id, 'markers');
+    const markers = path.join(h.stateDir, 'run/tasks/default', t.id, 'markers');
     await fs.mkdir(markers, { recursive: true });
     await fs.writeFile(path.join(markers, 'pausing.json'), JSON.stringify({ at: new Date().toISOString(), pid: process.pid }));
     expect((await t.state()).status).toBe('pausing');

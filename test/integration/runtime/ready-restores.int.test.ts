@@ -36,7 +36,7 @@ async function readyMonitors(stateDir: string, key = 'restore'): Promise<{ pid: 
 
 /** The slot directories of kind `key` under the state dir. */
 async function slotDirs(stateDir: string, key = 'restore'): Promise<string[]> {
-  return (await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])).filter((n) => n.startsWith('s-'));
+  return (await fs.readdir(path.join(stateDir, 'run', 'warm', key)).catch(() => [] as string[])).filter((n) => n.startsWith('s-'));
 }
 
 const gone = async (pid: number) => !(await fs.access(`/proc/${pid}/stat`).then(() => true, () => false));
@@ -55,7 +55,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     await cleanupTasks(h);
     await tm?.close();
     closeSpawnHelper();
-    const left = await fs.readdir(path.join(h.stateDir, 'runc')).catch(() => []);
+    const left = await fs.readdir(path.join(h.stateDir, 'run', 'runc')).catch(() => []);
     await fs.rm(h.stateDir, { recursive: true, force: true });
     expect(left).toEqual([]);
   });
@@ -87,8 +87,8 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     const t = await tm.restore({ id, from });
     expect(t.info.containerId).toBe(m.containerId);
     // The task dir is the slot's, as for an adopted prepared sandbox.
-    const link = await fs.readlink(path.join(h.stateDir, 'tasks', 'default', id));
-    expect(link).toBe(path.join(h.stateDir, 'warm', 'restore', m.containerId.split('.').pop()!));
+    const link = await fs.readlink(path.join(h.stateDir, 'run', 'tasks', 'default', id));
+    expect(link).toBe(path.join(h.stateDir, 'run', 'warm', 'restore', m.containerId.split('.').pop()!));
     expect((await t.state()).status).toBe('running');
     const before = (await logText(t)).length;
     await until(async () => (await logText(t)).length > before + 2 || undefined, 10_000, 'the restored counter to go on');
@@ -159,7 +159,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     gate.catch(() => undefined); // awaited by the restore once the task dir is laid out
     await expect(tm.restore({ id, from, gate })).rejects.toThrow('digests differ');
     await until(async () => (await gone(m.pid)) || undefined, 5000, 'the monitor to be killed');
-    expect(await fs.lstat(path.join(h.stateDir, 'tasks', 'default', id)).catch(() => null)).toBeNull();
+    expect(await fs.lstat(path.join(h.stateDir, 'run', 'tasks', 'default', id)).catch(() => null)).toBeNull();
     expect(await slotDirs(h.stateDir)).not.toContain(m.containerId.split('.').pop());
     // And the next one is made ready.
     await until(async () => ((await readyMonitors(h.stateDir)).some((x) => x.containerId !== m.containerId) ? true : undefined), 10_000, 'a new ready monitor');
@@ -211,7 +211,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'monitors kept r
     await until(async () => (await gone(m.pid)) || undefined, 5000, 'the monitor to be killed');
     await h.tm.recover();
     expect(await slotDirs(h.stateDir)).toEqual([]);
-    expect(await fs.readdir(path.join(h.stateDir, 'runc'))).toEqual([]);
+    expect(await fs.readdir(path.join(h.stateDir, 'run', 'runc'))).toEqual([]);
     useSpawnHelper({ entry: ENTRY, env: {} });
   });
 });

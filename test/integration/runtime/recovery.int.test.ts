@@ -85,35 +85,35 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'tasks outlive the runti
 
   it('recover() cleans a half-launched task (created, monitor dead) and a task dir without a record', async () => {
     const t = await h.tm.create({ id: uid('half'), rootfs: h.rootfs, process: { args: ['true'] } });
-    process.kill(await pidOf(path.join(h.stateDir, 'tasks/default', t.id, 'run/conmon.pid')), 'SIGKILL');
+    process.kill(await pidOf(path.join(h.stateDir, 'run/tasks/default', t.id, 'run/conmon.pid')), 'SIGKILL');
     await until(async () => (await t.state()).status === 'stopped', 5_000, 'monitor death noticed');
-    const orphan = path.join(h.stateDir, 'tasks/default', uid('orphan'));
+    const orphan = path.join(h.stateDir, 'run/tasks/default', uid('orphan'));
     await fs.mkdir(path.join(orphan, 'bundle'), { recursive: true });
 
     const report = await (await openTaskManager({ stateDir: h.stateDir })).recover();
     expect(report.cleaned).toEqual(expect.arrayContaining([t.id, path.basename(orphan)]));
     await expect(fs.access(orphan)).rejects.toThrow();
     await expect(h.tm.get(t.id)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
-    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'runc'), 'list', '-q']);
+    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'run', 'runc'), 'list', '-q']);
     expect(stdout).not.toContain(t.id);
   });
 
   it('recover() cleans a task whose record a machine crash left torn (task.json is not fsynced): its mounts, container and dir go', async () => {
     const t = await runSh(h, 'exit 0');
     await t.wait(AbortSignal.timeout(10_000));
-    const dir = path.join(h.stateDir, 'tasks/default', t.id);
+    const dir = path.join(h.stateDir, 'run/tasks/default', t.id);
     await fs.writeFile(path.join(dir, 'task.json'), '');
     const report = await (await openTaskManager({ stateDir: h.stateDir })).recover();
     expect(report.cleaned).toContain(t.id);
     await expect(fs.access(dir)).rejects.toThrow();
     expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
-    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'runc'), 'list', '-q']);
+    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'run', 'runc'), 'list', '-q']);
     expect(stdout).not.toContain(t.id);
   });
 
   it('a running task whose monitor died is reported lost (status 255) and can still be deleted', async () => {
     const t = await runSh(h, 'sleep 300');
-    process.kill(await pidOf(path.join(h.stateDir, 'tasks/default', t.id, 'run/conmon.pid')), 'SIGKILL');
+    process.kill(await pidOf(path.join(h.stateDir, 'run/tasks/default', t.id, 'run/conmon.pid')), 'SIGKILL');
     const exit = await t.wait(AbortSignal.timeout(10_000));
     expect(exit).toMatchObject({ status: 255, reason: 'lost' });
     const report = await h.tm.recover();
@@ -149,7 +149,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'a restore cut s
     await fs.writeFile(script, RESTORING_CHILD);
     const child = spawn(process.execPath, [script, BUILT, h.stateDir, id, h.rootfs, from], { stdio: ['ignore', 'inherit', 'inherit'] });
     const exited = new Promise((r) => child.once('exit', r));
-    const dir = path.join(h.stateDir, 'tasks/default', id);
+    const dir = path.join(h.stateDir, 'run/tasks/default', id);
     // The record gets the restored pid once runc restore returned; the release is still pending.
     const pid = await until(async () => {
       // No record yet (the child has not claimed the dir): not running yet.
@@ -166,7 +166,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'a restore cut s
     await until(async () => !(await fs.access(`/proc/${pid}`).then(() => true, () => false)), 10_000, 'the restored process to be gone');
     await expect(fs.access(dir)).rejects.toThrow();
     expect(await fs.readFile('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
-    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'runc'), 'list', '-q']);
+    const { stdout } = await execa('runc', ['--root', path.join(h.stateDir, 'run', 'runc'), 'list', '-q']);
     expect(stdout).not.toContain(id);
   }, 120_000);
 
@@ -176,7 +176,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'a restore cut s
     await t.checkpoint(from);
     await t.delete();
     const r = await h.tm.restore({ id: uid('verified'), rootfs: h.rootfs, from, gate: Promise.resolve(), release: Promise.resolve() });
-    await expect(fs.access(path.join(h.stateDir, 'tasks/default', r.id, 'markers', 'verifying.json'))).rejects.toThrow();
+    await expect(fs.access(path.join(h.stateDir, 'run/tasks/default', r.id, 'markers', 'verifying.json'))).rejects.toThrow();
     expect((await (await openTaskManager({ stateDir: h.stateDir })).recover()).running).toContain(r.id);
   }, 60_000);
 });

@@ -36,7 +36,7 @@ describeWithHost(['root', 'runc', 'conmon'], 'runc from a sealed copy (native/se
     await fs.mkdir(stale, { recursive: true });
     await fs.symlink('/proc/2147483646/fd/3', path.join(stale, 'runc'));
     const link = sealedBinary(runc, state);
-    expect(link).toBe(path.join(state, 'sealed', String(process.pid), path.basename(runc)));
+    expect(link).toBe(path.join(state, 'run', 'sealed', String(process.pid), path.basename(runc)));
     const target = await fs.readlink(link);
     expect(target).toMatch(new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
     expect(await fs.readlink(target)).toMatch(/^\/memfd:runc/);
@@ -79,10 +79,10 @@ describeWithHost(['root', 'runc', 'conmon'], 'runc from a sealed copy (native/se
   it('conmon runs runc from the copy: a task and an exec in it work, conmon’s -r is the link', async () => {
     const t = await h.tm.create({ id: uid('sealed'), rootfs: h.rootfs, process: { args: ['/bin/sh', '-c', 'echo started; exec sleep 60'] } });
     await t.start();
-    const conmonPid = Number((await fs.readFile(path.join(h.stateDir, 'tasks/default', t.id, 'run/conmon.pid'), 'utf8')).trim());
+    const conmonPid = Number((await fs.readFile(path.join(h.stateDir, 'run/tasks/default', t.id, 'run/conmon.pid'), 'utf8')).trim());
     const argv = (await fs.readFile(`/proc/${conmonPid}/cmdline`, 'utf8')).split('\0');
     const r = argv[argv.indexOf('-r') + 1];
-    expect(r).toBe(built ? path.join(h.stateDir, 'sealed', String(process.pid), path.basename(runc)) : runc);
+    expect(r).toBe(built ? path.join(h.stateDir, 'run', 'sealed', String(process.pid), path.basename(runc)) : runc);
     const p = await t.exec(uid('x'), { args: ['/bin/echo', 'from exec'] });
     await p.start();
     expect(await p.wait(AbortSignal.timeout(20_000))).toMatchObject({ status: 0, reason: 'exited' });

@@ -21,9 +21,9 @@ interface Made {
 async function readySlotDirs(stateDir: string): Promise<{ dir: string; pid: number; template?: Made }[]> {
   const out: { dir: string; pid: number; template?: Made }[] = [];
   // A slot being made or removed meanwhile reads as not ready.
-  for (const key of await fs.readdir(path.join(stateDir, 'warm')).catch(() => [] as string[])) {
-    for (const s of await fs.readdir(path.join(stateDir, 'warm', key)).catch(() => [] as string[])) {
-      const dir = path.join(stateDir, 'warm', key, s);
+  for (const key of await fs.readdir(path.join(stateDir, 'run', 'warm')).catch(() => [] as string[])) {
+    for (const s of await fs.readdir(path.join(stateDir, 'run', 'warm', key)).catch(() => [] as string[])) {
+      const dir = path.join(stateDir, 'run', 'warm', key, s);
       const prepared = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number; template?: Made };
       const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
       if (prepared.pid && !claimed) out.push({ dir, pid: prepared.pid, ...(prepared.template ? { template: prepared.template } : {}) });
@@ -65,7 +65,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
   afterAll(async () => {
     await cleanupTasks(h);
     await drainPreparedSandboxes({ stateDir: h.stateDir });
-    const left = await fs.readdir(path.join(h.stateDir, 'runc')).catch(() => []);
+    const left = await fs.readdir(path.join(h.stateDir, 'run', 'runc')).catch(() => []);
     await fs.rm(h.stateDir, { recursive: true, force: true });
     expect(left).toEqual([]);
   });
@@ -105,12 +105,12 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     expect(t.info.spec.process?.args).toEqual([...LAUNCHER_ARGS]);
     expect(t.info.process?.args).toEqual(['sh', '-c', expect.stringContaining('cmdline')]);
     expect(await t.delete()).toMatchObject({ status: 3 });
-    await expect(fs.lstat(path.join(h.stateDir, 'tasks', 'default', t.id))).rejects.toThrow();
+    await expect(fs.lstat(path.join(h.stateDir, 'run', 'tasks', 'default', t.id))).rejects.toThrow();
   });
 
   it('prepares sandboxes niced (conmon and the container at 10) and gives an adopted job the normal priority', async () => {
     const t = await adopted(['sh', '-c', 'cut -d " " -f 19 /proc/self/stat']);
-    const conmon = Number(await fs.readFile(path.join(h.stateDir, 'tasks', 'default', t.id, 'run', 'conmon.pid'), 'utf8'));
+    const conmon = Number(await fs.readFile(path.join(h.stateDir, 'run', 'tasks', 'default', t.id, 'run', 'conmon.pid'), 'utf8'));
     expect([await niceOf(conmon), await niceOf((await t.state()).pid)]).toEqual([0, 0]);
     await t.start();
     expect(await t.wait()).toMatchObject({ status: 0 });
@@ -182,15 +182,15 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     expect((await t.state()).status).toBe('created');
     await t.start();
     expect((await t.state()).status).toBe('running');
-    const runcIds = await fs.readdir(path.join(h.stateDir, 'runc'));
+    const runcIds = await fs.readdir(path.join(h.stateDir, 'run', 'runc'));
     expect(runcIds).toEqual([t.info.containerId]);
   });
 
   it('reads runc state from state.json as runc reports it: created, running, paused, stopped', async () => {
-    const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'runc'), fastPaths: false });
+    const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'run', 'runc'), fastPaths: false });
     const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sleep', '300'] } });
     const same = async () => {
-      const [fast, real] = await Promise.all([readRuncState(path.join(h.stateDir, 'runc'), t.info.containerId), runc.state(t.info.containerId)]);
+      const [fast, real] = await Promise.all([readRuncState(path.join(h.stateDir, 'run', 'runc'), t.info.containerId), runc.state(t.info.containerId)]);
       expect(fast).toMatchObject({ status: real!.status, pid: real!.pid, bundle: real!.bundle });
       return real!.status;
     };
@@ -203,9 +203,9 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     await t.kill('KILL');
     await t.wait();
     expect(await same()).toBe('stopped');
-    expect(await readRuncState(path.join(h.stateDir, 'runc'), 'default+nope')).toBeNull();
+    expect(await readRuncState(path.join(h.stateDir, 'run', 'runc'), 'default+nope')).toBeNull();
     // delete() of a stopped task removes its cgroups and runc state without runc, as runc would.
-    const state = JSON.parse(await fs.readFile(path.join(h.stateDir, 'runc', t.info.containerId, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> };
+    const state = JSON.parse(await fs.readFile(path.join(h.stateDir, 'run', 'runc', t.info.containerId, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> };
     await t.delete();
     for (const cg of Object.values(state.cgroup_paths)) await expect(fs.stat(cg)).rejects.toThrow();
     expect(await runc.state(t.info.containerId)).toBeNull();

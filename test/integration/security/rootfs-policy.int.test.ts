@@ -30,11 +30,11 @@ describeWithHost([], 'security: which rootfs a payload may name', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-rootfs-policy-'));
     const state = path.join(dir, 'state');
     await fs.mkdir(path.join(state, 'rootfs', 'busybox', 'bin'), { recursive: true });
-    await fs.mkdir(path.join(state, 'tasks', 'default', 'victim', 'overlay', 'upper'), { recursive: true });
+    await fs.mkdir(path.join(state, 'run', 'tasks', 'default', 'victim', 'overlay', 'upper'), { recursive: true });
     await fs.mkdir(path.join(dir, 'store', 'default'), { recursive: true });
     await fs.mkdir(path.join(dir, 'images', 'alpine', 'bin'), { recursive: true });
     await fs.symlink('/', path.join(dir, 'images', 'to-root'));
-    await fs.symlink(path.join(state, 'tasks', 'default', 'victim', 'overlay', 'upper'), path.join(dir, 'images', 'to-upper'));
+    await fs.symlink(path.join(state, 'run', 'tasks', 'default', 'victim', 'overlay', 'upper'), path.join(dir, 'images', 'to-upper'));
     await fs.writeFile(path.join(dir, 'images', 'a-file'), '');
     ctx = { defaultRootfs: path.join(state, 'rootfs', 'busybox'), stateDir: state, checkpointDir: path.join(dir, 'store') };
   });
@@ -78,7 +78,7 @@ describeWithHost([], 'security: which rootfs a payload may name', () => {
   });
 
   it('the state dir, a task dir and the checkpoint store are refused', async () => {
-    for (const p of [ctx.stateDir, path.join(ctx.stateDir, 'tasks', 'default', 'victim', 'overlay', 'upper'), ctx.checkpointDir!]) {
+    for (const p of [ctx.stateDir, path.join(ctx.stateDir, 'run', 'tasks', 'default', 'victim', 'overlay', 'upper'), ctx.checkpointDir!]) {
       expect((await refusal(p)).code).toBe('ERR_PERMISSION_DENIED');
     }
   });

@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents } from 'bullmq';
 import { execa, execaNode } from 'execa';
+import { runDirOf } from '../src/config/load.js';
 import { globalArgs } from '../src/runc/args.js';
+import { mountRunDir } from '../src/runtime/run-dir.js';
+import { sweepStateDir } from './stasis-checkpoint.js';
 import { resolveConnection } from '../src/queue/connection.js';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
 import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
@@ -89,7 +92,8 @@ function print(title: string, rows: [string, number][], forks: number, jobs: num
 }
 
 async function rawRun(work: string, rootfs: string, jobs: number): Promise<void> {
-  const root = path.join(work, 'runc-root');
+  // On a tmpfs, as runc's own /run/runc (stasis' run dir is one too).
+  const root = path.join(runDirOf(work), 'runc-root');
   const bundle = path.join(work, 'bundle');
   await fs.mkdir(bundle, { recursive: true });
   const spec = rawSpec({ hostname: 'bench', args: ['/bin/true'], cgroupsPath: `/stasis-bench/cpu-${randomUUID().slice(0, 6)}`, rootPath: rootfs });
@@ -162,16 +166,18 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(REPO, '.bench', 'cpu-'));
   await fs.chmod(work, 0o711); // under a user namespace runc reaches the bundles as an unprivileged user
   try {
+    await mountRunDir(work);
     const rootfs = await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox'));
     await rawRun(work, rootfs, jobs);
     await stasisRun(work, jobs, values.warm ?? '2');
   } finally {
-    await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(work, 'runc-root') }), 'list', '-q']).then(
+    await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(runDirOf(work), 'runc-root') }), 'list', '-q']).then(
       async (r) => {
-        for (const id of r.stdout.split('\n').filter(Boolean)) await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(work, 'runc-root') }), 'delete', '-f', id]).catch(() => undefined);
+        for (const id of r.stdout.split('\n').filter(Boolean)) await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(runDirOf(work), 'runc-root') }), 'delete', '-f', id]).catch(() => undefined);
       },
       () => undefined,
     );
+    await sweepStateDir(work, '/usr/sbin/runc'); // the raw side's tmpfs, and a node's run dir if it was left
     await fs.rm(work, { recursive: true, force: true });
     for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name); // only where empty
   }

@@ -6,6 +6,8 @@
  * Scenarios live one per file; add one by appending it to the `scenarios` list in main().
  */
 import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
+import { runDirOf } from '../src/config/load.js';
+import { mountRunDir } from '../src/runtime/run-dir.js';
 import { useSpawnHelper } from '../src/os/command.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { migration } from './migration.js';
 import { queueMigration } from './queue-migration.js';
 import { imagePull } from './image-pull.js';
 import { memory } from './memory.js';
+import { sweepStateDir } from './stasis-checkpoint.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,6 +52,8 @@ async function main(): Promise<number> {
   await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
   const workDir = await fs.mkdtemp(path.join(REPO, '.bench', 'run-'));
   await fs.chmod(workDir, 0o711); // under a user namespace runc reaches the bundles as an unprivileged user
+  const run = await mountRunDir(workDir);
+  if (run.place === 'disk') process.stderr.write(`note: the raw side's runc roots stay on disk: ${run.why}\n`);
   const cleanups: (() => Promise<void>)[] = [];
   const progress = new Progress();
   const ctx: BenchContext = {
@@ -57,6 +62,7 @@ async function main(): Promise<number> {
     parallel: 2,
     workDir,
     stateDir: path.join(workDir, 'state'),
+    runDir: runDirOf(workDir),
     rootfs: await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox')),
     runc: process.env.STASIS_RUNC ?? '/usr/sbin/runc',
     progress,
@@ -92,6 +98,8 @@ async function main(): Promise<number> {
     }
   } finally {
     await cleanup();
+    // Whatever is still mounted under the run's dir (the raw side's tmpfs, a node's run dir), deepest first.
+    await sweepStateDir(workDir, ctx.runc).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
     // A failed removal is told, not thrown: it would hide the error a scenario failed with.
     await fs.rm(workDir, { recursive: true, force: true }).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
     // The raw containers' and the tasks' parent cgroups (every hierarchy; only where empty).

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { runDirOf } from '../src/config/load.js';
 import { globalArgs } from '../src/runc/args.js';
 import { lastErrorLine } from '../src/runc/runtime-log.js';
 import { Runc } from '../src/runc/runc.js';
@@ -25,6 +26,8 @@ import { containersMemory, findProcesses, kernelMemory, mib, pssOf, type CgroupM
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 
+/** statfs' f_type of a tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
 /** Running containers measured at once. */
 const TASKS = 16;
 /** Time for the machine to settle before a reading (page cache writeback, freed slabs). */
@@ -34,6 +37,8 @@ const SETTLE_MS = 1500;
 interface PerTask {
   monitor: number;
   node: number;
+  /** Its files on the run dir's tmpfs (records, logs, runc's state): memory, not disk. */
+  runFiles: number;
   kernelOutside: number;
   own: number;
 }
@@ -41,12 +46,19 @@ interface PerTask {
 function measurements(p: PerTask): Measurement[] {
   const row = (metric: string, label: string, bytes: number): Measurement => ({ metric, label, unit: 'MiB', value: mib(bytes), better: 'lower' });
   return [
-    row('memory.outside', 'memory outside each running task', p.monitor + p.node + p.kernelOutside),
+    row('memory.outside', 'memory outside each running task', p.monitor + p.node + p.runFiles + p.kernelOutside),
     row('memory.monitor', '  of which its monitor (conmon, Pss)', p.monitor),
     row('memory.node', '  of which the node (node, spawn helper, Redis: Pss growth)', p.node),
+    row('memory.runfiles', '  of which its files on the run tmpfs (runc state, records, log)', p.runFiles),
     row('memory.kernel', '  of which kernel memory outside its cgroup (estimate)', p.kernelOutside),
     row('memory.own', "the task's own cgroup charge", p.own),
   ];
+}
+
+/** Bytes in use on the tmpfs at `dir` (0 when it is not one: then its files are on disk). */
+async function tmpfsUsed(dir: string): Promise<number> {
+  const s = await fs.statfs(dir).catch(() => null);
+  return s && s.type === TMPFS_MAGIC ? (s.blocks - s.bfree) * s.bsize : 0;
 }
 
 /** Kernel memory growth not charged to the containers' cgroups, per container. */
@@ -64,7 +76,7 @@ export const memory: Scenario = {
 
 async function raw(ctx: BenchContext): Promise<ScenarioResult> {
   const tag = `m${randomUUID().slice(0, 6)}`;
-  const root = path.join(ctx.workDir, 'memory-runc-root');
+  const root = path.join(ctx.runDir, 'memory-runc-root');
   await fs.mkdir(root, { recursive: true });
   const runc = new Runc({ binary: ctx.runc, root });
   ctx.defer(async () => {
@@ -73,6 +85,7 @@ async function raw(ctx: BenchContext): Promise<ScenarioResult> {
   const ids = Array.from({ length: TASKS }, (_, i) => `${tag}-${i}`);
   await sleep(SETTLE_MS);
   const k0 = await kernelMemory();
+  const f0 = await tmpfsUsed(ctx.runDir);
   for (const [i, id] of ids.entries()) {
     const bundle = path.join(ctx.workDir, `memory-bundle-${i}`);
     const spec = rawSpec({ hostname: 'bench', args: ['/bin/sleep', '600'], cgroupsPath: `/stasis-bench/${id}`, rootPath: ctx.rootfs });
@@ -98,13 +111,14 @@ async function raw(ctx: BenchContext): Promise<ScenarioResult> {
   );
   const own = await containersMemory(pids);
   const k1 = await kernelMemory();
+  const runFiles = ((await tmpfsUsed(ctx.runDir)) - f0) / TASKS;
   // A failed delete is not this row's concern: the deferred cleanup above lists the root and retries.
   for (const id of ids) await runc.delete(id, true).catch(() => undefined);
   return {
     scenario: 'raw runc run --detach',
     group: 'memory per running task',
     kind: 'baseline',
-    measurements: measurements({ monitor: 0, node: 0, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
+    measurements: measurements({ monitor: 0, node: 0, runFiles, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
     samples: {},
     notes: [`${TASKS} busybox \`sleep\` containers at once, each with its own cgroup; no monitor`],
   };
@@ -136,6 +150,7 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
   await sleep(SETTLE_MS);
   const node0 = await nodeParts();
   const k0 = await kernelMemory();
+  const f0 = await tmpfsUsed(runDirOf(stateDir));
 
   const jobs: string[] = [];
   try {
@@ -155,12 +170,13 @@ async function stasis(ctx: BenchContext): Promise<ScenarioResult> {
     const monitor = await pssOf(conmons);
     const k1 = await kernelMemory();
     const node1 = await nodeParts();
+    const runFiles = ((await tmpfsUsed(runDirOf(stateDir))) - f0) / TASKS;
     const per = (k: 'serve' | 'helpers' | 'redis') => `${mib((node1[k] - node0[k]) / TASKS).toFixed(2)}`;
     return {
       scenario: 'stasis serve, sleeping jobs',
       group: 'memory per running task',
       kind: 'stasis',
-      measurements: measurements({ monitor: monitor / TASKS, node: (sum(node1) - sum(node0)) / TASKS, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
+      measurements: measurements({ monitor: monitor / TASKS, node: (sum(node1) - sum(node0)) / TASKS, runFiles, kernelOutside: kernelOutside(k0, k1, own, TASKS), own: own.usage / TASKS }),
       samples: {},
       notes: [`${TASKS} \`sleep\` jobs at once on one node (concurrency ${TASKS}, no prepared sandboxes); node = Pss growth of serve, its threads' spawn helper and the embedded Redis`,
         `node per task: serve ${per('serve')} MiB, spawn helpers ${per('helpers')} MiB, embedded Redis ${per('redis')} MiB`,

@@ -24,6 +24,8 @@ import { nowMs, parseLogTime, RawMigration, waitCountLines, type CountLine, type
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 import { StasisCheckpointSide, sweepStateDir } from './stasis-checkpoint.js';
+import { loadRuntimeConfig } from '../src/config/load.js';
+import { mountRunDir } from '../src/runtime/run-dir.js';
 
 async function countLines(task: Task): Promise<CountLine[]> {
   const out: CountLine[] = [];
@@ -62,7 +64,9 @@ class StasisMigration {
     const criu = StasisCheckpointSide.criu();
     for (const name of ['a', 'b']) {
       const stateDir = path.join(this.base, `node-${name}`);
-      // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for restores.
+      // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for
+      // restores, and on a run dir of its own on a tmpfs, as a runner mounts it (src/runtime/run-dir.ts).
+      if (loadRuntimeConfig({}).runTmpfs) await mountRunDir(stateDir);
       const tm = await openTaskManager({ stateDir, runc: this.ctx.runc }, { readyRestores: 1 });
       const store = await openFsCheckpointStore({ root: path.join(this.base, 'store'), nodeId: `bench-${name}`, criu, runc: this.ctx.runc });
       this.nodes.push({ name, stateDir, tm, store });

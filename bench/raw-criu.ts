@@ -65,7 +65,7 @@ export class RawCriuSide implements CkptSide {
   ) {
     const tag = `rc${mib}-${randomUUID().slice(0, 6)}`;
     this.dir = path.join(ctx.workDir, 'raw-criu', tag);
-    this.root = path.join(ctx.workDir, 'raw-criu', 'runc');
+    this.root = path.join(ctx.runDir, 'raw-criu');
     this.bundle = path.join(this.dir, 'bundle');
     this.id = tag;
     this.g = ['--root', this.root, '--criu', criu];

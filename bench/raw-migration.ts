@@ -110,8 +110,8 @@ export class RawMigration {
     const g: Gen = {
       dir,
       bundle: path.join(dir, 'bundle'),
-      runDir: path.join(dir, 'run'),
-      root: path.join(this.base, n % 2 ? 'runc-b' : 'runc-a'),
+      runDir: path.join(this.ctx.runDir, 'raw-migration', `g${n}`),
+      root: path.join(this.ctx.runDir, 'raw-migration', n % 2 ? 'runc-b' : 'runc-a'),
       id: `${this.tag}-${n}`,
     };
     for (const d of [g.bundle, g.runDir, g.root]) await fs.mkdir(d, { recursive: true });
@@ -193,6 +193,7 @@ export class RawMigration {
     await new Runc({ binary: this.ctx.runc, root: g.root }).delete(g.id, true).catch(() => undefined);
     await unmountOverlay(path.join(g.bundle, 'rootfs')).catch(() => undefined);
     await fs.rm(g.dir, { recursive: true, force: true });
+    await fs.rm(g.runDir, { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
@@ -200,13 +201,14 @@ export class RawMigration {
     this.cur = undefined;
     if (g) await this.removeGen(g);
     for (const root of ['runc-a', 'runc-b']) {
-      const runc = new Runc({ binary: this.ctx.runc, root: path.join(this.base, root) });
+      const runc = new Runc({ binary: this.ctx.runc, root: path.join(this.ctx.runDir, 'raw-migration', root) });
       for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, true).catch(() => undefined);
     }
     for (const e of await fs.readdir(this.base).catch(() => [] as string[])) {
       await unmountOverlay(path.join(this.base, e, 'bundle', 'rootfs')).catch(() => undefined);
     }
     await fs.rm(this.base, { recursive: true, force: true });
+    await fs.rm(path.join(this.ctx.runDir, 'raw-migration'), { recursive: true, force: true });
   }
 }
 

@@ -39,7 +39,7 @@ export const rawRunc: Scenario = {
   name: 'raw runc run',
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const tag = `b${randomUUID().slice(0, 6)}`;
-    const root = path.join(ctx.workDir, 'runc-root');
+    const root = path.join(ctx.runDir, 'runc-root');
     const bundles = [0, 1, 2, 3].slice(0, Math.max(1, ctx.parallel)).map((i) => path.join(ctx.workDir, `bundle-${i}`));
     await fs.mkdir(root, { recursive: true });
     for (const [i, b] of bundles.entries()) await writeBundle(b, ctx.rootfs, i, tag);

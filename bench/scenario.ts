@@ -13,6 +13,8 @@ export interface BenchContext {
   workDir: string;
   /** State directory of stasis for this run (embedded Redis, tasks, runc root). */
   stateDir: string;
+  /** A tmpfs for the raw side's runc roots and conmon files, as runc's own /run/runc (stasis' run dirs are tmpfs too). */
+  runDir: string;
   /** A busybox rootfs (read-only lower layer). */
   rootfs: string;
   runc: string;

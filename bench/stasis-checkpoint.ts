@@ -13,6 +13,7 @@ import { loadRuntimeConfig, runtimePaths } from '../src/config/load.js';
 import { Runc } from '../src/runc/runc.js';
 import { removeEmptyCgroupParents } from '../src/runtime/cgroups.js';
 import { parseMountinfo, unmountOverlay } from '../src/sandbox/rootfs.js';
+import { mountRunDir } from '../src/runtime/run-dir.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import type { Task, TaskManager } from '../src/runtime/task.js';
 import { criuLogMs, dirBytes, memoryHolderArgs, memoryHolderLimits, waitForAnon } from './ckpt-workload.js';
@@ -57,7 +58,9 @@ export class StasisCheckpointSide implements CkptSide {
 
   async start(): Promise<void> {
     this.ctx.defer(() => this.close());
-    // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for restores.
+    // As a runner's worker thread opens it (src/pool/worker/handle.ts): a monitor kept ready for restores,
+    // and on a run dir of its own on a tmpfs, as a runner mounts it (src/runtime/run-dir.ts).
+    if (loadRuntimeConfig({}).runTmpfs) await mountRunDir(this.stateDir);
     this.tm = await openTaskManager({ stateDir: this.stateDir, runc: this.ctx.runc }, { readyRestores: 1 });
     this.task = await this.tm.create({
       id: `${this.tag}-0`,

@@ -14,8 +14,7 @@ import { errors, hasCode, StasisError } from '../errors.js';
 import { failpoint } from '../os/failpoint.js';
 import type { RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
-import { readJson, removeMarker, writeMarker, type TaskRecord } from './records.js';
-import { writeFileDurably } from '../checkpoint/files.js';
+import { readJson, removeMarker, writeJsonAtomic, writeMarker, type TaskRecord } from './records.js';
 import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import { type CheckpointMeta, type CheckpointOptions, type CheckpointResult } from './task.js';
 
@@ -161,15 +160,14 @@ async function parentImages(parent: string, images: string): Promise<string> {
   return path.relative(images, dir);
 }
 
-function jsonText(v: unknown): string {
-  return `${JSON.stringify(v, null, 2)}\n`;
-}
-
-/** Writes the task's spec into the checkpoint as config.json; resolves to it. */
+/**
+ * Writes the task's spec into the checkpoint as config.json; resolves to it. Like checkpoint.json
+ * and CRIU's own images, not fsynced: what tells a checkpoint a machine crash tore from a whole
+ * one is the store's manifest (fsynced at commit), whose digests a restore checks.
+ */
 async function copySpec(rec: TaskRecord, p: TaskPaths, dir: string): Promise<OciSpec> {
   const spec = ((await readJson(p.spec)) ?? rec.info.spec) as OciSpec;
-  // A checkpoint outlives the machine: its files are fsynced (the task's own records are not).
-  await writeFileDurably(path.join(dir, CHECKPOINT_LAYOUT.spec), jsonText(spec), 0o600);
+  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.spec), spec);
   return spec;
 }
 
@@ -196,5 +194,5 @@ async function writeImageFiles(rec: TaskRecord, p: TaskPaths, dir: string, opts:
     stdin: rec.stdin,
     ...(rec.process ? { process: rec.process } : {}),
   };
-  await writeFileDurably(path.join(dir, CHECKPOINT_LAYOUT.meta), jsonText(meta), 0o600);
+  await writeJsonAtomic(path.join(dir, CHECKPOINT_LAYOUT.meta), meta);
 }

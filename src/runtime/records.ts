@@ -3,8 +3,9 @@
  * markers. JSON is written atomically (temporary file, rename) so a reader in another process never
  * sees half a record, even if the writer is SIGKILLed mid-write. Not fsynced: these files describe
  * live processes, which a machine crash ends too, and recovery cleans up a task dir whose record a
- * crash left missing or torn (recover.ts). What must outlive the machine (a checkpoint's files, the
- * store's manifest) is written with checkpoint/files.ts' writeFileDurably. Like runc's state.json.
+ * crash left missing or torn (recover.ts). A checkpoint's own files are written so too, as CRIU
+ * writes its images; what must outlive the machine, the store's manifest with every file's digest,
+ * is written with checkpoint/files.ts' writeFileDurably at commit. Like runc's state.json.
  */
 import fs from '../os/local-fs.js';
 import path from 'node:path';

@@ -57,6 +57,7 @@ function measurements(p: PerTask): Measurement[] {
 
 /** Bytes in use on the tmpfs at `dir` (0 when it is not one: then its files are on disk). */
 async function tmpfsUsed(dir: string): Promise<number> {
+  // A run dir that is not there yet holds nothing.
   const s = await fs.statfs(dir).catch(() => null);
   return s && s.type === TMPFS_MAGIC ? (s.blocks - s.bfree) * s.bsize : 0;
 }

@@ -28,7 +28,7 @@ function mountLock(stateDir: string): string {
   return path.join(stateDir, 'run.lock');
 }
 
-/** Whether `dir` is on a tmpfs. */
+/** Whether `dir` is on a tmpfs (a dir that cannot be statfs'd is not one: the mount then tells why). */
 async function onTmpfs(dir: string): Promise<boolean> {
   return (await statfs(dir).catch(() => null))?.type === TMPFS_MAGIC;
 }
@@ -52,6 +52,7 @@ export async function mountRunDir(stateDir: string): Promise<RunDirPlace> {
 
 /** Whether the run dir holds a task, a prepared sandbox or a runc container. */
 async function holdsTasks(dir: string): Promise<boolean> {
+  // A directory that is not there (a fresh run dir) holds nothing.
   const entries = (p: string) => fs.readdir(p).catch(() => [] as string[]);
   for (const ns of await entries(path.join(dir, 'tasks'))) if ((await entries(path.join(dir, 'tasks', ns))).length > 0) return true;
   for (const key of await entries(path.join(dir, 'warm'))) if ((await entries(path.join(dir, 'warm', key))).some((n) => n.startsWith('s-'))) return true;

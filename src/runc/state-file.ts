@@ -6,6 +6,7 @@
  * init pid is gone, a zombie, or a different process (start time mismatch); created while the exec
  * FIFO exists; else running. Anything unexpected falls back to the real `runc state`.
  */
+import nodeFs from 'node:fs';
 import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { isExitedState, readProcStat } from '../os/proc.js';
@@ -21,22 +22,68 @@ interface StateFile {
   cgroup_paths?: Record<string, unknown>;
 }
 
+/** Parsed state.json files by path: runc replaces the file (a new inode) whenever it writes it. */
+const parsed = new Map<string, { key: string; s: StateFile }>();
+/** Containers whose parsed state.json is kept (the least recently read goes first). */
+const MAX_PARSED = 256;
+
+/**
+ * The fields this module reads of `file` (a state.json); null when there is none, undefined when it
+ * is not JSON. The file is ~33 KB (the whole config, its seccomp rules too) and JSON.parse of it
+ * ~0.5 ms, several times a job: a file whose inode, size and mtime did not change is not parsed again.
+ */
+function readStateFile(file: string): StateFile | null | undefined {
+  let fd: number;
+  try {
+    fd = nodeFs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const st = nodeFs.fstatSync(fd, { bigint: true });
+    const key = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    const hit = parsed.get(file);
+    if (hit?.key === key) {
+      parsed.delete(file);
+      parsed.set(file, hit);
+      return hit.s;
+    }
+    let all: StateFile;
+    try {
+      all = JSON.parse(nodeFs.readFileSync(fd, 'utf8')) as StateFile;
+    } catch {
+      return undefined;
+    }
+    const s: StateFile = {
+      init_process_pid: all.init_process_pid,
+      init_process_start: all.init_process_start,
+      created: all.created,
+      config: { rootfs: all.config?.rootfs, labels: all.config?.labels },
+      ...(all.cgroup_paths ? { cgroup_paths: all.cgroup_paths } : {}),
+    };
+    parsed.delete(file);
+    parsed.set(file, { key, s });
+    if (parsed.size > MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+    return s;
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
 /** The status of a container from its runc state dir; null: no such container; undefined: cannot tell. */
 export async function readRuncState(runcRoot: string, id: string): Promise<RuncState | null | undefined> {
   const dir = path.join(runcRoot, id);
-  let text: string;
+  let s: StateFile | null | undefined;
   try {
-    text = await fs.readFile(path.join(dir, 'state.json'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-    // No dir: runc does not know the container. A dir without state.json: runc is writing it.
-    return (await fs.stat(dir).then(() => true, () => false)) ? undefined : null;
-  }
-  let s: StateFile;
-  try {
-    s = JSON.parse(text) as StateFile;
+    s = readStateFile(path.join(dir, 'state.json'));
   } catch {
     return undefined;
+  }
+  if (s === undefined) return undefined;
+  if (s === null) {
+    // No dir: runc does not know the container. A dir without state.json: runc is writing it.
+    return (await fs.stat(dir).then(() => true, () => false)) ? undefined : null;
   }
   const pid = s.init_process_pid;
   const start = s.init_process_start;

@@ -50,6 +50,7 @@ describeWithHost(['runc', 'conmon', 'root', 'busybox'], 'the run dir (STATE_DIR/
       expect(await releaseRunDir(state)).toBe(false);
       expect(mountsUnder(state)).toContain(run);
     } finally {
+      // A task that failed to start, or ended, has nothing to kill or wait for: the delete is what must work.
       await t.kill('KILL', { all: true }).catch(() => undefined);
       await t.wait(AbortSignal.timeout(10_000)).catch(() => undefined);
       await t.delete();

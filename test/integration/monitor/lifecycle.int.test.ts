@@ -36,7 +36,9 @@ describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'conmon monitor lifecycl
     expect(at).toBeLessThanOrEqual(Date.now() + 1000);
     const st = await fs.stat(path.join(t.runDir, 'exit'));
     expect(exit.exitedAt).toBe(st.mtime.toISOString());
-    expect((await fs.readFile(path.join(t.runDir, 'exits', t.id), 'utf8')).trim()).toBe('42');
+    // conmon writes its exit-dir file right after the `exit` file waitExit watches (CI once read between the two).
+    const exitsFile = await until(() => fs.readFile(path.join(t.runDir, 'exits', t.id), 'utf8').catch(() => undefined), 5000, 'the exit-dir file');
+    expect(exitsFile.trim()).toBe('42');
     expect((await f.runc.state(t.id))?.status).toBe('stopped');
     await until(async () => !(await monitorAlive(t.runDir)), 5000, 'conmon to exit');
   });

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { runDirOf } from '../src/config/load.js';
 import { globalArgs } from '../src/runc/args.js';
+import { TMPFS_MAGIC } from '../src/runtime/run-dir.js';
 import { lastErrorLine } from '../src/runc/runtime-log.js';
 import { Runc } from '../src/runc/runc.js';
 import { StasisClient } from '../src/queue/client.js';
@@ -26,8 +27,6 @@ import { containersMemory, findProcesses, kernelMemory, mib, pssOf, type CgroupM
 import type { Measurement, ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 
-/** statfs' f_type of a tmpfs (linux/magic.h). */
-const TMPFS_MAGIC = 0x01021994;
 /** Running containers measured at once. */
 const TASKS = 16;
 /** Time for the machine to settle before a reading (page cache writeback, freed slabs). */

@@ -8,7 +8,6 @@
  * already. What must last (checkpoints, images, logs kept after a job, Redis) stays on disk.
  */
 import fs from 'node:fs/promises';
-import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { runDirOf } from '../config/load.js';
 import { mountAt } from '../sandbox/rootfs.js';
@@ -16,7 +15,7 @@ import { mountOne, unmountEach } from '../sandbox/mount-table.js';
 import { withLock } from './lock.js';
 
 /** TMPFS_MAGIC (linux/magic.h): statfs' f_type of a tmpfs. */
-const TMPFS_MAGIC = 0x01021994;
+export const TMPFS_MAGIC = 0x01021994;
 /** The source name of the run dir's tmpfs in the mount table, so a release unmounts only its own. */
 export const RUN_TMPFS_SOURCE = 'stasis-run';
 
@@ -30,7 +29,7 @@ function mountLock(stateDir: string): string {
 
 /** Whether `dir` is on a tmpfs (a dir that cannot be statfs'd is not one: the mount then tells why). */
 async function onTmpfs(dir: string): Promise<boolean> {
-  return (await statfs(dir).catch(() => null))?.type === TMPFS_MAGIC;
+  return (await fs.statfs(dir).catch(() => null))?.type === TMPFS_MAGIC;
 }
 
 /**

@@ -7,11 +7,9 @@ import type { JobResult } from '../../../src/queue/result.js';
 import { Redis } from 'ioredis';
 import fs from 'node:fs/promises';
 import { runDirOf } from '../../../src/config/load.js';
+import { TMPFS_MAGIC } from '../../../src/runtime/run-dir.js';
 import { mountsUnder } from '../../helpers/mounts.js';
 import { leftoverTasks, producer, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from './harness.js';
-
-/** statfs' f_type of a tmpfs. */
-const TMPFS_MAGIC = 0x01021994;
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'queue runner: jobs end to end', () => {
   let redis: TestRedis;

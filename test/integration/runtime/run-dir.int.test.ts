@@ -5,13 +5,11 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithHost } from '../../helpers/host.js';
 import { mountsUnder, unmountUnder } from '../../helpers/mounts.js';
 import { runDirOf, runtimePaths } from '../../../src/config/load.js';
-import { mountRunDir, releaseRunDir, RUN_TMPFS_SOURCE } from '../../../src/runtime/run-dir.js';
+import { mountRunDir, releaseRunDir, RUN_TMPFS_SOURCE, TMPFS_MAGIC } from '../../../src/runtime/run-dir.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import { mountAt } from '../../../src/sandbox/rootfs.js';
 import { testRootfs } from '../../helpers/rootfs.js';
 import { uid } from './harness.js';
-
-const TMPFS_MAGIC = 0x01021994;
 
 async function onTmpfs(dir: string): Promise<boolean> {
   return (await fs.statfs(dir)).type === TMPFS_MAGIC;

@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 
 const loaded = new Map<string, unknown>();
 
+/** native/build/<file> when it is built, else null. native/ is beside src/ (vitest) or beside dist/ (the build). */
+export function nativeFile(file: string): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return ['../..', '../../..'].map((up) => path.resolve(here, up, 'native', 'build', file)).find((f) => fs.existsSync(f)) ?? null;
+}
+
 /** native/build/<name>.node when it is built, else null (loaded once per thread). */
 export function loadAddon<T>(name: string): T | null {
   if (loaded.has(name)) return loaded.get(name) as T | null;
-  // native/ is beside src/ (vitest) or beside dist/ (the build).
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = ['../..', '../../..'].map((up) => path.resolve(here, up, 'native', 'build', `${name}.node`)).find((f) => fs.existsSync(f));
+  const file = nativeFile(`${name}.node`);
   const addon = file ? (createRequire(import.meta.url)(file) as T) : null;
   loaded.set(name, addon);
   return addon;

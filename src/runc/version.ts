@@ -10,17 +10,22 @@ export const FAST_PATH_VERSIONS = /^1\.1\.\d+/;
 
 const known = new Map<string, Promise<string | null>>();
 
-/** The version `runc --version` prints (`1.1.5`), or null when it cannot be read (within timeoutMs). */
-export function runcVersion(binary: string, timeoutMs = 10_000): Promise<string | null> {
+/** All that `runc --version` prints (runc's, the spec's, Go's and libseccomp's versions), or null (asked once per binary). */
+export function runcVersionText(binary: string, timeoutMs = 10_000): Promise<string | null> {
   let v = known.get(binary);
   if (!v) {
-    v = execa(binary, ['--version'], { reject: false, stdin: 'ignore', encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' }).then((r) => {
-      const m = /runc version (\S+)/.exec(String(r.stdout ?? ''));
-      return r.exitCode === 0 && m ? m[1]! : null;
-    });
+    v = execa(binary, ['--version'], { reject: false, stdin: 'ignore', encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' }).then((r) =>
+      r.exitCode === 0 ? String(r.stdout ?? '') : null,
+    );
     known.set(binary, v);
   }
   return v;
+}
+
+/** The version `runc --version` prints (`1.1.5`), or null when it cannot be read (within timeoutMs). */
+export async function runcVersion(binary: string, timeoutMs = 10_000): Promise<string | null> {
+  const text = await runcVersionText(binary, timeoutMs);
+  return (text !== null && /runc version (\S+)/.exec(text)?.[1]) || null;
 }
 
 /** True when the fast paths may stand in for `runc state`, `runc start` and `runc delete` of this binary. */

@@ -10,6 +10,8 @@ import type { CreateTaskOptions, Task } from './task.js';
 import type { LaunchResult } from '../monitor/launch.js';
 import { locksDir } from './layout.js';
 import { criuEnv, writeCriuConfig } from './criu-config.js';
+import { compiledSeccomp } from './compiled-seccomp.js';
+import type { CompiledSeccomp } from '../sandbox/seccomp/loader.js';
 
 /** The runtime name recorded in TaskInfo.runtime. */
 export const RUNTIME_NAME = 'io.stasis.runc';
@@ -24,6 +26,8 @@ export interface SandboxSettings {
   userns: IdMapping | null;
   /** linux.seccomp of every task and exec, or undefined (unconfined). */
   seccomp?: Record<string, unknown>;
+  /** `seccomp` compiled once on this node, loaded by the loader in each container (compiled-seccomp.ts). */
+  seccompLoader?: CompiledSeccomp;
   /** Masked directories as read-only binds of the node's empty directory, or undefined (runc's tmpfs masks). */
   masks?: MaskSettings;
 }
@@ -97,11 +101,12 @@ export async function makeContext(config: RuntimeConfig, paths: RuntimePaths): P
   const seccomp = await seccompFor(config.seccomp);
   await writeCriuConfig(paths.stateDir);
   const masks = await maskSettings(paths.stateDir);
+  const seccompLoader = seccomp ? await compiledSeccomp(config, paths, seccomp) : undefined;
   return {
     config,
     paths,
     runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu, env: criuEnv(paths.stateDir) }),
-    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}), ...(masks ? { masks } : {}) },
+    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}), ...(seccompLoader ? { seccompLoader } : {}), ...(masks ? { masks } : {}) },
   };
 }
 

@@ -12,6 +12,7 @@ import { monitorOptions } from './monitor-options.js';
 import { readLog } from '../monitor/log.js';
 import { errors, hasCode } from '../errors.js';
 import { jobEnv } from '../sandbox/launcher.js';
+import { loaderArgs, usesLoader } from '../sandbox/seccomp/loader.js';
 import { taskLockFile, type RuntimeContext } from './context.js';
 import { execState, type ExecOps } from './exec-state.js';
 import { validateId } from './ids.js';
@@ -50,6 +51,8 @@ export async function createExec(ctx: RuntimeContext, task: TaskRecord, tp: Task
   const job = task.process;
   const base = job ? { ...task.info.spec.process, env: jobEnv(job), cwd: job.cwd ?? '/' } : task.info.spec.process;
   const spec = execProcessSpec(base, o);
+  // A task whose filter the loader loaded has none in runc's config: its execs load it the same way.
+  if (usesLoader(task.info.spec)) spec.args = loaderArgs(spec.args as string[]);
   await fs.mkdir(tp.execsDir, { recursive: true });
   try {
     await fs.mkdir(ep.dir);

@@ -6,6 +6,7 @@
 import { withoutCriuConfig } from './criu-config.js';
 import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
 import { isMaskMount } from '../sandbox/masks.js';
+import { loaderMounts, usesLoader } from '../sandbox/seccomp/loader.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors } from '../errors.js';
 import type { RuntimeContext } from './context.js';
@@ -43,7 +44,21 @@ function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string, from
       }
       return { ...m, source: emptyDir };
     });
-  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir })];
+  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir }), ...seccompMounts(ctx, spec, from)];
+}
+
+/**
+ * The seccomp loader's mounts, from this node, for an image whose task had them (CRIU restores its
+ * mount tree, and later exec processes go through the loader). A node without a compiled profile
+ * cannot give them.
+ */
+function seccompMounts(ctx: RuntimeContext, spec: OciSpec, from: string): OciMount[] {
+  if (!usesLoader(spec)) return [];
+  const loader = ctx.sandbox.seccompLoader;
+  if (!loader) {
+    throw errors.checkpoint(`checkpoint ${from} was taken with a compiled seccomp filter (/.stasis/seccomp), and this node has none (its seccomp is unconfined or runc's, or it was built without the loader)`, { path: from, incompatible: true });
+  }
+  return loaderMounts(loader);
 }
 
 /** The restored task's OCI spec: the image's, with this node's launcher mounts, masking binds, cgroup path and seccomp. */
@@ -56,8 +71,9 @@ export function restoredSpec(ctx: RuntimeContext, imageSpec: OciSpec, namespace:
     linux: {
       ...(imageSpec.linux ?? {}),
       cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, namespace, id),
-      // CRIU restores the process' own filters; this one applies to later exec processes.
-      ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
+      // CRIU restores the process' own filters; this one applies to later exec processes (which the
+      // loader filters instead when the task has it).
+      ...(ctx.sandbox.seccomp && !usesLoader(imageSpec) ? { seccomp: ctx.sandbox.seccomp } : {}),
     },
     // The checkpoint's annotations came from its job: a CRIU configuration file named there is dropped.
     annotations: withoutCriuConfig({ ...(imageSpec.annotations ?? {}), ...annotations }),

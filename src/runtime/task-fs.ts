@@ -58,13 +58,14 @@ export async function emptyJobDir(p: TaskPaths): Promise<void> {
 }
 
 /** A task's spec: the launcher, the node's user namespace, seccomp and masks, this task's job dir. */
-export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions, 'launcher' | 'userns' | 'seccomp' | 'masks'>): OciSpec {
+export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions, 'launcher' | 'userns' | 'seccomp' | 'seccompLoader' | 'masks'>): OciSpec {
   return buildSpec({
     ...o,
     annotations: withoutCriuConfig(o.annotations),
     launcher: { init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir: p.jobDir },
     userns: ctx.sandbox.userns,
     ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
+    ...(ctx.sandbox.seccompLoader ? { seccompLoader: ctx.sandbox.seccompLoader } : {}),
     ...(ctx.sandbox.masks ? { masks: ctx.sandbox.masks } : {}),
   });
 }

@@ -8,6 +8,7 @@ import { errors } from '../errors.js';
 import { cpuQuota } from './limits.js';
 import { DEFAULT_PATH_VALUE, LAUNCHER_ARGS, launcherMounts } from './launcher.js';
 import { maskMounts } from './masks.js';
+import { loaderArgs, loaderMounts } from './seccomp/loader.js';
 import type { Limits, OciSpec, SpecOptions } from './types.js';
 
 /** PATH given to a task whose env does not set one. */
@@ -177,6 +178,7 @@ export function buildSpec(o: SpecOptions): OciSpec {
   const caps = [...DEFAULT_CAPABILITIES];
   const openFiles = limits.openFiles ?? DEFAULT_OPEN_FILES;
   const user = o.user ?? { uid: 0, gid: 0 };
+  const loader = o.seccomp ? o.seccompLoader : undefined;
   const rlimits: Record<string, unknown>[] = [{ type: 'RLIMIT_NOFILE', hard: openFiles, soft: openFiles }];
   // A file larger than the whole writable layer is refused (EFBIG) a little past it, so a full layer
   // answers ENOSPC first, as a full disk does.
@@ -188,7 +190,8 @@ export function buildSpec(o: SpecOptions): OciSpec {
       gid: user.gid,
       ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
     },
-    args: [...LAUNCHER_ARGS],
+    // A compiled profile is loaded by the loader in front of the launcher; otherwise runc loads it.
+    args: loader ? loaderArgs(LAUNCHER_ARGS) : [...LAUNCHER_ARGS],
     env: [DEFAULT_PATH],
     cwd: '/',
     capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
@@ -210,13 +213,14 @@ export function buildSpec(o: SpecOptions): OciSpec {
       ...MOUNTS.map((m) => ({ ...m, options: [...m.options] })),
       ...(o.masks ? maskMounts(o.masks.emptyDir, o.masks.paths) : []),
       ...launcherMounts(o.launcher),
+      ...(loader ? loaderMounts(loader) : []),
     ],
     linux: {
       cgroupsPath: o.cgroupsPath,
       resources: buildResources(limits),
       namespaces,
       ...(o.userns ? idMappings(o.userns) : {}),
-      ...(o.seccomp ? { seccomp: o.seccomp } : {}),
+      ...(o.seccomp && !loader ? { seccomp: o.seccomp } : {}),
       maskedPaths: MASKED_PATHS.filter((m) => !o.masks?.paths.includes(m)),
       readonlyPaths: [...READONLY_PATHS],
     },

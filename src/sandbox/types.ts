@@ -1,4 +1,5 @@
 /** Types shared by the sandbox (OCI spec, rootfs) and its users. */
+import type { CompiledSeccomp } from './seccomp/loader.js';
 
 /** Resource limits of a task. */
 export interface Limits {
@@ -26,6 +27,7 @@ export type OciSpec = Record<string, unknown> & {
   annotations?: Record<string, string>;
 };
 
+
 /** Everything needed to generate a task's OCI spec. The job's argv/env/cwd go into its launch script (launcher.ts). */
 export interface SpecOptions {
   hostname: string;
@@ -46,6 +48,8 @@ export interface SpecOptions {
   userns?: { hostId: number; size: number } | null;
   /** linux.seccomp (an OCI seccomp object); absent = unconfined. */
   seccomp?: Record<string, unknown>;
+  /** `seccomp` compiled on this node: the loader loads it instead of runc (src/sandbox/seccomp/loader.ts). */
+  seccompLoader?: CompiledSeccomp;
   /** Masked directories bind-mounted read-only from an empty node-owned directory (src/sandbox/masks.ts); absent = runc's tmpfs masks. */
   masks?: MaskSettings;
 }

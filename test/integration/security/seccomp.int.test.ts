@@ -4,6 +4,9 @@
  * as shipped (the task sees EPERM) and with every EPERM of the profile replaced by a marker errno no
  * probed call returns by itself, which proves that the filter refused the call, not the kernel (a
  * task without CAP_SYS_ADMIN would get EPERM from `mount` anyway).
+ *
+ * Every test runs twice: with `linux.seccomp` loaded by runc, and with the profile compiled once by
+ * the node (src/runtime/compiled-seccomp.ts) and loaded by /.stasis/seccomp, as tasks get it.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -15,6 +18,9 @@ import { DEFAULT_SECCOMP_PROFILE } from '../../../src/sandbox/seccomp/profile.js
 import { loadSeccompProfile } from '../../../src/sandbox/seccomp/load.js';
 import type { SeccompProfile } from '../../../src/sandbox/seccomp/schema.js';
 import { describeWithHost } from '../../helpers/host.js';
+import { loadRuntimeConfig, runtimePaths } from '../../../src/config/load.js';
+import { compiledSeccomp } from '../../../src/runtime/compiled-seccomp.js';
+import { loaderArgs, loaderMounts, type CompiledSeccomp } from '../../../src/sandbox/seccomp/loader.js';
 import { probeToolchainMissing, removeSeccompProbe, seccompProbe } from './probe.js';
 
 const RUNC = process.env.STASIS_RUNC ?? '/usr/sbin/runc';
@@ -31,6 +37,22 @@ let runcRoot: string;
 let rootfs: string;
 let template: Record<string, unknown>;
 const started: string[] = [];
+/** Who loads the filter in the suite that runs now. */
+let loadedBy: 'runc' | 'loader' = 'runc';
+const compiled = new Map<string, CompiledSeccomp>();
+
+/** `profile` compiled by the node's probe, once per profile and suite. */
+async function compiledFor(profile: SeccompProfile): Promise<CompiledSeccomp> {
+  const key = JSON.stringify(profile);
+  let c = compiled.get(key);
+  if (!c) {
+    const config = loadRuntimeConfig({ stateDir: path.join(dir, 'state'), runc: RUNC, busybox: BUSYBOX });
+    c = await compiledSeccomp(config, runtimePaths(config), profile as unknown as Record<string, unknown>);
+    if (!c) throw new Error('the profile was not compiled: is native/build/stasis-seccomp built (npm run build)?');
+    compiled.set(key, c);
+  }
+  return c;
+}
 
 /** The profile with every EPERM (the default and the explicit rules) replaced by MARK. */
 function marked(p: SeccompProfile): SeccompProfile {
@@ -81,7 +103,11 @@ async function run(args: string[], profile: SeccompProfile = DEFAULT_SECCOMP_PRO
     { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'] },
   );
-  spec.linux.seccomp = profile;
+  if (loadedBy === 'runc') spec.linux.seccomp = profile;
+  else {
+    spec.mounts.push(...(loaderMounts(await compiledFor(profile)) as unknown as Record<string, unknown>[]));
+    spec.process.args = loaderArgs(args);
+  }
   spec.linux.cgroupsPath = `/${CGROUP_PARENT}/${id}`;
   if (!spec.linux.namespaces.some((n) => n.type === 'network')) spec.linux.namespaces.push({ type: 'network' });
   await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
@@ -123,8 +149,11 @@ function describeWithProbe(name: string, fn: () => void): void {
   describeWithHost(['runc', 'root', 'busybox'], name, fn);
 }
 
-describeWithProbe('seccomp: the default profile under runc 1.1.5', () => {
+for (const by of ['runc', 'loader'] as const) {
+describeWithProbe(`seccomp: the default profile under runc 1.1.5, loaded by ${by === 'runc' ? 'runc' : 'the compiled loader'}`, () => {
   beforeAll(async () => {
+    loadedBy = by;
+    compiled.clear();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stasis-seccomp-'));
     runcRoot = path.join(dir, 'runc');
     rootfs = await buildRootfs(await seccompProbe());
@@ -296,3 +325,4 @@ describeWithProbe('seccomp: the default profile under runc 1.1.5', () => {
     });
   });
 });
+}

@@ -119,6 +119,26 @@ describe('buildSpec', () => {
       check: (s) => expect((s.linux as Record<string, unknown>).seccomp).toEqual({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] }),
     },
     {
+      name: 'a compiled profile: no linux.seccomp, the loader in front of the launcher, its two read-only mounts',
+      opts: { seccomp: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] }, seccompLoader: { loader: '/opt/stasis-seccomp', filter: '/state/seccomp/k.bpf' } },
+      check: (s) => {
+        expect((s.linux as Record<string, unknown>).seccomp).toBeUndefined();
+        expect(s.process.args).toEqual(['/.stasis/seccomp', '/.stasis/seccomp.bpf', '--', ...LAUNCHER_ARGS]);
+        expect(mounts(s).slice(-2)).toEqual([
+          { destination: '/.stasis/seccomp', type: 'bind', source: '/opt/stasis-seccomp', options: ['bind', 'ro', 'nosuid', 'nodev'] },
+          { destination: '/.stasis/seccomp.bpf', type: 'bind', source: '/state/seccomp/k.bpf', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+        ]);
+      },
+    },
+    {
+      name: 'a loader without a profile (unconfined) is ignored',
+      opts: { seccompLoader: { loader: '/opt/stasis-seccomp', filter: '/state/seccomp/k.bpf' } },
+      check: (s) => {
+        expect(s.process.args).toEqual([...LAUNCHER_ARGS]);
+        expect(mounts(s).some((m) => m.destination.startsWith('/.stasis/seccomp'))).toBe(false);
+      },
+    },
+    {
       name: 'default RLIMIT_NOFILE is 1024',
       opts: {},
       check: (s) => expect(s.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }]),

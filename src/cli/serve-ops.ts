@@ -14,6 +14,7 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { OpsSettings } from './serve-options.js';
 import { BUSYBOX_BINARY } from '../sandbox/busybox.js';
 import { mountAddonState } from '../sandbox/mount-table.js';
+import { seccompLoaderState } from '../runtime/compiled-seccomp.js';
 import { sealedRuncState } from '../runc/sealed-binary.js';
 import { nativeSpawnState } from '../os/native-spawn.js';
 
@@ -95,6 +96,7 @@ async function checkHost(o: { runtime: Pick<RuntimeConfig, 'runc' | 'conmon' | '
       mountAddon: mountAddonState(o.env),
       sealedRunc: sealedRuncState(o.env),
       nativeSpawn: nativeSpawnState(o.env),
+      seccompLoader: seccompLoaderState(o.env),
     });
     return hostGate(results);
   } catch (e) {

@@ -36,6 +36,12 @@ import { withLock } from './lock.js';
 
 const PROBE_TIMEOUT_MS = 30_000;
 
+/** Whether the loader and the dump tool are built ('built'), turned off by STASIS_COMPILED_SECCOMP=0, or 'missing'. */
+export function seccompLoaderState(env: NodeJS.ProcessEnv = process.env): 'built' | 'off' | 'missing' {
+  if (env.STASIS_COMPILED_SECCOMP === '0') return 'off';
+  return nativeFile('stasis-seccomp') && nativeFile('stasis-seccomp-dump') ? 'built' : 'missing';
+}
+
 /** Where a node keeps its compiled filters. */
 export function compiledSeccompDir(stateDir: string): string {
   return path.join(stateDir, 'seccomp');
@@ -60,10 +66,9 @@ async function readValid(file: string): Promise<boolean> {
  * on stderr once and the node goes on with runc's own seccomp.
  */
 export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths, profile: Record<string, unknown>): Promise<CompiledSeccomp | undefined> {
-  if (process.env.STASIS_COMPILED_SECCOMP === '0' || !compilable(profile) || !config.userns) return undefined;
-  const built = nativeFile('stasis-seccomp');
-  const dump = nativeFile('stasis-seccomp-dump');
-  if (!built || !dump) return undefined;
+  if (seccompLoaderState() !== 'built' || !compilable(profile) || !config.userns) return undefined;
+  const built = nativeFile('stasis-seccomp')!;
+  const dump = nativeFile('stasis-seccomp-dump')!;
   try {
     const file = await filterFile(config, paths.stateDir, profile);
     if (file === null) return undefined;

@@ -56,7 +56,7 @@ async function filterFile(config: RuntimeConfig, stateDir: string, profile: Reco
 }
 
 async function readValid(file: string): Promise<boolean> {
-  const bytes = await fs.readFile(file).catch(() => null);
+  const bytes = await fs.readFile(file).catch(() => null); // not compiled yet: the caller makes it
   return bytes !== null && validFilter(bytes);
 }
 
@@ -94,7 +94,7 @@ export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths
 async function installLoader(built: string, dir: string): Promise<string> {
   const bytes = await fs.readFile(built);
   const copy = path.join(dir, `loader-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`);
-  const st = await fs.lstat(copy).catch(() => null);
+  const st = await fs.lstat(copy).catch(() => null); // no copy yet: made below
   if (st?.isFile() && st.uid === 0 && (st.mode & 0o7777) === 0o711 && st.size === bytes.length) return copy;
   const tmp = `${copy}.tmp-${randomBytes(6).toString('hex')}`;
   await fs.writeFile(tmp, bytes, { mode: 0o700 });
@@ -135,6 +135,7 @@ async function probeFilter(config: RuntimeConfig, paths: RuntimePaths, profile: 
     const pidFile = path.join(bundle, 'pid');
     const created = await execa(config.runc, runc('create', '--bundle', bundle, '--pid-file', pidFile, id), { stdio: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
     if (created.exitCode !== 0) {
+      // runc may fail before it writes its log: the exit code is what is left to say.
       const said = lastErrorLine(await fs.readFile(log, 'utf8').catch(() => '')) ?? `exit ${String(created.exitCode)}`;
       throw new Error(`runc create of the probe: ${said}`);
     }

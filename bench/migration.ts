@@ -4,7 +4,7 @@
  * --node-id` processes on one machine would have. A move is Task.checkpoint into a store allocation
  * (page files hashed while CRIU writes them), store.commit (the other digests, manifest),
  * startRestorable on the other node (compatibility; CRIU's input verified during the restore's own
- * preparation, the page contents while CRIU restores them), TaskManager.restore there under the same
+ * preparation, the page contents once the restored task runs), TaskManager.restore there under the same
  * id; the stopped source task is deleted. Downtime = the
  * monitor's timestamp of the last line before → that of the first line after (conmon's k8s-file log).
  * Moves alternate A→B, B→A, … next to raw runc doing the same by hand (bench/raw-migration.ts).
@@ -102,7 +102,7 @@ class StasisMigration {
     const ck = await src.store.commit(pending, { digests: await live.finish(), labels: { reason: 'migrate' } });
     lap('commit');
     // As a node restores: compatibility now, the digests verified while the task dir is laid out
-    // (CRIU's input) and while CRIU restores (the page contents).
+    // (CRIU's input) and once the restored task runs (the page contents).
     const ok = await startRestorable(dst.store, { jobId: this.jobId, seq: ck.seq }, this.host!);
     lap('compatible');
     const next = await dst.tm.restore({ id: this.jobId, from: ok.checkpoint.path, gate: ok.parsed, release: ok.verified });

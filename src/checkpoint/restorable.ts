@@ -22,22 +22,27 @@ export async function checkRestorable(
 /**
  * checkRestorable in parts, for a restore that prepares meanwhile: the checkpoint, once `host` can
  * restore it (cheap, now); `parsed`, the verification of every file CRIU parses (all but the page
- * contents: gate CRIU on it); and `verified`, the whole verification (the page contents are hashed
- * beside the first part and CRIU's restore: hold the restored task until it resolves). Both reject
- * like verify().
+ * contents: gate CRIU on it); and `verified`, which starts the page contents' verification when
+ * called and resolves once the whole checkpoint is verified (call it once the restored task runs,
+ * and hold the task until it resolves). Hashed beside CRIU's restore, the pages took CPU CRIU
+ * needed: ~100–200 ms of a 256 MiB move's downtime on 2 cores (docs/bench.md). Both reject like
+ * verify().
  */
 export async function startRestorable(
   store: CheckpointStore,
   ref: CheckpointRef,
   host: HostInfo,
   o: CompatOptions = {},
-): Promise<{ checkpoint: StoredCheckpoint; parsed: Promise<void>; verified: Promise<void> }> {
+): Promise<{ checkpoint: StoredCheckpoint; parsed: Promise<void>; verified: () => Promise<void> }> {
   const c = await store.get(ref.jobId, ref.seq, ref);
   assertCompatible(c.manifest, host, o);
   const parsed = store.verify(ref, { only: (f) => !isPageFile(f), checkpoint: c }).then(() => undefined);
-  const pages = store.verify(ref, { only: isPageFile, checkpoint: c }).then(() => undefined);
-  const verified = Promise.all([parsed, pages]).then(() => undefined);
-  // The caller awaits them; this only keeps an early exit from going unhandled.
-  for (const p of [parsed, pages, verified]) p.catch(() => undefined);
+  // The caller awaits it; this only keeps an early exit from going unhandled.
+  parsed.catch(() => undefined);
+  let whole: Promise<void> | undefined;
+  const verified = (): Promise<void> => {
+    whole ??= Promise.all([parsed, store.verify(ref, { only: isPageFile, checkpoint: c })]).then(() => undefined);
+    return whole;
+  };
   return { checkpoint: c, parsed, verified };
 }

@@ -152,7 +152,8 @@ export async function restoreTask(ctx: RuntimeContext, o: RestoreTaskOptions): P
     try {
       await (ready ? launchIntoReady(ctx, plan, p, rec, ready) : launchRestore(ctx, plan, p, rec));
       if (o.release) {
-        await o.release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
+        const release = typeof o.release === 'function' ? o.release() : o.release;
+        await release.catch((e: unknown) => Promise.reject(new GateRefusal(e)));
         await removeMarker(p.markersDir, 'verifying');
       }
     } catch (e) {

@@ -268,10 +268,11 @@ export interface RestoreTaskOptions {
   gate?: Promise<void>;
   /**
    * Awaited once the restored task runs and before restore() returns it (e.g. the verification of
-   * the page contents, hashed while CRIU restored them): a rejection kills and removes the task and
-   * is thrown as it is.
+   * the page contents): a rejection kills and removes the task and is thrown as it is. A function is
+   * called only then, once CRIU's restore is over, so that work it starts (hashing the page files)
+   * does not take the CPU CRIU needs while the task is down.
    */
-  release?: Promise<void>;
+  release?: Promise<void> | (() => Promise<void>);
 }
 
 /** A task as listed: its info plus current state. */

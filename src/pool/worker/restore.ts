@@ -3,9 +3,9 @@
  * checked (compatible with this host, every file matching its digest; startRestorable) and restored
  * under the run's own task id onto its own overlay, the digests verified while the overlay is made.
  * An incompatible image, or one whose files CRIU parses are tampered with, is refused with
- * ERR_CHECKPOINT (details.refused = true) before CRIU reads it; tampered page contents (hashed while
- * CRIU restores them) are refused the same way before the restored task is handed back, and the
- * task is killed and removed.
+ * ERR_CHECKPOINT (details.refused = true) before CRIU reads it; tampered page contents (hashed once
+ * CRIU has restored them) are refused the same way before the restored task is handed back, and
+ * the task is killed and removed.
  */
 import { startRestorable } from '../../checkpoint/restorable.js';
 import { readHostInfo } from '../../checkpoint/host-info.js';
@@ -27,8 +27,8 @@ export function hostInfo(rt: Pick<RuntimeSettings, 'criu' | 'runc'>): Promise<Ho
 /**
  * Restores `spec.restore` as task `spec.taskId`. Compatibility is checked first; the digests are
  * verified while the restore lays out the task dir and mounts: CRIU parses no image before those
- * matched (RestoreTaskOptions.gate), and the task is not returned before the page contents did too
- * (RestoreTaskOptions.release).
+ * matched (RestoreTaskOptions.gate), and the task is not returned before the page contents, hashed
+ * once it runs, did too (RestoreTaskOptions.release).
  */
 export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: RuntimeSettings, nodeId: string, timeoutSeconds?: number): Promise<Task> {
   const r = spec.restore;
@@ -49,9 +49,10 @@ export async function restoreForRun(mgr: TaskManager, spec: RunSpec, rt: Runtime
     throw refused(e);
   });
   const gate = parsed.catch((e: unknown) => Promise.reject(refused(e)));
-  const release = verified.catch((e: unknown) => Promise.reject(refused(e)));
-  // restore() awaits them; a restore refused earlier never does.
-  for (const p of [gate, release]) p.catch(() => undefined);
+  // restore() awaits it; a restore refused earlier never does.
+  gate.catch(() => undefined);
+  // The page contents are hashed once the restored task runs (startRestorable).
+  const release = (): Promise<void> => verified().catch((e: unknown) => Promise.reject(refused(e)));
   return mgr.restore({
     id: spec.taskId,
     namespace: spec.namespace,

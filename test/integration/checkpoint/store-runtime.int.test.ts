@@ -139,7 +139,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'checkpoint stor
     });
 
     // As a node restores: CRIU's input verified while the task dir is laid out (it passes: only
-    // page contents changed), the page contents while CRIU restores them; the restored task is
+    // page contents changed), the page contents once the restored task runs; the restored task is
     // killed and removed before it is handed back.
     const { checkpoint, parsed, verified } = await startRestorable(store, ck, await readHostInfo());
     const id = uid('r');

@@ -7,14 +7,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { nativeFile } from '../../../src/os/native-addon.js';
 import { stateDirTag } from '../../../src/runtime/ids.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import { SECCOMP_LOADER_PATHS } from '../../../src/sandbox/seccomp/loader.js';
 import type { Task } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
-import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, type Harness } from './harness.js';
+import { execLines, expectImageRefused, harnessPair, logText, restoredOn, runSh, uid } from './harness.js';
 
 // What a process sees of its filter and two calls the profile refuses (unshare needs no capability).
 const PROBE = [
@@ -25,12 +25,7 @@ const PROBE = [
 const FILTERED = ['Seccomp:2', 'Seccomp_filters:1', 'init Seccomp_filters:1', 'unshare=refused'];
 
 /** Runs PROBE in `t` (an exec) and returns its lines. */
-async function probe(t: Task): Promise<string[]> {
-  const p = await t.exec(uid('probe'), { args: ['sh', '-c', PROBE] });
-  await p.start();
-  expect((await p.wait()).status).toBe(0);
-  return (await logText(p)).map((l) => l.trim()).filter(Boolean);
-}
+const probe = (t: Task): Promise<string[]> => execLines(t, PROBE);
 
 interface Config {
   process: { args: string[] };
@@ -42,46 +37,21 @@ async function configOf(t: Task): Promise<Config> {
   return JSON.parse(await fs.readFile(path.join(t.info.bundle, 'config.json'), 'utf8')) as Config;
 }
 
-/** A harness with STASIS_COMPILED_SECCOMP=0: runc loads the profile, as before the loader. */
-async function runcSeccompHarness(): Promise<Harness> {
-  const was = process.env.STASIS_COMPILED_SECCOMP;
-  process.env.STASIS_COMPILED_SECCOMP = '0';
-  try {
-    return await openHarness('seccomp-runc');
-  } finally {
-    if (was === undefined) delete process.env.STASIS_COMPILED_SECCOMP;
-    else process.env.STASIS_COMPILED_SECCOMP = was;
-  }
-}
-
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'the seccomp profile compiled once and loaded by /.stasis/seccomp', () => {
-  let h: Harness;
-  let old: Harness;
-  let ckRoot: string;
-  beforeAll(async () => {
-    // Built by `npm run build` wherever a C compiler is; CI has one, so there it must be.
+  // Built by `npm run build` wherever a C compiler is; CI has one, so there it must be.
+  const pair = harnessPair('seccomp', { STASIS_COMPILED_SECCOMP: '0' }, () => {
     if (!nativeFile('stasis-seccomp')) throw new Error('native/build/stasis-seccomp is not built (npm run build needs gcc and libc6-dev)');
-    h = await openHarness('seccomp');
-    old = await runcSeccompHarness();
-    ckRoot = path.join(h.stateDir, 'checkpoints');
   });
-  afterEach(async () => {
-    await cleanupTasks(h);
-    await cleanupTasks(old);
-  });
-  afterAll(async () => {
-    await closeHarness(h);
-    await closeHarness(old);
-  });
+  const ckRoot = () => path.join(pair.h.stateDir, 'checkpoints');
 
   it('a task runs behind the loader: no linux.seccomp for runc, its init and its execs filtered, refused calls refused', async () => {
-    const t = await runSh(h, 'sleep 600');
+    const t = await runSh(pair.h, 'sleep 600');
     const spec = await configOf(t);
     expect(spec.linux.seccomp).toBeUndefined();
     expect(spec.process.args.slice(0, 3)).toEqual([SECCOMP_LOADER_PATHS.loader, SECCOMP_LOADER_PATHS.filter, '--']);
     const filter = spec.mounts.find((m) => m.destination === SECCOMP_LOADER_PATHS.filter);
     expect(filter).toMatchObject({ options: expect.arrayContaining(['ro', 'noexec']) });
-    expect(path.dirname(filter!.source)).toBe(path.join(h.stateDir, 'seccomp'));
+    expect(path.dirname(filter!.source)).toBe(path.join(pair.h.stateDir, 'seccomp'));
     expect((await fs.stat(filter!.source)).mode & 0o777).toBe(0o444);
     expect(await probe(t)).toEqual(FILTERED);
     // The filter file is read-only inside the task too.
@@ -91,7 +61,7 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'the seccomp pro
     // The loader is the node's execute-only copy: no process of the task can read it, so an exec'd
     // loader is non-dumpable until it has loaded the filter.
     const loader = spec.mounts.find((m) => m.destination === SECCOMP_LOADER_PATHS.loader)!;
-    expect(path.dirname(loader.source)).toBe(path.join(h.stateDir, 'seccomp'));
+    expect(path.dirname(loader.source)).toBe(path.join(pair.h.stateDir, 'seccomp'));
     expect((await fs.stat(loader.source)).mode & 0o7777).toBe(0o711);
     const r = await t.exec(uid('r'), { args: ['sh', '-c', `cat ${SECCOMP_LOADER_PATHS.loader} > /dev/null`] });
     await r.start();
@@ -112,30 +82,30 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'the seccomp pro
       // The control: a readable program's process is open to the same reads.
       'sleep 5 & s=$!; sleep 0.1; if cat /proc/$s/environ > /dev/null 2>&1; then echo control=read; else echo control=refused; fi; kill $s',
     ].join('; ');
-    const t = await runSh(h, script);
+    const t = await runSh(pair.h, script);
     await t.wait();
     // The shell itself is filtered (Seccomp:2); its own filter is inherited by the loader.
     expect((await logText(t)).map((l) => l.trim()).filter(Boolean)).toEqual(['Seccomp:2', 'environ=refused', 'mem=refused', 'control=read']);
   });
 
   it('the probe container leaves no container, bundle or cgroup, and a second manager reuses the filter', async () => {
-    const runcRoot = path.join(h.stateDir, 'run', 'runc');
+    const runcRoot = path.join(pair.h.stateDir, 'run', 'runc');
     const { stdout } = await execa('runc', ['--root', runcRoot, 'list', '-q']);
     expect(stdout.split('\n').filter((l) => l.startsWith('seccomp-probe'))).toEqual([]);
-    await expect(fs.readdir(path.join(h.stateDir, 'run', 'seccomp-probe'))).rejects.toMatchObject({ code: 'ENOENT' });
-    const tag = stateDirTag(h.stateDir);
+    await expect(fs.readdir(path.join(pair.h.stateDir, 'run', 'seccomp-probe'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const tag = stateDirTag(pair.h.stateDir);
     const left = (await fs.readdir('/sys/fs/cgroup/memory/stasis').catch(() => [] as string[])).filter((d) => d.startsWith(`${tag}+seccomp-probe`));
     expect(left).toEqual([]);
-    const files = await fs.readdir(path.join(h.stateDir, 'seccomp'));
-    const before = await fs.stat(path.join(h.stateDir, 'seccomp', files.find((f) => f.endsWith('.bpf'))!));
-    const second = await openTaskManager({ stateDir: h.stateDir });
+    const files = await fs.readdir(path.join(pair.h.stateDir, 'seccomp'));
+    const before = await fs.stat(path.join(pair.h.stateDir, 'seccomp', files.find((f) => f.endsWith('.bpf'))!));
+    const second = await openTaskManager({ stateDir: pair.h.stateDir });
     await second.close();
-    expect((await fs.readdir(path.join(h.stateDir, 'seccomp'))).filter((f) => f.endsWith('.bpf'))).toHaveLength(1);
-    expect((await fs.stat(path.join(h.stateDir, 'seccomp', files.find((f) => f.endsWith('.bpf'))!))).mtimeMs).toBe(before.mtimeMs);
+    expect((await fs.readdir(path.join(pair.h.stateDir, 'seccomp'))).filter((f) => f.endsWith('.bpf'))).toHaveLength(1);
+    expect((await fs.stat(path.join(pair.h.stateDir, 'seccomp', files.find((f) => f.endsWith('.bpf'))!))).mtimeMs).toBe(before.mtimeMs);
   });
 
   it('an exec of a missing program exits 127 with the start-failure line, as a job does', async () => {
-    const t = await runSh(h, 'sleep 600');
+    const t = await runSh(pair.h, 'sleep 600');
     const p = await t.exec(uid('x'), { args: ['/no/such/program'] });
     await p.start();
     expect(await p.wait()).toMatchObject({ status: 127 });
@@ -143,30 +113,20 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'the seccomp pro
   });
 
   it('a restored task keeps its filter (CRIU) and gets the loader mounts again for its execs', async () => {
-    const t = await runSh(h, 'sleep 600');
-    const dir = path.join(ckRoot, uid('ck'));
+    const t = await runSh(pair.h, 'sleep 600');
+    const dir = path.join(ckRoot(), uid('ck'));
     await t.checkpoint(dir);
-    const r = await h.tm.restore({ id: uid('r'), from: dir });
+    const r = await pair.h.tm.restore({ id: uid('r'), from: dir });
     expect((await configOf(r)).linux.seccomp).toBeUndefined();
     expect(await probe(r)).toEqual(FILTERED);
   });
 
   it("an image from a node where runc loads the profile restores here (execs by runc's filter); the reverse is refused", async () => {
-    const t = await runSh(old, 'sleep 600');
+    const t = await runSh(pair.old, 'sleep 600');
     expect((await configOf(t)).linux.seccomp).toBeDefined();
-    const oldImage = path.join(ckRoot, uid('ck-old'));
-    await t.checkpoint(oldImage);
-    const r = await h.tm.restore({ id: uid('r'), from: oldImage });
+    const r = await restoredOn(t, pair.h, ckRoot());
     expect((await configOf(r)).linux.seccomp).toBeDefined();
     expect(await probe(r)).toEqual(FILTERED);
-    const n = await runSh(h, 'sleep 600');
-    const newImage = path.join(ckRoot, uid('ck-new'));
-    await n.checkpoint(newImage);
-    const refused = uid('r');
-    await expect(old.tm.restore({ id: refused, from: newImage })).rejects.toMatchObject({
-      code: 'ERR_CHECKPOINT',
-      message: expect.stringContaining('compiled seccomp filter'),
-    });
-    await expect(old.tm.get(refused)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await expectImageRefused(await runSh(pair.h, 'sleep 600'), pair.old, ckRoot(), 'compiled seccomp filter');
   });
 });

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Task } from '../../../src/runtime/task.js';
 import { describeWithHost } from '../../helpers/host.js';
-import { cleanupTasks, closeHarness, logText, openHarness, runSh, uid, type Harness } from './harness.js';
+import { execLines, expectImageRefused, harnessPair, restoredOn, runSh, uid } from './harness.js';
 
 // What a task sees of /sys/firmware: its entries, a write's answer, and its mount's options.
 const PROBE = [
@@ -14,49 +14,18 @@ const PROBE = [
 ].join('; ');
 
 /** Runs PROBE in `t` (an exec) and returns its lines. */
-async function probe(t: Task): Promise<string[]> {
-  const p = await t.exec(uid('probe'), { args: ['sh', '-c', PROBE] });
-  await p.start();
-  expect((await p.wait()).status).toBe(0);
-  return (await logText(p)).map((l) => l.trim()).filter(Boolean);
-}
+const probe = (t: Task): Promise<string[]> => execLines(t, PROBE);
 
 const MASKED = ['entries=0', 'write=refused', 'mkdir=refused', 'mount=ro'];
 
-/** A harness opened with STASIS_BIND_MASKS=0: runc's tmpfs masks, as before the binds. */
-async function tmpfsMaskHarness(): Promise<Harness> {
-  const was = process.env.STASIS_BIND_MASKS;
-  process.env.STASIS_BIND_MASKS = '0';
-  try {
-    return await openHarness('masks-tmpfs');
-  } finally {
-    if (was === undefined) delete process.env.STASIS_BIND_MASKS;
-    else process.env.STASIS_BIND_MASKS = was;
-  }
-}
-
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'masked directories as read-only binds of the node-owned empty directory', () => {
-  let h: Harness;
-  let old: Harness;
-  let ckRoot: string;
-  beforeAll(async () => {
-    h = await openHarness('masks');
-    old = await tmpfsMaskHarness();
-    ckRoot = path.join(h.stateDir, 'checkpoints');
-  });
-  afterEach(async () => {
-    await cleanupTasks(h);
-    await cleanupTasks(old);
-  });
-  afterAll(async () => {
-    await closeHarness(h);
-    await closeHarness(old);
-  });
+  const pair = harnessPair('masks', { STASIS_BIND_MASKS: '0' });
+  const ckRoot = () => path.join(pair.h.stateDir, 'checkpoints');
 
   it('a task sees /sys/firmware empty and cannot write to it; the node-owned directory stays empty', async () => {
-    const t = await runSh(h, 'sleep 600');
+    const t = await runSh(pair.h, 'sleep 600');
     const spec = JSON.parse(await fs.readFile(path.join(t.info.bundle, 'config.json'), 'utf8')) as { mounts: { destination: string; source: string; type: string }[]; linux: { maskedPaths: string[] } };
-    const empty = path.join(h.stateDir, 'empty');
+    const empty = path.join(pair.h.stateDir, 'empty');
     expect(spec.mounts.find((m) => m.destination === '/sys/firmware')).toMatchObject({ type: 'bind', source: empty });
     expect(spec.linux.maskedPaths).not.toContain('/sys/firmware');
     expect(spec.linux.maskedPaths).toContain('/proc/acpi');
@@ -66,34 +35,23 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'masked director
   });
 
   it('CRIU archives no tmpfs for it, and the restored task has the bind again, still empty and read-only', async () => {
-    const t = await runSh(h, 'sleep 600');
-    const dir = path.join(ckRoot, uid('ck'));
+    const t = await runSh(pair.h, 'sleep 600');
+    const dir = path.join(ckRoot(), uid('ck'));
     const ck = await t.checkpoint(dir);
     const dump = await fs.readFile(ck.criuLog, 'utf8');
     // CRIU lists the mounts it found; the masked /proc/acpi is still a tmpfs, /sys/firmware no longer is.
     expect(dump).toMatch(/type tmpfs source \S+ mnt_id \d+ s_dev \S+ \/ @ \.\/proc\/acpi/);
     expect(dump).not.toMatch(/type tmpfs source \S+ mnt_id \d+ s_dev \S+ \S+ @ \.\/sys\/firmware/);
-    const r = await h.tm.restore({ id: uid('r'), from: dir });
+    const r = await pair.h.tm.restore({ id: uid('r'), from: dir });
     expect(await probe(r)).toEqual(MASKED);
-    expect(await fs.readdir(path.join(h.stateDir, 'empty'))).toEqual([]);
+    expect(await fs.readdir(path.join(pair.h.stateDir, 'empty'))).toEqual([]);
   });
 
   it('an image with the tmpfs mask restores on a node with binds, and a node without binds refuses an image that needs one', async () => {
     // Taken with runc's tmpfs mask (an older node): CRIU brings its tmpfs back.
-    const t = await runSh(old, 'sleep 600');
-    const oldImage = path.join(ckRoot, uid('ck-old'));
-    await t.checkpoint(oldImage);
-    const r = await h.tm.restore({ id: uid('r'), from: oldImage });
+    const r = await restoredOn(await runSh(pair.old, 'sleep 600'), pair.h, ckRoot());
     expect(await probe(r)).toEqual(MASKED);
     // Taken with the bind: a node that has no empty directory cannot give the task its mask.
-    const n = await runSh(h, 'sleep 600');
-    const newImage = path.join(ckRoot, uid('ck-new'));
-    await n.checkpoint(newImage);
-    const refused = uid('r');
-    await expect(old.tm.restore({ id: refused, from: newImage })).rejects.toMatchObject({
-      code: 'ERR_CHECKPOINT',
-      message: expect.stringContaining('masks /sys/firmware with an empty directory'),
-    });
-    await expect(old.tm.get(refused)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await expectImageRefused(await runSh(pair.h, 'sleep 600'), pair.old, ckRoot(), 'masks /sys/firmware with an empty directory');
   });
 });

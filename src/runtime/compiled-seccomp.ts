@@ -36,10 +36,17 @@ import { withLock } from './lock.js';
 
 const PROBE_TIMEOUT_MS = 30_000;
 
+/** The built loader and dump tool, or null when either is missing (no C compiler at build time). */
+function builtPrograms(): { loader: string; dump: string } | null {
+  const loader = nativeFile('stasis-seccomp');
+  const dump = nativeFile('stasis-seccomp-dump');
+  return loader && dump ? { loader, dump } : null;
+}
+
 /** Whether the loader and the dump tool are built ('built'), turned off by STASIS_COMPILED_SECCOMP=0, or 'missing'. */
 export function seccompLoaderState(env: NodeJS.ProcessEnv = process.env): 'built' | 'off' | 'missing' {
   if (env.STASIS_COMPILED_SECCOMP === '0') return 'off';
-  return nativeFile('stasis-seccomp') && nativeFile('stasis-seccomp-dump') ? 'built' : 'missing';
+  return builtPrograms() ? 'built' : 'missing';
 }
 
 /** Where a node keeps its compiled filters. */
@@ -66,9 +73,10 @@ async function readValid(file: string): Promise<boolean> {
  * on stderr once and the node goes on with runc's own seccomp.
  */
 export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths, profile: Record<string, unknown>): Promise<CompiledSeccomp | undefined> {
-  if (seccompLoaderState() !== 'built' || !compilable(profile) || !config.userns) return undefined;
-  const built = nativeFile('stasis-seccomp')!;
-  const dump = nativeFile('stasis-seccomp-dump')!;
+  if (process.env.STASIS_COMPILED_SECCOMP === '0' || !compilable(profile) || !config.userns) return undefined;
+  const programs = builtPrograms();
+  if (!programs) return undefined;
+  const { loader: built, dump } = programs;
   try {
     const file = await filterFile(config, paths.stateDir, profile);
     if (file === null) return undefined;

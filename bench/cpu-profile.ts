@@ -4,7 +4,8 @@
  * prepared sandboxes as configured), each window under a system-wide `perf record` (cpu-clock at
  * 999 Hz), and prints CPU ms per job by process (the serve node's main thread apart from its other
  * threads), plus processes started per job (/proc/stat `processes`). Needs root and `perf`.
- * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default 2).
+ * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default 2), --keep DIR (record
+ * call graphs and keep both perf files in DIR, for `perf report -i DIR/stasis.perf --tid ...`).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -48,8 +49,8 @@ async function spawnHelpers(pid: number): Promise<number[]> {
 }
 
 /** Runs `window` under `perf record -a`; resolves to the samples (comm, pid, tid) and the forks it saw. */
-async function profiled(file: string, window: () => Promise<void>): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number }> {
-  const perf = execa('perf', ['record', '-a', '-F', String(HZ), '-o', file], { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
+async function profiled(file: string, window: () => Promise<void>, callGraph = false): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number }> {
+  const perf = execa('perf', ['record', '-a', ...(callGraph ? ['-g'] : []), '-F', String(HZ), '-o', file], { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
   await sleep(500); // perf's own start-up, outside the window
   const before = await procStat();
   await window();
@@ -91,7 +92,7 @@ function print(title: string, rows: [string, number][], forks: number, jobs: num
   for (const [k, v] of rows) if (v >= 0.05) process.stdout.write(`  ${v.toFixed(2).padStart(7)} ms  ${k}\n`);
 }
 
-async function rawRun(work: string, rootfs: string, jobs: number): Promise<void> {
+async function rawRun(work: string, rootfs: string, jobs: number, keep?: string): Promise<void> {
   // On a tmpfs, as runc's own /run/runc (stasis' run dir is one too).
   const root = path.join(runDirOf(work), 'runc-root');
   const bundle = path.join(work, 'bundle');
@@ -102,14 +103,18 @@ async function rawRun(work: string, rootfs: string, jobs: number): Promise<void>
   const one = (id: string) => execa('/usr/sbin/runc', [...globalArgs({ root }), 'run', '--bundle', bundle, id], { stdin: 'ignore' });
   for (let i = 0; i < 3; i++) await one(`w${i}`);
   const t0 = performance.now();
-  const { samples, forks } = await profiled(path.join(work, 'raw.perf'), async () => {
-    for (let i = 0; i < jobs; i++) await one(`j${i}`);
-  });
+  const { samples, forks } = await profiled(
+    path.join(keep ?? work, 'raw.perf'),
+    async () => {
+      for (let i = 0; i < jobs; i++) await one(`j${i}`);
+    },
+    keep !== undefined,
+  );
   const roles = new Map([[process.pid, 'bench (execa spawns)']]);
   print('raw runc run', table(samples, roles, jobs), forks, jobs, performance.now() - t0);
 }
 
-async function stasisRun(work: string, jobs: number, warm: string): Promise<void> {
+async function stasisRun(work: string, jobs: number, warm: string, keep?: string): Promise<void> {
   const stateDir = path.join(work, 'state');
   const queueName = `cpu-${randomUUID().slice(0, 8)}`;
   const conn = await resolveConnection({ env: {}, stateDir });
@@ -139,9 +144,13 @@ async function stasisRun(work: string, jobs: number, warm: string): Promise<void
     }
     const redisPid = Number((await fs.readFile(path.join(stateDir, 'redis', 'redis.pid'), 'utf8').catch(() => '0')).trim());
     const t0 = performance.now();
-    const { samples, forks } = await profiled(path.join(work, 'stasis.perf'), async () => {
-      for (let i = 0; i < jobs; i++) await one();
-    });
+    const { samples, forks } = await profiled(
+      path.join(keep ?? work, 'stasis.perf'),
+      async () => {
+        for (let i = 0; i < jobs; i++) await one();
+      },
+      keep !== undefined,
+    );
     const roles = new Map([
       [child.pid!, 'stasis serve'],
       [process.pid, 'producer (bench)'],
@@ -159,7 +168,7 @@ async function stasisRun(work: string, jobs: number, warm: string): Promise<void
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { jobs: { type: 'string' }, warm: { type: 'string' } } });
+  const { values } = parseArgs({ options: { jobs: { type: 'string' }, warm: { type: 'string' }, keep: { type: 'string' } } });
   const jobs = Number(values.jobs ?? 100);
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`Expected --jobs to be a whole number above 0, got ${values.jobs}`);
   await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
@@ -168,8 +177,10 @@ async function main(): Promise<void> {
   try {
     await mountRunDir(work);
     const rootfs = await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox'));
-    await rawRun(work, rootfs, jobs);
-    await stasisRun(work, jobs, values.warm ?? '2');
+    const keep = values.keep === undefined ? undefined : path.resolve(values.keep);
+    if (keep) await fs.mkdir(keep, { recursive: true });
+    await rawRun(work, rootfs, jobs, keep);
+    await stasisRun(work, jobs, values.warm ?? '2', keep);
   } finally {
     await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(runDirOf(work), 'runc-root') }), 'list', '-q']).then(
       async (r) => {

@@ -54,6 +54,19 @@ export function compiledSeccompDir(stateDir: string): string {
   return path.join(stateDir, 'seccomp');
 }
 
+/** The lock under which `filter` is made (and probes are swept). */
+export function filterLock(filter: string): string {
+  return `${filter}.lock`;
+}
+
+/** Where probe containers keep their bundles, under the run dir. */
+export function probeBundlesDir(runDir: string): string {
+  return path.join(runDir, 'seccomp-probe');
+}
+
+/** The runc container id prefix of probes. */
+export const PROBE_PREFIX = 'seccomp-probe-';
+
 /** The filter file of `profile` under this runc and kernel, or null when runc's version cannot be read. */
 async function filterFile(config: RuntimeConfig, stateDir: string, profile: Record<string, unknown>): Promise<string | null> {
   const version = await runcVersionText(config.runc);
@@ -84,7 +97,7 @@ export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths
     await fs.chmod(path.dirname(file), 0o711);
     const loader = await installLoader(built, path.dirname(file));
     if (await readValid(file)) return { loader, filter: file };
-    await withLock(`${file}.lock`, async () => {
+    await withLock(filterLock(file), async () => {
       if (await readValid(file)) return;
       const program = await probeFilter(config, paths, profile, dump);
       const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
@@ -118,14 +131,29 @@ function warnOnce(text: string): void {
   process.stderr.write(text);
 }
 
-/** Creates a probe container with `profile`, reads back its filter, and deletes it. */
-async function probeFilter(config: RuntimeConfig, paths: RuntimePaths, profile: Record<string, unknown>, dump: string): Promise<Buffer> {
-  const id = `seccomp-probe-${randomBytes(6).toString('hex')}`;
-  const bundle = path.join(paths.runDir, 'seccomp-probe', id);
+/** A created probe container: runc has loaded the profile's filter into its waiting `runc init`. */
+export interface Probe {
+  id: string;
+  bundle: string;
+  /** The host pid of its `runc init`. */
+  pid: number;
+  /** Force-deletes the container and removes its bundle. Never throws. */
+  remove(): Promise<void>;
+}
+
+/** Creates a probe container with `profile` (its filter loaded, its process never started). */
+export async function createProbe(config: RuntimeConfig, paths: RuntimePaths, profile: Record<string, unknown>): Promise<Probe> {
+  const id = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
+  const bundle = path.join(probeBundlesDir(paths.runDir), id);
   const rootfs = path.join(bundle, 'rootfs');
   const jobDir = path.join(bundle, 'job');
   const log = path.join(bundle, 'runc.log');
   const runc = (...a: string[]) => [...globalArgs({ root: paths.runcRoot }), '--log', log, ...a];
+  const remove = async () => {
+    await execa(config.runc, runc('delete', '--force', id), { stdio: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
+    await fs.rm(bundle, { recursive: true, force: true });
+    await fs.rmdir(path.dirname(bundle)).catch(() => undefined); // another thread's probe may be in it
+  };
   await fs.mkdir(rootfs, { recursive: true });
   await fs.mkdir(jobDir);
   // The launcher as every task has it, no user namespace: the filter depends on the profile alone.
@@ -137,8 +165,8 @@ async function probeFilter(config: RuntimeConfig, paths: RuntimePaths, profile: 
     rootPath: rootfs,
   });
   spec.root = { path: rootfs, readonly: true };
-  await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
   try {
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
     // runc 1.1 loads the filter into `runc init` before the exec FIFO wait: a created container has it.
     const pidFile = path.join(bundle, 'pid');
     const created = await execa(config.runc, runc('create', '--bundle', bundle, '--pid-file', pidFile, id), { stdio: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
@@ -147,14 +175,22 @@ async function probeFilter(config: RuntimeConfig, paths: RuntimePaths, profile: 
       const said = lastErrorLine(await fs.readFile(log, 'utf8').catch(() => '')) ?? `exit ${String(created.exitCode)}`;
       throw new Error(`runc create of the probe: ${said}`);
     }
-    const pid = (await fs.readFile(pidFile, 'utf8')).trim();
-    const r = await execa(dump, [pid], { encoding: 'buffer', stdin: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
+    return { id, bundle, pid: Number((await fs.readFile(pidFile, 'utf8')).trim()), remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
+
+/** Creates a probe container with `profile`, reads back its filter, and deletes it. */
+async function probeFilter(config: RuntimeConfig, paths: RuntimePaths, profile: Record<string, unknown>, dump: string): Promise<Buffer> {
+  const probe = await createProbe(config, paths, profile);
+  try {
+    const r = await execa(dump, [String(probe.pid)], { encoding: 'buffer', stdin: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
     const program = Buffer.from(r.stdout as Uint8Array);
     if (r.exitCode !== 0 || !validFilter(program)) throw new Error(`reading the probe's filter: ${Buffer.from(r.stderr as Uint8Array).toString().trim() || `exit ${String(r.exitCode)}`}`);
     return program;
   } finally {
-    await execa(config.runc, runc('delete', '--force', id), { stdio: 'ignore', reject: false, timeout: PROBE_TIMEOUT_MS });
-    await fs.rm(bundle, { recursive: true, force: true });
-    await fs.rmdir(path.dirname(bundle)).catch(() => undefined); // another thread's probe may be in it
+    await probe.remove();
   }
 }

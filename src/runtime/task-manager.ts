@@ -18,6 +18,7 @@ import { idDirs, recoverTasks } from './recover.js';
 import { restoreTask } from './restore.js';
 import { WarmPool, type WarmOptions } from './warm/pool.js';
 import { recoverWarm } from './warm/recover.js';
+import { recoverCompiledSeccomp } from './seccomp-recover.js';
 import { ReadyRestores } from './warm/ready-restores.js';
 import { DEFAULT_NAMESPACE, type CreateTaskOptions, type RestoreTaskOptions, type Task, type TaskManager, type TaskSummary } from './task.js';
 
@@ -80,6 +81,8 @@ export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts:
         const report = await recoverTasks(ctx);
         // Prepared sandboxes nobody adopted (a crash, or a previous runner): deleted.
         await recoverWarm(ctx);
+        // Probe containers a crash left, and compiled filters and loader copies no longer in use.
+        await recoverCompiledSeccomp(ctx);
         return report;
       };
       // That deletes every unclaimed slot, this manager's own ready monitors' too: they go first, and come back after.

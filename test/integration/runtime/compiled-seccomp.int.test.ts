@@ -9,6 +9,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { nativeFile } from '../../../src/os/native-addon.js';
+import { loadRuntimeConfig, runtimePaths } from '../../../src/config/load.js';
+import { createProbe } from '../../../src/runtime/compiled-seccomp.js';
+import { seccompFor } from '../../../src/runtime/context.js';
 import { stateDirTag } from '../../../src/runtime/ids.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import { SECCOMP_LOADER_PATHS } from '../../../src/sandbox/seccomp/loader.js';
@@ -102,6 +105,28 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'the seccomp pro
     await second.close();
     expect((await fs.readdir(path.join(pair.h.stateDir, 'seccomp'))).filter((f) => f.endsWith('.bpf'))).toHaveLength(1);
     expect((await fs.stat(path.join(pair.h.stateDir, 'seccomp', files.find((f) => f.endsWith('.bpf'))!))).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it('recover() deletes a probe container a crash left, and the compiled files no longer in use', async () => {
+    const config = loadRuntimeConfig({ stateDir: pair.h.stateDir });
+    const paths = runtimePaths(config);
+    // A node killed in its probe: the created container is never deleted.
+    const left = await createProbe(config, paths, (await seccompFor('default'))!);
+    const dir = path.join(pair.h.stateDir, 'seccomp');
+    const inUse = (await fs.readdir(dir)).sort();
+    // An earlier build's loader copy, an earlier runc's filter, and a temp file a crash cut short.
+    const stale = ['loader-0123456789abcdef', `${'0'.repeat(32)}.bpf`, `${'1'.repeat(32)}.bpf.tmp-0a1b2c`];
+    for (const name of stale) await fs.writeFile(path.join(dir, name), 'x', { mode: 0o444 });
+    await pair.h.tm.recover();
+    const { stdout } = await execa('runc', ['--root', paths.runcRoot, 'list', '-q']);
+    expect(stdout.split('\n').filter((l) => l.startsWith('seccomp-probe'))).toEqual([]);
+    await expect(fs.stat(left.bundle)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fs.stat(path.join(paths.runcRoot, left.id))).rejects.toMatchObject({ code: 'ENOENT' });
+    const tag = stateDirTag(pair.h.stateDir);
+    expect((await fs.readdir('/sys/fs/cgroup/memory/stasis').catch(() => [] as string[])).filter((d) => d.startsWith(`${tag}+seccomp-probe`))).toEqual([]);
+    expect((await fs.readdir(dir)).sort()).toEqual(inUse);
+    // The files in use still serve new tasks.
+    expect(await probe(await runSh(pair.h, 'sleep 600'))).toEqual(FILTERED);
   });
 
   it('an exec of a missing program exits 127 with the start-failure line, as a job does', async () => {

@@ -1,0 +1,59 @@
+/**
+ * Recovery of the compiled seccomp profile's files (src/runtime/compiled-seccomp.ts): probe
+ * containers a crash left (a node killed in its one ~100 ms probe leaves a created container, its
+ * `runc init` waiting, and its bundle), and the filters and loader copies of earlier builds, runc
+ * versions or profiles. Running tasks hold their loader and filter through bind mounts, and a
+ * restore binds this node's current ones, so only the current pair is needed on disk.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { RuntimeContext } from './context.js';
+import { compiledSeccompDir, filterLock, PROBE_PREFIX, probeBundlesDir } from './compiled-seccomp.js';
+import { withLock } from './lock.js';
+
+/** What a recovery removed. */
+export interface SeccompRecovery {
+  probes: string[];
+  files: string[];
+}
+
+/** Deletes leftover probe containers and stale compiled files; resolves to what it removed. Never throws. */
+export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<SeccompRecovery> {
+  const current = ctx.sandbox.seccompLoader;
+  const sweep = async (): Promise<SeccompRecovery> => ({
+    probes: await sweepProbes(ctx),
+    files: await pruneFiles(compiledSeccompDir(ctx.paths.stateDir), current ? [current.loader, current.filter] : []),
+  });
+  // The lock keeps out this node's other threads, whose probe (made under it) is not a leftover.
+  return current ? withLock(filterLock(current.filter), sweep).catch(() => ({ probes: [], files: [] })) : sweep();
+}
+
+/** Force-deletes every probe container under the node's runc root and removes probe bundles. */
+async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
+  const ids = (await fs.readdir(ctx.paths.runcRoot).catch(() => [] as string[])).filter((i) => i.startsWith(PROBE_PREFIX));
+  for (const id of ids) {
+    await ctx.runc.delete(id, true).catch(() => undefined); // already gone, or its state never written: checked below
+    // runc keeps a directory it could not load (killed before state.json was written).
+    if ((await ctx.runc.state(id).catch(() => null)) === null) await fs.rm(path.join(ctx.paths.runcRoot, id), { recursive: true, force: true });
+  }
+  const bundles = probeBundlesDir(ctx.paths.runDir);
+  const names = await fs.readdir(bundles).catch(() => [] as string[]);
+  for (const name of names) await fs.rm(path.join(bundles, name), { recursive: true, force: true });
+  await fs.rmdir(bundles).catch(() => undefined); // absent: nothing was left
+  return [...new Set([...ids, ...names])].sort();
+}
+
+/** Removes the files of `dir` that are not `keep` or their temp/lock siblings. */
+async function pruneFiles(dir: string, keep: string[]): Promise<string[]> {
+  const kept = new Set(keep.map((k) => path.basename(k)));
+  const removed: string[] = [];
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const base = name.replace(/\.(tmp-[0-9a-f]+|lock)$/, '');
+    if (kept.has(base)) continue;
+    const st = await fs.lstat(path.join(dir, name)).catch(() => null); // removed meanwhile
+    if (!st?.isFile()) continue;
+    await fs.rm(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed.sort();
+}

@@ -24,8 +24,9 @@ export async function claim(a: JobAttempt, d: PipelineDeps): Promise<void> {
     await a.job.moveToWait(a.token);
     throw new WaitingError();
   }
-  let lineage = await readLineage(d.redis, d.ref, a.jobId);
-  if (a.orphan && a.orphan.hop !== undefined && a.orphan.hop !== lineage.hop) {
+  // The lineage as stored is needed here only to check an orphan's hop; a claim reads it itself.
+  let lineage = a.orphan?.hop !== undefined ? await readLineage(d.redis, d.ref, a.jobId) : undefined;
+  if (a.orphan && a.orphan.hop !== undefined && a.orphan.hop !== lineage!.hop) {
     await d.pool.discard(a.orphan.taskId, a.orphan.namespace).catch(d.onError);
     a.orphan = undefined;
   }
@@ -51,7 +52,8 @@ export async function claim(a: JobAttempt, d: PipelineDeps): Promise<void> {
       await a.job.log(`[stasis] node ${d.config.nodeId} takes the job (hop ${lineage.hop}${what})`).catch(() => 0);
     }
   }
-  a.lineage = lineage;
+  // An orphan attached to: its hop's lineage as stored (read above when it carries a hop).
+  a.lineage = lineage ?? (await readLineage(d.redis, d.ref, a.jobId));
   a.checkpointable = d.flow.settings(payload, a.jobId, a.attempt, 0) !== undefined;
   a.drainPolicy = drainPolicyOf(a, d);
 }

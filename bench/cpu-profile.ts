@@ -188,6 +188,8 @@ async function main(): Promise<void> {
       },
       () => undefined,
     );
+    // The node's containers first (its runc root is on its run dir's tmpfs), then every mount left.
+    await sweepStateDir(path.join(work, 'state'), '/usr/sbin/runc');
     await sweepStateDir(work, '/usr/sbin/runc'); // the raw side's tmpfs, and a node's run dir if it was left
     await fs.rm(work, { recursive: true, force: true });
     for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name); // only where empty

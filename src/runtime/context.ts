@@ -87,6 +87,8 @@ export interface ReadyRestoreSource {
 /** What create needs of a warm pool: a task adopted from a prepared sandbox, or undefined (create normally). */
 export interface WarmAdopter {
   adopt(o: CreateTaskOptions, a: { namespace: string; id: string; rootfs: string; spec: OciSpec }): Promise<Task | undefined>;
+  /** Stops refilling and waits for the preparations under way. */
+  close(): Promise<void>;
 }
 
 /** Reads the seccomp setting: 'default', 'unconfined' or an OCI profile file. */

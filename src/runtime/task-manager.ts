@@ -89,6 +89,7 @@ export async function openTaskManager(config: Partial<RuntimeConfig> = {}, opts:
       return ctx.readyRestores ? ctx.readyRestores.whileRecovering(recover) : recover();
     },
     close: async () => {
+      await ctx.warm?.close();
       await ctx.readyRestores?.close();
     },
   };

@@ -301,7 +301,10 @@ export interface TaskManager {
   list(namespace?: string): Promise<TaskSummary[]>;
   /** Scans the state directory after a restart: reports exits, cleans half-launched tasks. */
   recover(): Promise<RecoveryReport>;
-  /** Lets go of what this manager keeps ready (monitors waiting for restores); tasks are not touched. */
+  /**
+   * Lets go of what this manager keeps ready (monitors waiting for restores) and waits for the
+   * prepared sandboxes under way (it prepares no more); tasks and ready sandboxes are not touched.
+   */
   close(): Promise<void>;
 }
 

@@ -49,6 +49,10 @@ export class WarmPool {
   private readonly filling = new Set<string>();
   private readonly again = new Set<string>();
   private readonly failed = new Map<string, number>();
+  /** Fills under way, and refills waiting for their delay (close waits for the one, drops the other). */
+  private readonly fills = new Set<Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -125,23 +129,39 @@ export class WarmPool {
   /** Refills `key` to `size` ready slots in the background (one filler per key and process). */
   refill(key: string): void {
     const template = this.templates.get(key);
-    if (!template || Date.now() < (this.failed.get(key) ?? 0)) return;
+    if (this.closed || !template || Date.now() < (this.failed.get(key) ?? 0)) return;
     // A filler already running may have counted before this adoption: it looks again when done.
     if (this.filling.has(key)) return void this.again.add(key);
     this.filling.add(key);
     const t = setTimeout(() => {
-      void this.fill(key, template)
+      this.timers.delete(t);
+      const filled = this.fill(key, template)
         .catch((e: unknown) => {
           // A key whose sandboxes cannot be made (rootfs gone, runc failing) rests for a while.
           this.failed.set(key, Date.now() + 30_000);
           if (process.env.STASIS_DEBUG) process.stderr.write(`stasis: preparing a sandbox failed: ${String(e)}\n`);
         })
         .finally(() => {
+          this.fills.delete(filled);
           this.filling.delete(key);
           if (this.again.delete(key)) this.refill(key);
         });
+      this.fills.add(filled);
     }, REFILL_DELAY_MS);
+    this.timers.add(t);
     t.unref();
+  }
+
+  /**
+   * Stops refilling and waits for the preparations under way, so that a drain after it
+   * (drainPreparedSandboxes) finds every slot whole and none is made after it. The slots stay for
+   * their owner to remove.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.fills]);
   }
 
   private async fill(key: string, template: WarmTemplate): Promise<void> {
@@ -151,7 +171,7 @@ export class WarmPool {
       lock,
       async () => {
         for (;;) {
-          if (!this.templates.has(key)) return;
+          if (this.closed || !this.templates.has(key)) return;
           const free = await countFree(await listSlots(this.ctx, key));
           if (free >= this.o.size) return;
           // Two at a time: a slot is mostly waiting on conmon and runc, so a second one overlaps.

@@ -11,6 +11,18 @@ import { TMPFS_MAGIC } from '../../../src/runtime/run-dir.js';
 import { mountsUnder } from '../../helpers/mounts.js';
 import { leftoverTasks, producer, queueName, startTestRedis, stateDir, wipeState, type TestRedis } from './harness.js';
 
+/** Pids of the conmon processes working under `stateDir` (their argv names it). */
+async function monitorsOf(stateDir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const d of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    // A process gone meanwhile has no cmdline: not ours.
+    const argv = (await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv[0]?.endsWith('conmon') && argv.some((a) => a.startsWith(`${stateDir}/`))) out.push(Number(d));
+  }
+  return out;
+}
+
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 'queue runner: jobs end to end', () => {
   let redis: TestRedis;
   let dir: string;
@@ -55,6 +67,25 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server'], 
     await runner!.close();
     runner = null;
     expect(mountsUnder(dir)).toEqual([]);
+  });
+
+  it('closes right after its jobs and leaves no prepared sandbox, monitor or mount behind', async () => {
+    // Each job refills the prepared sandboxes 25 ms after it took one: a close may find them under way.
+    for (let round = 0; round < 3; round++) {
+      const { queue, events } = await setup({ concurrency: 2 });
+      for (let i = 0; i < 2; i++) {
+        const job = await queue.add('then-close', { command: ['true'] });
+        expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ exitStatus: 0 });
+      }
+      await runner!.close();
+      runner = null;
+      await prod!.close();
+      prod = null;
+      // A conmon whose `runc create` a stopped thread left would still be there (or come) now.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mountsUnder(dir)).toEqual([]);
+      expect(await monitorsOf(dir)).toEqual([]);
+    }
   });
 
   it('runs a plain BullMQ job and returns the envelope with exit status and ExitedAt', async () => {

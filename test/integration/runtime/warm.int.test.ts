@@ -187,6 +187,38 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     expect(runcIds).toEqual([t.info.containerId]);
   });
 
+  it('close() waits for the preparations under way and starts no more; the sandboxes it made stay for the drain', async () => {
+    // A key of its own (a log cap no other test uses), so the suite's manager prepares none of it.
+    const closing = await openTaskManager({ stateDir: h.stateDir }, { warm: { size: 2 } });
+    const before = new Set(await fs.readdir(path.join(h.stateDir, 'run', 'warm')).catch(() => [] as string[]));
+    const template = { rootfs: h.rootfs, process: { args: ['true'] }, logMaxBytes: 123_457 };
+    const t = await closing.create({ id: uid('miss'), ...template });
+    await t.start();
+    await t.wait();
+    await t.delete();
+    // The refill starts 25 ms after the miss: close as soon as its first slot directory is there.
+    const warmDir = path.join(h.stateDir, 'run', 'warm');
+    const slotsOf = async (key: string) => (await fs.readdir(path.join(warmDir, key)).catch(() => [] as string[])).filter((n) => n.startsWith('s-')).sort();
+    let key: string | undefined;
+    for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 2))) {
+      key = (await fs.readdir(warmDir)).find((k) => !before.has(k) && !k.endsWith('.lock'));
+      if (key && (await slotsOf(key)).length > 0) break;
+    }
+    await closing.close();
+    const made = await slotsOf(key!);
+    expect(made.length).toBeGreaterThan(0);
+    // Each is whole: its container created under a live conmon (prepared.json holds its pid).
+    for (const s of made) expect(JSON.parse(await fs.readFile(path.join(warmDir, key!, s, 'prepared.json'), 'utf8'))).toMatchObject({ pid: expect.any(Number) });
+    // An adoption after the close refills nothing.
+    const adopted = await closing.create({ id: uid('after'), ...template });
+    expect(adopted.info.containerId.startsWith('warm.')).toBe(true);
+    await adopted.start();
+    await adopted.wait();
+    await adopted.delete();
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await slotsOf(key!)).length).toBe(made.length - 1);
+  });
+
   it('reads runc state from state.json as runc reports it: created, running, paused, stopped', async () => {
     const runc = new Runc({ binary: '/usr/sbin/runc', root: path.join(h.stateDir, 'run', 'runc'), fastPaths: false });
     const t = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sleep', '300'] } });

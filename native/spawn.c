@@ -11,8 +11,9 @@
  *     gets the write end), 'w' a pipe the child writes (the parent gets the read end). Every other fd
  *     is closed in the child; signals are unblocked and at their defaults (glibc's own two too). fds[i] is the parent's end
  *     (O_CLOEXEC), -1 for 'n'. Throws an errno-shaped Error when the program cannot be executed.
- *   wait(pid, callback(code, signal)) reaps pid on a thread of its own (waitpid blocks) and calls
- *     back on the caller's thread: code for an exit, signal (a number) for a kill.
+ *   wait(pid) -> fd reaps pid on a thread of its own (waitpid blocks) and writes how it ended to the
+ *     returned socket (O_CLOEXEC): three native int32, exit code, signal number (-1 for none) and
+ *     waitpid's errno (0), then closes it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "napi-helpers.h"
@@ -173,65 +176,61 @@ out:
   return result;
 }
 
-/* One reap: the pid, and its status once waitpid returned. */
+/* One reap: the pid, and the socket its outcome is written to. */
 struct reap {
   pid_t pid;
-  int status;
-  int err;
-  napi_threadsafe_function tsfn;
+  int fd;
 };
 
-/* On the caller's thread: callback(code, signal), or callback(null, null) when waitpid failed. */
-static void call_back(napi_env env, napi_value cb, void *context, void *data) {
-  (void)context;
-  struct reap *r = data;
-  if (env != NULL && cb != NULL) {
-    napi_value args[2], undefined;
-    napi_get_undefined(env, &undefined);
-    napi_get_null(env, &args[0]);
-    napi_get_null(env, &args[1]);
-    if (r->err == 0 && WIFEXITED(r->status)) napi_create_int32(env, WEXITSTATUS(r->status), &args[0]);
-    if (r->err == 0 && WIFSIGNALED(r->status)) napi_create_int32(env, WTERMSIG(r->status), &args[1]);
-    napi_call_function(env, undefined, cb, 2, args, NULL);
-  }
-  free(r);
-}
-
+/*
+ * Reaps the child, then writes { code, signal, errno } (three native int32, -1 for none) to the
+ * socket and closes it. No call into Node from this thread: a worker thread that ended meanwhile
+ * has closed its end, and the send just fails (a threadsafe function of an ended thread's env is
+ * freed memory by then, and calling it brought the whole process down).
+ */
 static void *reaper(void *arg) {
   struct reap *r = arg;
-  napi_threadsafe_function tsfn = r->tsfn;
-  while (waitpid(r->pid, &r->status, 0) < 0) {
+  int status = 0;
+  int32_t out[3] = {-1, -1, 0};
+  while (waitpid(r->pid, &status, 0) < 0) {
     if (errno != EINTR) {
-      r->err = errno;
+      out[2] = errno;
       break;
     }
   }
-  if (napi_call_threadsafe_function(tsfn, r, napi_tsfn_blocking) != napi_ok) free(r);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  if (out[2] == 0 && WIFEXITED(status)) out[0] = WEXITSTATUS(status);
+  if (out[2] == 0 && WIFSIGNALED(status)) out[1] = WTERMSIG(status);
+  ssize_t sent;
+  do sent = send(r->fd, out, sizeof out, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  close(r->fd);
+  free(r);
   return NULL;
 }
 
-/* wait(pid, callback) */
+/* wait(pid) -> fd: reaps pid on a thread of its own (waitpid blocks); its outcome arrives on fd. */
 static napi_value js_wait(napi_env env, napi_callback_info info) {
-  napi_value argv[2], name;
-  if (!args_of(env, info, 2, argv, "wait(pid, callback)")) return NULL;
+  napi_value argv[1];
+  if (!args_of(env, info, 1, argv, "wait(pid)")) return NULL;
   int32_t pid = 0;
   if (napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
     napi_throw_type_error(env, NULL, "wait: pid must be a positive number");
     return NULL;
   }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    throw_errno(env, errno, "socketpair", "reaper");
+    return NULL;
+  }
   struct reap *r = calloc(1, sizeof *r);
   if (r == NULL) {
+    close(sv[0]);
+    close(sv[1]);
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
   r->pid = pid;
-  napi_create_string_utf8(env, "stasis-reaper", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, call_back, &r->tsfn) != napi_ok) {
-    free(r);
-    napi_throw_error(env, NULL, "wait: cannot make a threadsafe function");
-    return NULL;
-  }
+  r->fd = sv[1];
   pthread_t t;
   pthread_attr_t a;
   pthread_attr_init(&a);
@@ -240,11 +239,15 @@ static napi_value js_wait(napi_env env, napi_callback_info info) {
   int err = pthread_create(&t, &a, reaper, r);
   pthread_attr_destroy(&a);
   if (err != 0) {
-    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    close(sv[0]);
+    close(sv[1]);
     free(r);
     throw_errno(env, err, "pthread_create", "reaper");
+    return NULL;
   }
-  return NULL;
+  napi_value fd;
+  napi_create_int32(env, sv[0], &fd);
+  return fd;
 }
 
 NAPI_MODULE_INIT() {

@@ -31,6 +31,8 @@ for pair in mount:stasis_mount sealed-copy:stasis_sealed spawn:stasis_spawn; do
   src=native/${pair%%:*}.c
   out=native/build/${pair##*:}.node
   [ -f "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt native/napi-helpers.h ] && continue
-  cc -O2 -Wall -Wextra -Werror -shared -fPIC -pthread -I"$inc" -o "$out.tmp" "$src"
+  # -z nodelete: a worker thread's end unloads the addons it loaded, and the spawn addon's reaper
+  # threads (blocked in waitpid) would then return into unmapped code and bring the process down.
+  cc -O2 -Wall -Wextra -Werror -shared -fPIC -pthread -Wl,-z,nodelete -I"$inc" -o "$out.tmp" "$src"
   mv "$out.tmp" "$out"
 done

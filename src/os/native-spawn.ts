@@ -11,7 +11,8 @@ import { loadAddon } from './native-addon.js';
 
 interface SpawnAddon {
   spawn(file: string, argv: string[], env: string[], cwd: string | null, stdio: string, setsid: boolean): { pid: number; fds: number[] };
-  wait(pid: number, callback: (code: number | null, signal: number | null) => void): void;
+  /** Reaps `pid` on a thread of its own; returns a socket fd that then carries the outcome (native.c). */
+  wait(pid: number): number;
 }
 
 /** One letter per child fd from 0: 'n' /dev/null, 'r' a pipe the child reads, 'w' a pipe it writes. */
@@ -40,6 +41,7 @@ export interface NativeSpawnOptions {
   detached?: boolean;
 }
 
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 /** The addon, unless it is not built or turned off. */
@@ -74,8 +76,23 @@ export function spawnNative(file: string, args: readonly string[], o: NativeSpaw
     const reads = o.stdio[i] === 'w'; // the child writes: this end reads
     return new net.Socket({ fd, readable: reads, writable: !reads });
   });
-  const exited = new Promise<NativeExit>((resolve) =>
-    a.wait(pid, (code, sig) => resolve({ exitCode: code, signal: sig === null ? null : (SIGNAL_NAMES.get(sig) ?? null) })),
-  );
-  return { pid, stdio, exited };
+  return { pid, stdio, exited: reaped(a.wait(pid)) };
+}
+
+/** How the child ended, from the reaper's socket: three native int32 (code, signal, errno; -1 for none). */
+function reaped(fd: number): Promise<NativeExit> {
+  return new Promise((resolve) => {
+    const socket = new net.Socket({ fd, readable: true, writable: false });
+    const parts: Buffer[] = [];
+    socket.on('data', (b: Buffer) => parts.push(b));
+    // A read error ends it as a close does: the outcome is whatever arrived (none: both null).
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      const b = Buffer.concat(parts);
+      if (b.length < 12) return resolve({ exitCode: null, signal: null });
+      const int = (at: number) => (LITTLE_ENDIAN ? b.readInt32LE(at) : b.readInt32BE(at));
+      const [code, sig, err] = [int(0), int(4), int(8)];
+      resolve(err !== 0 ? { exitCode: null, signal: null } : { exitCode: code < 0 ? null : code, signal: sig < 0 ? null : (SIGNAL_NAMES.get(sig) ?? null) });
+    });
+  });
 }

@@ -1,6 +1,9 @@
+import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { Readable, Writable } from 'node:stream';
 import { nativeSpawnState, spawnNative, type NativeChild } from '../../../src/os/native-spawn.js';
+import { repoRoot } from '../../../src/pool/pool.js';
 
 /** Everything the child wrote on its fd `n` ('w'), once its pipe closed. */
 function text(c: NativeChild, n: number): Promise<string> {
@@ -63,6 +66,26 @@ describe('posix_spawn with pipes (native/spawn.c)', () => {
     const c = spawnNative('sleep', ['10'], { env: { PATH: process.env.PATH }, stdio: 'n' })!;
     process.kill(c.pid, 'SIGTERM');
     expect(await c.exited).toEqual({ exitCode: null, signal: 'SIGTERM' });
+  });
+
+  it.runIf(available)('a worker thread that ends while its child runs leaves the process alive (the runner with STASIS_SPAWN_HELPER=0 did not)', async () => {
+    // The thread's end unloads the addons it loaded; its reaper, still in waitpid, must not return into them.
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const w = new Worker(\`
+        import { parentPort, workerData } from 'node:worker_threads';
+        const { spawnNative } = await import(workerData);
+        parentPort.postMessage(spawnNative('sleep', ['0.5'], { env: process.env, stdio: 'n' }).pid);
+      \`, { eval: true, workerData: process.argv[1] });
+      const pid = await new Promise((r) => w.once('message', r));
+      await w.terminate();
+      await new Promise((r) => setTimeout(r, 1500));
+      let gone = false;
+      try { process.kill(pid, 0); } catch { gone = true; }
+      console.log(gone ? 'alive, child reaped' : 'alive, child not reaped');
+    `;
+    const r = await execa(process.execPath, ['--input-type=module', '-e', script, path.join(repoRoot(), 'dist/src/os/native-spawn.js')], { reject: false });
+    expect({ exitCode: r.exitCode, signal: r.signal ?? null, stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ exitCode: 0, signal: null, stdout: 'alive, child reaped', stderr: '' });
   });
 
   it('is off with STASIS_NATIVE_SPAWN=0', () => {

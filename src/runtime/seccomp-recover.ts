@@ -24,12 +24,14 @@ export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<Secco
     probes: await sweepProbes(ctx),
     files: await pruneFiles(compiledSeccompDir(ctx.paths.stateDir), current ? [current.loader, current.filter] : []),
   });
-  // The lock keeps out this node's other threads, whose probe (made under it) is not a leftover.
+  // The lock keeps out this node's other threads, whose probe (made under it) is not a leftover. Not
+  // had in time (a probe of theirs that hangs): nothing is swept now, the next start tries again.
   return current ? withLock(filterLock(current.filter), sweep).catch(() => ({ probes: [], files: [] })) : sweep();
 }
 
 /** Force-deletes every probe container under the node's runc root and removes probe bundles. */
 async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
+  // No runc root yet: no container of any kind.
   const ids = (await fs.readdir(ctx.paths.runcRoot).catch(() => [] as string[])).filter((i) => i.startsWith(PROBE_PREFIX));
   for (const id of ids) {
     await ctx.runc.delete(id, true).catch(() => undefined); // already gone, or its state never written: checked below
@@ -37,7 +39,7 @@ async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
     if ((await ctx.runc.state(id).catch(() => null)) === null) await fs.rm(path.join(ctx.paths.runcRoot, id), { recursive: true, force: true });
   }
   const bundles = probeBundlesDir(ctx.paths.runDir);
-  const names = await fs.readdir(bundles).catch(() => [] as string[]);
+  const names = await fs.readdir(bundles).catch(() => [] as string[]); // no bundles dir: no probe left one
   for (const name of names) await fs.rm(path.join(bundles, name), { recursive: true, force: true });
   await fs.rmdir(bundles).catch(() => undefined); // absent: nothing was left
   return [...new Set([...ids, ...names])].sort();
@@ -47,6 +49,7 @@ async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
 async function pruneFiles(dir: string, keep: string[]): Promise<string[]> {
   const kept = new Set(keep.map((k) => path.basename(k)));
   const removed: string[] = [];
+  // No seccomp dir: nothing was ever compiled here.
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     const base = name.replace(/\.(tmp-[0-9a-f]+|lock)$/, '');
     if (kept.has(base)) continue;

@@ -11,7 +11,7 @@ import { loadAddon } from './native-addon.js';
 
 interface SpawnAddon {
   spawn(file: string, argv: string[], env: string[], cwd: string | null, stdio: string, setsid: boolean): { pid: number; fds: number[] };
-  /** Reaps `pid` on a thread of its own; returns a socket fd that then carries the outcome (native.c). */
+  /** Reaps `pid` on a thread of its own; returns a socket fd that then carries the outcome (native/spawn.c). */
   wait(pid: number): number;
 }
 

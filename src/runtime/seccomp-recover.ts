@@ -11,26 +11,20 @@ import type { RuntimeContext } from './context.js';
 import { compiledSeccompDir, filterLock, PROBE_PREFIX, probeBundlesDir } from './compiled-seccomp.js';
 import { withLock } from './lock.js';
 
-/** What a recovery removed. */
-export interface SeccompRecovery {
-  probes: string[];
-  files: string[];
-}
-
-/** Deletes leftover probe containers and stale compiled files; resolves to what it removed. Never throws. */
-export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<SeccompRecovery> {
+/** Deletes leftover probe containers and stale compiled files. Never throws. */
+export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<void> {
   const current = ctx.sandbox.seccompLoader;
-  const sweep = async (): Promise<SeccompRecovery> => ({
-    probes: await sweepProbes(ctx),
-    files: await pruneFiles(compiledSeccompDir(ctx.paths.stateDir), current ? [current.loader, current.filter] : []),
-  });
+  const sweep = async () => {
+    await sweepProbes(ctx);
+    await pruneFiles(compiledSeccompDir(ctx.paths.stateDir), current ? [current.loader, current.filter] : []);
+  };
   // The lock keeps out this node's other threads, whose probe (made under it) is not a leftover. Not
   // had in time (a probe of theirs that hangs): nothing is swept now, the next start tries again.
-  return current ? withLock(filterLock(current.filter), sweep).catch(() => ({ probes: [], files: [] })) : sweep();
+  return current ? withLock(filterLock(current.filter), sweep).catch(() => undefined) : sweep();
 }
 
 /** Force-deletes every probe container under the node's runc root and removes probe bundles. */
-async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
+async function sweepProbes(ctx: RuntimeContext): Promise<void> {
   // No runc root yet: no container of any kind.
   const ids = (await fs.readdir(ctx.paths.runcRoot).catch(() => [] as string[])).filter((i) => i.startsWith(PROBE_PREFIX));
   for (const id of ids) {
@@ -42,13 +36,11 @@ async function sweepProbes(ctx: RuntimeContext): Promise<string[]> {
   const names = await fs.readdir(bundles).catch(() => [] as string[]); // no bundles dir: no probe left one
   for (const name of names) await fs.rm(path.join(bundles, name), { recursive: true, force: true });
   await fs.rmdir(bundles).catch(() => undefined); // absent: nothing was left
-  return [...new Set([...ids, ...names])].sort();
 }
 
 /** Removes the files of `dir` that are not `keep` or their temp/lock siblings. */
-async function pruneFiles(dir: string, keep: string[]): Promise<string[]> {
+async function pruneFiles(dir: string, keep: string[]): Promise<void> {
   const kept = new Set(keep.map((k) => path.basename(k)));
-  const removed: string[] = [];
   // No seccomp dir: nothing was ever compiled here.
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     const base = name.replace(/\.(tmp-[0-9a-f]+|lock)$/, '');
@@ -56,7 +48,5 @@ async function pruneFiles(dir: string, keep: string[]): Promise<string[]> {
     const st = await fs.lstat(path.join(dir, name)).catch(() => null); // removed meanwhile
     if (!st?.isFile()) continue;
     await fs.rm(path.join(dir, name), { force: true });
-    removed.push(name);
   }
-  return removed.sort();
 }

@@ -23,22 +23,26 @@ import { buildLayout } from '../test/integration/image/registry.js';
 /** Where the runner node runs. */
 export type RunnerMode = 'child' | 'inprocess';
 
-/** Prepared-sandbox hits and misses so far, as the node counts them. */
-type WarmCounts = () => Promise<{ hit: number; miss: number }>;
-
+/** Prepared-sandbox starts so far, as the node counts them: ready ones adopted, ones waited for, misses. */
+type Counts = { hit: number; waited: number; miss: number };
+type WarmCounts = () => Promise<Counts>;
 
 /** Reads `stasis_warm_pool_starts_total` from a node's /metrics. */
-async function scrapeWarm(url: string): Promise<{ hit: number; miss: number }> {
+async function scrapeWarm(url: string): Promise<Counts> {
   const text = await (await fetch(url)).text();
   const count = (result: string) => Number(new RegExp(`^stasis_warm_pool_starts_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { hit: count('hit'), miss: count('miss') };
+  return { hit: count('hit'), waited: count('waited'), miss: count('miss') };
 }
 
-/** `hits of (hits + misses)` between two counts, as a note and a figure (percent). */
-function hitRate(a: { hit: number; miss: number }, b: { hit: number; miss: number }): { pct: number; text: string } {
+/**
+ * Between two counts: the share of jobs that adopted a prepared sandbox (ready, or being prepared
+ * and waited for), and a note saying how many of each.
+ */
+function hitRate(a: Counts, b: Counts): { pct: number; text: string } {
   const hit = b.hit - a.hit;
-  const all = hit + (b.miss - a.miss);
-  return { pct: all > 0 ? (100 * hit) / all : NaN, text: `${hit} of ${all}` };
+  const waited = b.waited - a.waited;
+  const all = hit + waited + (b.miss - a.miss);
+  return { pct: all > 0 ? (100 * (hit + waited)) / all : NaN, text: `${hit} ready + ${waited} waited for, of ${all}` };
 }
 
 /** Builds the stasis scenario. */
@@ -81,7 +85,7 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
       const warm = process.env.STASIS_WARM_POOL ?? '2';
       if (mode === 'inprocess') {
-        const counts = { hit: 0, miss: 0 };
+        const counts = { hit: 0, waited: 0, miss: 0 };
         warmCounts = async () => ({ ...counts });
         runner = await startRunner({
           connection: conn.options,

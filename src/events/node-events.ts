@@ -5,6 +5,7 @@
  * (src/metrics) and structured logs (src/log) read them. Emitting one is a function call: nothing
  * here does I/O.
  */
+import type { WarmUse } from '../runtime/warm/adopt-slot.js';
 
 /** What every job event names: the job, the task of this attempt and the job's namespace. */
 export interface JobRef {
@@ -46,8 +47,8 @@ export interface StartedEvent extends JobRef {
   restoreMs?: number;
   /** A migrated or drained job: its process froze on the old node at the dump's start, and runs again now. */
   downtimeMs?: number;
-  /** Whether the task adopted a prepared sandbox ('hit') or could have and found none ready ('miss'). */
-  warm?: 'hit' | 'miss';
+  /** Whether the task adopted a prepared sandbox: a ready one ('hit'), one it waited for ('waited'), or none ('miss'). */
+  warm?: WarmUse;
 }
 
 /** The job's task ended. */

@@ -49,7 +49,7 @@ export const SERIES = {
     labels: [],
     buckets: SECONDS_CHECKPOINT,
   },
-  warmStarts: { name: 'stasis_warm_pool_starts_total', help: 'Tasks that could use a prepared sandbox: hit (adopted one) or miss (none ready)', labels: ['result'] },
+  warmStarts: { name: 'stasis_warm_pool_starts_total', help: 'Tasks that could use a prepared sandbox: hit (adopted a ready one), waited (one being prepared) or miss (created their own)', labels: ['result'] },
   tasksRunning: { name: 'stasis_tasks_running', help: 'Tasks running on this node now', labels: [] },
   jobsActive: { name: 'stasis_jobs_active', help: 'Jobs this node holds now (taking, running, or holding a result to post)', labels: [] },
   redisUp: { name: 'stasis_redis_up', help: '1 while Redis is reachable from this node, else 0', labels: [] },

@@ -11,6 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ErrorData } from '../errors.js';
 import type { RuntimeConfig } from '../config/schema.js';
 import type { Exit } from '../runtime/task.js';
+import type { WarmUse } from '../runtime/warm/adopt-slot.js';
 import type { NetworkMode } from '../sandbox/types.js';
 import type { TaskCall } from './control-verbs.js';
 
@@ -221,7 +222,7 @@ export type TaskEvent =
       /** A restored task: how long verifying and restoring its checkpoint took, ms. */
       restoreMs?: number;
       /** A task that could use a prepared sandbox: whether it adopted one (src/warm). */
-      warm?: 'hit' | 'miss';
+      warm?: WarmUse;
     }
   /** Output in order: `data` is exact (a line keeps its newline; `partial` chunks have none). */
   | { type: 'log'; lines: { stream: 'stdout' | 'stderr'; data: string; partial: boolean }[] }

@@ -36,8 +36,11 @@ export interface TaskRecord {
   pid?: number;
   /** Set once the user process runs (start() or a restore). */
   startedAt?: string;
-  /** Set when the task adopted a prepared sandbox (src/warm): its directory and when it was made. */
-  prepared?: { slot: string; preparedAt: string };
+  /**
+   * Set when the task adopted a prepared sandbox (src/warm): its directory, when it was made, and
+   * whether the task waited for it (it was being prepared when the task came).
+   */
+  prepared?: { slot: string; preparedAt: string; waited?: true };
 }
 
 /** exec.json: one exec process of a task. */

@@ -2,13 +2,14 @@
  * The worker-thread side of the pool protocol: one TaskManager per thread (opened lazily), and one
  * handler per request kind. Every handler answers with a PoolResponse; nothing is thrown across.
  */
-import fs from '../../os/local-fs.js';
 import path from 'node:path';
 import { toErrorData, type ErrorData } from '../../errors.js';
 import { failpoint } from '../../os/failpoint.js';
 import { openTaskManager } from '../../runtime/task-manager.js';
 import type { CreateTaskOptions, Task, TaskManager } from '../../runtime/task.js';
 import { warmIneligible } from '../../runtime/warm/key.js';
+import type { WarmUse } from '../../runtime/warm/adopt-slot.js';
+import { readTaskRecord } from '../../runtime/records.js';
 import type {
   AttachRequest,
   DiscardRequest,
@@ -81,7 +82,7 @@ interface Launched {
   task: Task;
   restoreMs?: number;
   /** A task that could use a prepared sandbox: whether it did (undefined when it could not). */
-  warm?: Promise<'hit' | 'miss' | undefined>;
+  warm?: Promise<WarmUse | undefined>;
 }
 
 /** Creates the run's task, or restores it from the checkpoint its spec names. */
@@ -101,13 +102,15 @@ async function createOrRestore(req: RunRequest, mgr: TaskManager): Promise<Launc
 }
 
 /**
- * Whether a created task could use a prepared sandbox and did (its task dir is then a symlink into
- * the warm dir, src/runtime/layout.ts); undefined when it could not.
+ * Whether a created task could use a prepared sandbox and did (its record says which it adopted,
+ * and whether it waited for it); undefined when it could not.
  */
-async function warmUse(rt: RuntimeSettings, o: CreateTaskOptions, taskDir: string): Promise<'hit' | 'miss' | undefined> {
+async function warmUse(rt: RuntimeSettings, o: CreateTaskOptions, taskDir: string): Promise<WarmUse | undefined> {
   if (rt.warmPool <= 0 || warmIneligible(o) !== null) return undefined;
-  const st = await fs.lstat(taskDir).catch(() => null);
-  return st?.isSymbolicLink() ? 'hit' : 'miss';
+  // A record that cannot be read (the task was deleted meanwhile) counts as a miss, as before.
+  const rec = await readTaskRecord(path.join(taskDir, 'task.json')).catch(() => undefined);
+  if (!rec?.prepared) return 'miss';
+  return rec.prepared.waited ? 'waited' : 'hit';
 }
 
 /**

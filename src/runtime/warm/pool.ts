@@ -1,25 +1,24 @@
 /**
  * The per-node warm pool: a few prepared sandboxes per key (rootfs, user, network, limits), made in
- * the background so a job only adopts one and runs `runc start`. Adoption: claim a ready slot
- * (O_EXCL), check its container is `created` under a live conmon, make tasks/<ns>/<id> a symlink to
- * it, write the job's launch script into the slot's node-owned job dir (never into its rootfs) and
- * the task record (containerId = the slot's). Every adoption (and every miss) refills the key in the
- * background. The slots live on disk, so every worker thread of a node shares them.
+ * the background so a job only adopts one and runs `runc start`. Adoption claims a ready slot
+ * (O_EXCL) and hands it over (adopt-slot.ts). A job that finds none ready but one being prepared
+ * claims that one and waits for it: the rest of a preparation already under way is shorter than a
+ * whole create, and a create of its own would compete with it for the CPU. Every adoption (and every
+ * miss) refills the key in the background. The slots live on disk, so every worker thread of a node
+ * shares them.
  */
 import fs from '../../os/local-fs.js';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
-import { liveMonitorPid } from '../../monitor/exit-file.js';
-import type { OciSpec } from '../../sandbox/types.js';
-import { RUNTIME_NAME, type RuntimeContext } from '../context.js';
-import { TaskProcess } from '../init-process.js';
+import type { RuntimeContext } from '../context.js';
 import { withLock } from '../lock.js';
-import { writeJsonAtomic, type TaskRecord } from '../records.js';
 import type { CreateTaskOptions, Task } from '../task.js';
 import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js';
-import { writeJob } from '../task-fs.js';
-import { unniceForJob } from './priority.js';
-import { claimSlot, discardSlot, linkTaskToSlot, listSlots, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type Slot } from './slots.js';
+import { adoptClaimed, type AdoptInput } from './adopt-slot.js';
+import { claimSlot, discardSlot, listSlots, newSlot, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type PreparedRecord, type Slot } from './slots.js';
+
+export type { AdoptInput } from './adopt-slot.js';
 
 /** Options of the warm pool. */
 export interface WarmOptions {
@@ -29,19 +28,14 @@ export interface WarmOptions {
   maxKeys?: number;
 }
 
-/** What createTask hands to adopt(). */
-export interface AdoptInput {
-  namespace: string;
-  id: string;
-  rootfs: string;
-  /** The task's own spec (real argv/env/cwd), as createTask built it. */
-  spec: OciSpec;
-}
-
 /** Delay before refilling, so the adopter's `runc start` goes first on a busy machine. */
 const REFILL_DELAY_MS = 25;
 /** Sandboxes prepared at once by one filler. */
 const FILL_PARALLEL = 2;
+/** How long a job waits for a sandbox being prepared before it creates its own. */
+const PREPARING_WAIT_MS = 2_000;
+/** How often it looks whether another thread's preparation is done. */
+const PREPARING_POLL_MS = 2;
 
 /** The warm pool of one TaskManager (one per worker thread; the slots are shared on disk). */
 export class WarmPool {
@@ -52,6 +46,8 @@ export class WarmPool {
   /** Fills under way, and refills waiting for their delay (close waits for the one, drops the other). */
   private readonly fills = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** This pool's preparations under way, by slot dir. */
+  private readonly preparing = new Map<string, { slot: Slot; done: Promise<unknown> }>();
   private closed = false;
 
   constructor(
@@ -66,64 +62,40 @@ export class WarmPool {
     const key = warmKey(template);
     this.remember(key, template);
     try {
-      for (const slot of await listSlots(this.ctx, key)) {
-        const t = await this.tryAdopt(slot, o, a);
+      const slots = await listSlots(this.ctx, key);
+      for (const slot of slots) {
+        const prepared = await readPrepared(slot);
+        if (!prepared?.pid || !(await claimSlot(slot, owner(a)))) continue;
+        const t = await adoptClaimed(this.ctx, slot, prepared, o, a);
         if (t !== null) return t;
       }
-      return undefined;
+      return await this.adoptPreparing(key, slots, o, a);
     } finally {
       this.refill(key);
     }
   }
 
-  /** Adopts `slot`: a Task, undefined when the task must take the normal path, null to try the next slot. */
-  private async tryAdopt(slot: Slot, o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined | null> {
-    const prepared = await readPrepared(slot);
-    if (!prepared?.pid || !(await claimSlot(slot, `${a.namespace}/${a.id}`))) return null;
-    const st = await this.ctx.runc.state(prepared.containerId).catch(() => null);
-    const conmonPid = st?.status === 'created' ? await liveMonitorPid(slot.paths.runDir) : null;
-    if (conmonPid === null) {
-      void discardSlot(this.ctx, slot, prepared.containerId);
-      return null;
+  /**
+   * Claims the oldest slot of `key` being prepared (this pool's own first, then another thread's
+   * that has its prepared.json) and adopts it once ready; undefined when there is none, or it fails
+   * or takes longer than PREPARING_WAIT_MS (the claim is then given back).
+   */
+  private async adoptPreparing(key: string, slots: Slot[], o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined> {
+    const own = [...this.preparing.values()].filter((p) => p.slot.key === key);
+    const others = slots.filter((s) => !this.preparing.has(s.dir));
+    for (const slot of [...own.map((p) => p.slot), ...others]) {
+      const local = this.preparing.get(slot.dir);
+      if (!local && (await readPrepared(slot)) === undefined) continue;
+      if (!(await claimSlot(slot, owner(a)))) continue;
+      const prepared = await whenReady(slot, local?.done);
+      if (prepared === undefined) {
+        await releaseSlot(slot);
+        return undefined;
+      }
+      const t = await adoptClaimed(this.ctx, slot, prepared, o, a, true);
+      return t ?? undefined;
     }
-    unniceForJob([prepared.pid, conmonPid]);
-    const p = await linkTaskToSlot(this.ctx, a.namespace, a.id, { dir: slot.dir, release: () => releaseSlot(slot) });
-    try {
-      const proc = o.process;
-      const terminal = prepared.template.terminal === true;
-      const job = { args: proc.args, ...(proc.env ? { env: proc.env } : {}), ...(proc.cwd ? { cwd: proc.cwd } : {}), terminal, ...(o.cpuSeconds !== undefined ? { cpuSeconds: o.cpuSeconds } : {}) };
-      await writeJob(this.ctx, p, job, proc.user);
-      const linux = (prepared.spec.linux ?? {}) as Record<string, unknown>;
-      const rec: TaskRecord = {
-        version: 1,
-        info: {
-          id: a.id,
-          namespace: a.namespace,
-          runtime: { name: RUNTIME_NAME, path: this.ctx.config.runc },
-          spec: { ...prepared.spec, annotations: { ...(a.spec.annotations ?? {}) }, linux },
-          bundle: p.bundle,
-          containerId: prepared.containerId,
-          createdAt: new Date().toISOString(),
-          annotations: { ...(o.annotations ?? {}) },
-        },
-        rootfs: a.rootfs,
-        ...(prepared.lower ? { lower: prepared.lower } : {}),
-        process: { ...proc },
-        limits: { ...(o.limits ?? {}) },
-        network: o.network ?? 'none',
-        terminal,
-        stdin: prepared.template.stdin === true,
-        ...(prepared.template.logMaxBytes !== undefined ? { logMaxBytes: prepared.template.logMaxBytes } : {}),
-        pid: prepared.pid,
-        prepared: { slot: slot.dir, preparedAt: prepared.createdAt },
-      };
-      await writeJsonAtomic(p.record, rec);
-      return new TaskProcess(this.ctx, rec, p);
-    } catch {
-      await fs.rm(p.dir, { force: true });
-      void discardSlot(this.ctx, slot, prepared.containerId);
-      return undefined;
-    }
+    return undefined;
   }
 
   /** Refills `key` to `size` ready slots in the background (one filler per key and process). */
@@ -176,7 +148,7 @@ export class WarmPool {
           if (free >= this.o.size) return;
           // Two at a time: a slot is mostly waiting on conmon and runc, so a second one overlaps.
           const n = Math.min(this.o.size - free, FILL_PARALLEL);
-          await Promise.all(Array.from({ length: n }, () => prepareSlot(this.ctx, key, template)));
+          await Promise.all(Array.from({ length: n }, () => this.prepare(key, template)));
         }
       },
       1_000,
@@ -185,6 +157,18 @@ export class WarmPool {
       if ((e as { code?: string }).code === 'ERR_UNAVAILABLE') return;
       throw e;
     });
+  }
+
+  /** Prepares one slot of `key`, known to adopters (adoptPreparing) while it is under way. */
+  private async prepare(key: string, template: WarmTemplate): Promise<void> {
+    const slot = newSlot(this.ctx, key);
+    const done = prepareSlot(this.ctx, slot, template);
+    this.preparing.set(slot.dir, { slot, done });
+    try {
+      await done;
+    } finally {
+      this.preparing.delete(slot.dir);
+    }
   }
 
   private remember(key: string, template: WarmTemplate): void {
@@ -207,6 +191,31 @@ async function countFree(slots: Slot[]): Promise<number> {
   let n = 0;
   for (const s of slots) if ((await slotClaim(s)) === undefined && (await readPrepared(s)) !== undefined) n++;
   return n;
+}
+
+/** The claim an adopter writes: the task it is for. */
+function owner(a: AdoptInput): string {
+  return `${a.namespace}/${a.id}`;
+}
+
+/**
+ * The record of claimed slot `s` once its container is created: after `local` (this pool's
+ * preparation of it) settles, or by looking every PREPARING_POLL_MS. Undefined when the
+ * preparation failed (the slot is gone) or did not end within PREPARING_WAIT_MS.
+ */
+async function whenReady(s: Slot, local?: Promise<unknown>): Promise<PreparedRecord | undefined> {
+  if (local) {
+    // A failed preparation removed its slot: the read below finds nothing.
+    const settled = local.then(() => true, () => true);
+    if (!(await Promise.race([settled, sleep(PREPARING_WAIT_MS, false, { ref: false })]))) return undefined;
+    const rec = await readPrepared(s);
+    return rec?.pid ? rec : undefined;
+  }
+  for (const until = Date.now() + PREPARING_WAIT_MS; Date.now() < until; await sleep(PREPARING_POLL_MS)) {
+    const rec = await readPrepared(s);
+    if (rec === undefined || rec.pid) return rec?.pid ? rec : undefined;
+  }
+  return undefined;
 }
 
 /** Deletes every unclaimed slot of `key` (claiming each first, so no adopter takes it meanwhile). */

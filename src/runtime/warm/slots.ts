@@ -121,12 +121,15 @@ export async function slotClaim(s: Slot): Promise<string | undefined> {
   return fs.readFile(s.claim, 'utf8').catch(() => undefined);
 }
 
-/** Prepares one sandbox for `template` under `key`; resolves to the ready slot. Undoes itself on failure. */
-export async function prepareSlot(ctx: RuntimeContext, key: string, template: WarmTemplate): Promise<Slot> {
-  // Names sort by creation time, so adopters take the oldest ready slot first.
-  const id = `s-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const s = slotAt(ctx, key, id);
-  const containerId = `${WARM_CONTAINER_PREFIX}${key}.${id}`;
+/** A new slot of `key`, not on disk yet; its name sorts by creation time, so adopters take the oldest first. */
+export function newSlot(ctx: RuntimeContext, key: string): Slot {
+  return slotAt(ctx, key, `s-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
+}
+
+/** Prepares sandbox `s` (newSlot) for `template`; resolves once it is ready. Undoes itself on failure. */
+export async function prepareSlot(ctx: RuntimeContext, s: Slot, template: WarmTemplate): Promise<Slot> {
+  const key = s.key;
+  const containerId = `${WARM_CONTAINER_PREFIX}${key}.${s.id}`;
   const p = s.paths;
   const spec = taskSpec(ctx, p, {
     hostname: WARM_HOSTNAME,
@@ -134,7 +137,7 @@ export async function prepareSlot(ctx: RuntimeContext, key: string, template: Wa
     ...(template.terminal ? { terminal: true } : {}),
     limits: template.limits,
     network: template.network,
-    cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, WARM_CGROUP_NS, `${key}.${id}`),
+    cgroupsPath: cgroupsPathFor(ctx.paths.stateDir, WARM_CGROUP_NS, `${key}.${s.id}`),
   });
   const rec: PreparedRecord = { version: 1, key, containerId, template, spec, createdAt: new Date().toISOString() };
   await fs.mkdir(p.dir, { recursive: true, mode: 0o711 });

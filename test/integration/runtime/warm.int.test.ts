@@ -6,7 +6,7 @@ import { describeWithHost } from '../../helpers/host.js';
 import { openTaskManager } from '../../../src/runtime/task-manager.js';
 import { readRuncState } from '../../../src/runc/state-file.js';
 import { Runc } from '../../../src/runc/runc.js';
-import type { TaskManager } from '../../../src/runtime/task.js';
+import type { Task, TaskManager } from '../../../src/runtime/task.js';
 import { drainPreparedSandboxes } from '../../../src/runtime/warm/recover.js';
 import { LAUNCHER_ARGS } from '../../../src/sandbox/launcher.js';
 import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
@@ -217,6 +217,78 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     await adopted.delete();
     await new Promise((r) => setTimeout(r, 500));
     expect((await slotsOf(key!)).length).toBe(made.length - 1);
+  });
+
+  /**
+   * Makes `tm` prepare a sandbox of a key of its own (`logMaxBytes`): a miss, then the adoption of the
+   * ready sandbox its refill made (whose refill starts a new one). Resolves to the first slot then
+   * seen while it is being prepared (with its prepared.json when `recorded`), and the adopted task.
+   */
+  async function slotInPreparation(tm: TaskManager, logMaxBytes: number, recorded: boolean): Promise<{ key: string; slot: string; adopted: Task }> {
+    const warmDir = path.join(h.stateDir, 'run', 'warm');
+    const before = new Set(await fs.readdir(warmDir).catch(() => [] as string[]));
+    const template = { rootfs: h.rootfs, process: { args: ['true'] }, logMaxBytes };
+    const miss = await tm.create({ id: uid('miss'), ...template });
+    expect(miss.info.containerId.startsWith('warm.')).toBe(false);
+    await miss.start();
+    await miss.wait();
+    await miss.delete();
+    const slotsOf = async () => {
+      const out: { key: string; slot: string; pid?: number; recorded: boolean; claimed: boolean }[] = [];
+      for (const key of (await fs.readdir(warmDir)).filter((k) => !before.has(k) && !k.endsWith('.lock'))) {
+        for (const slot of (await fs.readdir(path.join(warmDir, key)).catch(() => [] as string[])).filter((n) => n.startsWith('s-'))) {
+          // A slot removed meanwhile reads as neither recorded nor claimed.
+          const prepared = await fs.readFile(path.join(warmDir, key, slot, 'prepared.json'), 'utf8').then((x) => JSON.parse(x) as { pid?: number }, () => undefined);
+          const claimed = await fs.access(path.join(warmDir, key, slot, 'claim')).then(() => true, () => false);
+          out.push({ key, slot, ...(prepared?.pid ? { pid: prepared.pid } : {}), recorded: prepared !== undefined, claimed });
+        }
+      }
+      return out;
+    };
+    await until(async () => (await slotsOf()).some((s) => s.pid !== undefined && !s.claimed), 20_000, 'a ready sandbox');
+    const adopted = await tm.create({ id: uid('hit'), ...template });
+    expect(adopted.info.containerId.startsWith('warm.')).toBe(true);
+    // Its refill starts 25 ms after the adoption and takes tens of ms: look every millisecond.
+    for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 1))) {
+      const s = (await slotsOf()).find((x) => x.pid === undefined && !x.claimed && (!recorded || x.recorded));
+      if (s) return { key: s.key, slot: s.slot, adopted };
+    }
+    throw new Error('no sandbox was seen while being prepared');
+  }
+
+  it('a task that finds no sandbox ready takes the one being prepared, once it is ready', async () => {
+    const own = await openTaskManager({ stateDir: h.stateDir }, { warm: { size: 1 } });
+    try {
+      const { key, slot, adopted } = await slotInPreparation(own, 123_461, false);
+      const t = await own.create({ id: uid('waits'), rootfs: h.rootfs, process: { args: ['sh', '-c', 'exit 5'] }, logMaxBytes: 123_461 });
+      // Not a create of its own: the container of the slot that was being prepared.
+      expect(t.info.containerId).toBe(`warm.${key}.${slot}`);
+      // Its record says it waited (the node counts it as `waited`, not as a ready hit).
+      const rec = JSON.parse(await fs.readFile(path.join(h.stateDir, 'run', 'tasks', 'default', t.id, 'task.json'), 'utf8')) as { prepared?: { waited?: boolean } };
+      expect(rec.prepared?.waited).toBe(true);
+      await t.start();
+      expect(await t.wait()).toMatchObject({ status: 5, reason: 'exited' });
+      await t.delete();
+      await adopted.delete();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("another thread's task waits for a sandbox this one prepares (it sees it on disk)", async () => {
+    const filler = await openTaskManager({ stateDir: h.stateDir }, { warm: { size: 1 } });
+    const other = await openTaskManager({ stateDir: h.stateDir }, { warm: { size: 1 } });
+    try {
+      const { key, slot, adopted } = await slotInPreparation(filler, 123_463, true);
+      const t = await other.create({ id: uid('waits'), rootfs: h.rootfs, process: { args: ['true'] }, logMaxBytes: 123_463 });
+      expect(t.info.containerId).toBe(`warm.${key}.${slot}`);
+      await t.start();
+      expect(await t.wait()).toMatchObject({ status: 0 });
+      await t.delete();
+      await adopted.delete();
+    } finally {
+      await Promise.all([filler.close(), other.close()]);
+    }
   });
 
   it('reads runc state from state.json as runc reports it: created, running, paused, stopped', async () => {

@@ -5,7 +5,6 @@
  * (src/metrics) and structured logs (src/log) read them. Emitting one is a function call: nothing
  * here does I/O.
  */
-import type { WarmUse } from '../runtime/warm/adopt-slot.js';
 
 /** What every job event names: the job, the task of this attempt and the job's namespace. */
 export interface JobRef {
@@ -48,7 +47,7 @@ export interface StartedEvent extends JobRef {
   /** A migrated or drained job: its process froze on the old node at the dump's start, and runs again now. */
   downtimeMs?: number;
   /** Whether the task adopted a prepared sandbox: a ready one ('hit'), one it waited for ('waited'), or none ('miss'). */
-  warm?: WarmUse;
+  warm?: 'hit' | 'waited' | 'miss';
 }
 
 /** The job's task ended. */

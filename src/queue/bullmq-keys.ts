@@ -4,6 +4,7 @@
  * expired while Redis was away; reacquireLock does it only when no other worker holds it and the job
  * is still active, the same way BullMQ's own lock extension does (SET with the token, SREM stalled).
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX, type QueueRef } from './cancel.js';
 
@@ -26,6 +27,7 @@ if redis.call('LPOS', KEYS[2], ARGV[3]) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]); redis.call('SREM', KEYS[3], ARGV[3]); return 1
 end
 return 0`;
+const REACQUIRE_SHA = createHash('sha1').update(REACQUIRE).digest('hex');
 
 /**
  * Renews the job's lock with `token`, taking it again when it expired and the job is still active:
@@ -34,7 +36,12 @@ return 0`;
  */
 export async function reacquireLock(redis: Redis, q: QueueRef, jobId: string, token: string, durationMs: number): Promise<LockState> {
   const k = bullKeys(q, jobId);
-  const r = (await redis.eval(REACQUIRE, 3, k.lock, k.active, k.stalled, token, String(durationMs), jobId)) as number;
+  const args = [k.lock, k.active, k.stalled, token, String(durationMs), jobId];
+  // By its SHA1 (once per job, the script's text is not sent each time); its text when Redis has not seen it yet.
+  const r = (await redis.evalsha(REACQUIRE_SHA, 3, ...args).catch((e: Error) => {
+    if (!/^NOSCRIPT/.test(e.message)) throw e;
+    return redis.eval(REACQUIRE, 3, ...args);
+  })) as number;
   return r === 1 ? 'ours' : r === -1 ? 'taken' : 'gone';
 }
 

@@ -18,9 +18,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts (or points at) the file's Redis. */
-export async function startTestRedis(): Promise<TestRedis> {
-  if (process.env.REDIS_URL) {
+/** Starts (or points at) the file's Redis; `own`: a private one even where REDIS_URL is set (its stats are the file's alone). */
+export async function startTestRedis(o: { own?: boolean } = {}): Promise<TestRedis> {
+  if (process.env.REDIS_URL && !o.own) {
     return { options: redisOptionsFromUrl(process.env.REDIS_URL), url: process.env.REDIS_URL, stop: async () => {} };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stasis-qredis-'));

@@ -21,6 +21,10 @@ function final(e: unknown): boolean {
 
 /** Validates the attempt's payload and policy (sets payload, decision, meta); resolves to a result when the job ends here. */
 export async function validate(a: JobAttempt, d: PipelineDeps): Promise<JobResult | null> {
+  // The cancel key is read while the payload is checked (one Redis round trip less on the job's way to its start).
+  const cancelled = readCancelRequest(d.redis, d.ref, a.jobId);
+  // Awaited below; a payload refused first must not leave its failure unhandled meanwhile.
+  cancelled.catch(() => undefined);
   try {
     a.payload = parseJobPayload(a.job.data, d.policy.maxPayloadBytes);
     a.decision = await applyPolicy(policyRequest(a.payload), d.policy, d.userns, d.rootfs);
@@ -34,7 +38,7 @@ export async function validate(a: JobAttempt, d: PipelineDeps): Promise<JobResul
     taskId: taskIdFor(a.jobId, a.attempt),
     namespace: a.payload.namespace ?? DEFAULT_JOB_NAMESPACE,
   };
-  const cancel = await readCancelRequest(d.redis, d.ref, a.jobId);
+  const cancel = await cancelled;
   if (!cancel) return null;
   await clearCancelRequest(d.redis, d.ref, a.jobId);
   return buildNotStartedResult(a.meta, { name: 'StasisError', code: 'ERR_UNAVAILABLE', message: `cancelled before start: ${cancel.reason}` }, 'cancelled');

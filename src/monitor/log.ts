@@ -4,6 +4,7 @@
  * byte offset, across conmon's log-size-max truncation and a rename-then-reopen rotation.
  */
 import fs from 'node:fs';
+import local from '../os/local-fs.js';
 
 /** One line of a task's or exec's log. */
 export interface LogEntry {
@@ -50,7 +51,9 @@ export async function* readLog(path: string, o: ReadLogOptions = {}): AsyncItera
   try {
     for (;;) {
       if (o.signal?.aborted) return;
-      const st = await fs.promises.stat(path).catch(() => null);
+      // Its size by a stat on the calling thread (a metadata call, whatever the log's size); its
+      // contents through the thread pool.
+      const st = await local.stat(path).catch(() => null);
       if (st) {
         if ((ino !== undefined && st.ino !== ino) || st.size < offset) {
           offset = 0; // rotated (new file) or truncated by --log-size-max
@@ -86,7 +89,7 @@ export async function* readLog(path: string, o: ReadLogOptions = {}): AsyncItera
       if (progressed) continue;
       if (o.isDone && (await o.isDone())) {
         // One more pass: conmon may have flushed the last lines before the exit file appeared.
-        const after = await fs.promises.stat(path).catch(() => null);
+        const after = await local.stat(path).catch(() => null);
         if (!after || after.size <= offset + pending.length) return;
         continue;
       }

@@ -1,5 +1,6 @@
 /** Keeping a supervised task's log after the task is deleted. */
 import fs from 'node:fs/promises';
+import local from '../../os/local-fs.js';
 import path from 'node:path';
 import type { Task } from '../../runtime/task.js';
 
@@ -11,7 +12,8 @@ import type { Task } from '../../runtime/task.js';
 export async function keepLog(task: Task, src: string, logsDir: string, keep: boolean, warn: (e: unknown) => void): Promise<string | null> {
   if (!keep) return null;
   try {
-    const st = await fs.stat(src);
+    // A metadata call, on this thread: most logs are empty and need nothing more.
+    const st = await local.stat(src);
     if (st.size === 0) return null;
     const dest = path.join(logsDir, task.namespace(), `${task.id}.log`);
     await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });

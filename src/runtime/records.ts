@@ -149,6 +149,13 @@ export async function readMarker(markersDir: string, name: MarkerName): Promise<
   return (await readJson(markerFile(markersDir, name)).catch(() => undefined)) as Marker | undefined;
 }
 
+/** The markers present in `markersDir` (one directory read; none when it does not exist). */
+export async function markersPresent(markersDir: string): Promise<Set<MarkerName>> {
+  // No markers dir yet (most tasks never write one): no markers.
+  const names = await fs.readdir(markersDir).catch(() => [] as string[]);
+  return new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length) as MarkerName));
+}
+
 /** Removes a marker (no error when absent). */
 export async function removeMarker(markersDir: string, name: MarkerName): Promise<void> {
   await fs.rm(markerFile(markersDir, name), { force: true });

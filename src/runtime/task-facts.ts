@@ -6,7 +6,7 @@ import { CHECKPOINT_LAYOUT } from '../checkpoint/layout.js';
 import type { RuntimeContext } from './context.js';
 import type { TaskPaths } from './layout.js';
 import { deriveStatus, type Derived, type ExitFacts } from './observe.js';
-import { exists, readMarker, writeMarker, type TaskRecord } from './records.js';
+import { exists, markersPresent, readMarker, writeMarker, type TaskRecord } from './records.js';
 
 /** Derived status plus the runc state it came from. */
 export interface TaskObservation extends Derived {
@@ -49,11 +49,13 @@ export async function observeTask(
 ): Promise<TaskObservation> {
   const runcState = await probes.runcState(rec.info.containerId);
   const alive = await probes.monitorAlive(p.runDir);
+  // One listing of the markers dir, then only the markers it has (most tasks have none).
+  const markers = await markersPresent(p.markersDir);
   const [exit, pausing, checkpointImage, lost] = await Promise.all([
     probes.readExit(p.runDir),
-    readMarker(p.markersDir, 'pausing'),
-    checkpointImagePresent(p),
-    readMarker(p.markersDir, 'lost'),
+    markers.has('pausing') ? readMarker(p.markersDir, 'pausing') : undefined,
+    markers.has('checkpointed') || markers.has('checkpointing') ? checkpointImagePresent(p) : false,
+    markers.has('lost') ? readMarker(p.markersDir, 'lost') : undefined,
   ]);
   const pid = runcState && runcState.pid > 0 ? runcState.pid : (rec.pid ?? 0);
   const d = deriveStatus({

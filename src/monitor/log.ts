@@ -52,7 +52,7 @@ export async function* readLog(path: string, o: ReadLogOptions = {}): AsyncItera
     for (;;) {
       if (o.signal?.aborted) return;
       // Its size by a stat on the calling thread (a metadata call, whatever the log's size); its
-      // contents through the thread pool.
+      // contents through the thread pool. No log yet (conmon has not created it): nothing to read.
       const st = await local.stat(path).catch(() => null);
       if (st) {
         if ((ino !== undefined && st.ino !== ino) || st.size < offset) {
@@ -89,6 +89,7 @@ export async function* readLog(path: string, o: ReadLogOptions = {}): AsyncItera
       if (progressed) continue;
       if (o.isDone && (await o.isDone())) {
         // One more pass: conmon may have flushed the last lines before the exit file appeared.
+        // Gone meanwhile (the task was deleted): nothing more to read.
         const after = await local.stat(path).catch(() => null);
         if (!after || after.size <= offset + pending.length) return;
         continue;

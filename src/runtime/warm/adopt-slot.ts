@@ -35,6 +35,7 @@ export interface AdoptInput {
  * the next), undefined when the task must take the normal path.
  */
 export async function adoptClaimed(ctx: RuntimeContext, slot: Slot, prepared: PreparedRecord, o: CreateTaskOptions, a: AdoptInput, waited = false): Promise<Task | undefined | null> {
+  // A container runc cannot report on is no good to adopt: the slot is discarded below.
   const st = await ctx.runc.state(prepared.containerId).catch(() => null);
   const conmonPid = st?.status === 'created' ? await liveMonitorPid(slot.paths.runDir) : null;
   if (conmonPid === null) {

@@ -18,8 +18,6 @@ import { templateOf, warmIneligible, warmKey, type WarmTemplate } from './key.js
 import { adoptClaimed, type AdoptInput } from './adopt-slot.js';
 import { claimSlot, discardSlot, listSlots, newSlot, prepareSlot, readPrepared, releaseSlot, slotClaim, warmDir, type PreparedRecord, type Slot } from './slots.js';
 
-export type { AdoptInput } from './adopt-slot.js';
-
 /** Options of the warm pool. */
 export interface WarmOptions {
   /** Ready sandboxes kept per key (0 disables the pool). */
@@ -62,30 +60,30 @@ export class WarmPool {
     const key = warmKey(template);
     this.remember(key, template);
     try {
-      const slots = await listSlots(this.ctx, key);
-      for (const slot of slots) {
+      // Slots of other threads being prepared (prepared.json, no pid yet), oldest first.
+      const underWay: Slot[] = [];
+      for (const slot of await listSlots(this.ctx, key)) {
         const prepared = await readPrepared(slot);
+        if (prepared && !prepared.pid && !this.preparing.has(slot.dir)) underWay.push(slot);
         if (!prepared?.pid || !(await claimSlot(slot, owner(a)))) continue;
         const t = await adoptClaimed(this.ctx, slot, prepared, o, a);
         if (t !== null) return t;
       }
-      return await this.adoptPreparing(key, slots, o, a);
+      return await this.adoptPreparing(key, underWay, o, a);
     } finally {
       this.refill(key);
     }
   }
 
   /**
-   * Claims the oldest slot of `key` being prepared (this pool's own first, then another thread's
-   * that has its prepared.json) and adopts it once ready; undefined when there is none, or it fails
-   * or takes longer than PREPARING_WAIT_MS (the claim is then given back).
+   * Claims the oldest slot of `key` being prepared (this pool's own first, then `others`: another
+   * thread's, seen with its prepared.json) and adopts it once ready; undefined when there is none,
+   * or it fails or takes longer than PREPARING_WAIT_MS (the claim is then given back).
    */
-  private async adoptPreparing(key: string, slots: Slot[], o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined> {
-    const own = [...this.preparing.values()].filter((p) => p.slot.key === key);
-    const others = slots.filter((s) => !this.preparing.has(s.dir));
-    for (const slot of [...own.map((p) => p.slot), ...others]) {
+  private async adoptPreparing(key: string, others: Slot[], o: CreateTaskOptions, a: AdoptInput): Promise<Task | undefined> {
+    const own = [...this.preparing.values()].filter((p) => p.slot.key === key).map((p) => p.slot);
+    for (const slot of [...own, ...others]) {
       const local = this.preparing.get(slot.dir);
-      if (!local && (await readPrepared(slot)) === undefined) continue;
       if (!(await claimSlot(slot, owner(a)))) continue;
       const prepared = await whenReady(slot, local?.done);
       if (prepared === undefined) {

@@ -15,6 +15,7 @@ import type { OpsSettings } from './serve-options.js';
 import { BUSYBOX_BINARY } from '../sandbox/busybox.js';
 import { mountAddonState } from '../sandbox/mount-table.js';
 import { seccompLoaderState } from '../runtime/compiled-seccomp.js';
+import { nativeStartState } from '../runtime/native-start.js';
 import { sealedRuncState } from '../runc/sealed-binary.js';
 import { nativeSpawnState } from '../os/native-spawn.js';
 
@@ -97,6 +98,7 @@ async function checkHost(o: { runtime: Pick<RuntimeConfig, 'runc' | 'conmon' | '
       sealedRunc: sealedRuncState(o.env),
       nativeSpawn: nativeSpawnState(o.env),
       seccompLoader: seccompLoaderState(o.env),
+      nativeStart: nativeStartState(o.env),
     });
     return hostGate(results);
   } catch (e) {

@@ -18,7 +18,7 @@ type Api = Pick<
 
 /** A file opened by `open` (the parts of a FileHandle the node uses). */
 export interface LocalFile {
-  writeFile(data: string): Promise<void>;
+  writeFile(data: string | Uint8Array): Promise<void>;
   chown(uid: number, gid: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,7 +42,7 @@ function open(file: string, flags: string, mode?: number): Promise<LocalFile> {
   return settled(() => {
     const fd = fs.openSync(file, flags, mode);
     return {
-      writeFile: (data: string) => settled(() => void fs.writeFileSync(fd, data)),
+      writeFile: (data: string | Uint8Array) => settled(() => void fs.writeFileSync(fd, data)),
       chown: (uid: number, gid: number) => settled(() => fs.fchownSync(fd, uid, gid)),
       close: () => settled(() => fs.closeSync(fd)),
     };

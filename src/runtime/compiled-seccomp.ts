@@ -15,6 +15,9 @@
  * through /proc/<pid>/mem. That holds only where the task's root is not host root: without a user
  * namespace, CAP_DAC_OVERRIDE reads any file, so runc keeps loading the profile there.
  *
+ * The native start (native/start.c) loads the filter as pid 1 in the same window, from a copy made
+ * the same way (native-start.ts).
+ *
  * Without the loader and the dump tool (no C compiler at build time), without a user namespace,
  * with STASIS_COMPILED_SECCOMP=0, for a profile with filter flags, or when the probe fails, tasks
  * keep `linux.seccomp` and runc compiles it at every start.
@@ -95,7 +98,7 @@ export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths
     if (file === null) return undefined;
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
     await fs.chmod(path.dirname(file), 0o711);
-    const loader = await installLoader(built, path.dirname(file));
+    const loader = await installExecOnly(built, path.dirname(file), 'loader');
     if (await readValid(file)) return { loader, filter: file };
     await withLock(filterLock(file), async () => {
       if (await readValid(file)) return;
@@ -111,14 +114,19 @@ export async function compiledSeccomp(config: RuntimeConfig, paths: RuntimePaths
   }
 }
 
-/** The node-owned, execute-only copy of the built loader (named by its digest, made once). */
-async function installLoader(built: string, dir: string): Promise<string> {
+/**
+ * A node-owned, execute-only (0711) copy of a built program (the loader, the native start's copies:
+ * native-start.ts), in `dir`, named `<name>-<digest>`, owned by `owner` (host root unless said),
+ * made once.
+ */
+export async function installExecOnly(built: string, dir: string, name: string, owner = { uid: 0, gid: 0 }): Promise<string> {
   const bytes = await fs.readFile(built);
-  const copy = path.join(dir, `loader-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`);
+  const copy = path.join(dir, `${name}-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`);
   const st = await fs.lstat(copy).catch(() => null); // no copy yet: made below
-  if (st?.isFile() && st.uid === 0 && (st.mode & 0o7777) === 0o711 && st.size === bytes.length) return copy;
+  if (st?.isFile() && st.uid === owner.uid && st.gid === owner.gid && (st.mode & 0o7777) === 0o711 && st.size === bytes.length) return copy;
   const tmp = `${copy}.tmp-${randomBytes(6).toString('hex')}`;
   await fs.writeFile(tmp, bytes, { mode: 0o700 });
+  await fs.chown(tmp, owner.uid, owner.gid);
   await fs.chmod(tmp, 0o711);
   await fs.rename(tmp, copy);
   return copy;

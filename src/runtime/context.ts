@@ -11,6 +11,7 @@ import type { LaunchResult } from '../monitor/launch.js';
 import { locksDir } from './layout.js';
 import { criuEnv, writeCriuConfig } from './criu-config.js';
 import { compiledSeccomp } from './compiled-seccomp.js';
+import { nativeStart, type NativeStart } from './native-start.js';
 import type { CompiledSeccomp } from '../sandbox/seccomp/loader.js';
 
 /** The runtime name recorded in TaskInfo.runtime. */
@@ -22,6 +23,8 @@ export interface SandboxSettings {
   init: string;
   /** Host path of the static busybox that runs launch scripts. */
   busybox: string;
+  /** The native start, every task's pid 1 instead of init and busybox (native-start.ts); undefined without it. */
+  starter?: NativeStart;
   /** The user-namespace mapping, or null (container root is host root). */
   userns: IdMapping | null;
   /** linux.seccomp of every task and exec, or undefined (unconfined). */
@@ -104,11 +107,12 @@ export async function makeContext(config: RuntimeConfig, paths: RuntimePaths): P
   await writeCriuConfig(paths.stateDir);
   const masks = await maskSettings(paths.stateDir);
   const seccompLoader = seccomp ? await compiledSeccomp(config, paths, seccomp) : undefined;
+  const starter = await nativeStart(process.env, paths.stateDir, config.userns);
   return {
     config,
     paths,
     runc: new Runc({ binary: config.runc, root: paths.runcRoot, criu: config.criu, env: criuEnv(paths.stateDir) }),
-    sandbox: { init: config.init, busybox: config.busybox, userns: config.userns, ...(seccomp ? { seccomp } : {}), ...(seccompLoader ? { seccompLoader } : {}), ...(masks ? { masks } : {}) },
+    sandbox: { init: config.init, busybox: config.busybox, ...(starter ? { starter } : {}), userns: config.userns, ...(seccomp ? { seccomp } : {}), ...(seccompLoader ? { seccompLoader } : {}), ...(masks ? { masks } : {}) },
   };
 }
 

@@ -7,6 +7,7 @@ import { withoutCriuConfig } from './criu-config.js';
 import { launcherMounts, type OciMount } from '../sandbox/launcher.js';
 import { isMaskMount } from '../sandbox/masks.js';
 import { loaderMounts, usesLoader } from '../sandbox/seccomp/loader.js';
+import { usesStarter } from '../sandbox/starter.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { errors } from '../errors.js';
 import type { RuntimeContext } from './context.js';
@@ -44,7 +45,21 @@ function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string, from
       }
       return { ...m, source: emptyDir };
     });
-  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir }), ...seccompMounts(ctx, spec, from)];
+  return [...mounts, ...launcherMounts({ init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir, ...starterMount(ctx, spec, from) }), ...seccompMounts(ctx, spec, from)];
+}
+
+/**
+ * The native start, from this node, for an image whose pid 1 it is: its readable build (CRIU opens
+ * and maps the program again from /.stasis/start; the same build on both nodes, as CRIU checks the
+ * file's size). A node without it cannot restore such an image;
+ * an image under tini gets tini, whether or not this node has the native start.
+ */
+function starterMount(ctx: RuntimeContext, spec: OciSpec, from: string): { starter?: string } {
+  if (!usesStarter(spec)) return {};
+  if (!ctx.sandbox.starter) {
+    throw errors.checkpoint(`checkpoint ${from} was taken with the native start as its pid 1 (/.stasis/start), and this node has none (built without a C compiler, or STASIS_NATIVE_START=0)`, { path: from, incompatible: true });
+  }
+  return { starter: ctx.sandbox.starter.restore };
 }
 
 /**

@@ -2,14 +2,16 @@
  * Recovery of the compiled seccomp profile's files (src/runtime/compiled-seccomp.ts): probe
  * containers a crash left (a node killed in its one ~100 ms probe leaves a created container, its
  * `runc init` waiting, and its bundle), and the filters and loader copies of earlier builds, runc
- * versions or profiles. Running tasks hold their loader and filter through bind mounts, and a
- * restore binds this node's current ones, so only the current pair is needed on disk.
+ * versions or profiles, and the native start's copies of earlier builds (native-start.ts). Running
+ * tasks hold theirs through bind mounts, and a restore binds this node's current ones, so only the
+ * current files are needed on disk.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RuntimeContext } from './context.js';
 import { compiledSeccompDir, filterLock, PROBE_PREFIX, probeBundlesDir } from './compiled-seccomp.js';
 import { withLock } from './lock.js';
+import { nativeStartDir } from './native-start.js';
 
 /** Deletes leftover probe containers and stale compiled files. Never throws. */
 export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<void> {
@@ -17,6 +19,8 @@ export async function recoverCompiledSeccomp(ctx: RuntimeContext): Promise<void>
   const sweep = async () => {
     await sweepProbes(ctx);
     await pruneFiles(compiledSeccompDir(ctx.paths.stateDir), current ? [current.loader, current.filter] : []);
+    // The native start's copies of earlier builds (a restore binds this node's current one).
+    await pruneFiles(nativeStartDir(ctx.paths.stateDir), ctx.sandbox.starter ? [ctx.sandbox.starter.start, ctx.sandbox.starter.restore] : []);
   };
   // The lock keeps out this node's other threads, whose probe (made under it) is not a leftover. Not
   // had in time (a probe of theirs that hangs): nothing is swept now, the next start tries again.

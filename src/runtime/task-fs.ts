@@ -8,7 +8,8 @@ import fs from '../os/local-fs.js';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { shiftId, shiftedRootfs } from '../sandbox/idmap.js';
-import { launchScript, makeJobDir, writeLaunchScript, type LaunchProcess } from '../sandbox/launcher.js';
+import { launchScript, makeJobDir, writeJobFile, writeLaunchScript, type LaunchProcess } from '../sandbox/launcher.js';
+import { starterSpec } from '../sandbox/starter.js';
 import { mountOverlay } from '../sandbox/rootfs.js';
 import { buildSpec } from '../sandbox/spec.js';
 import type { OciSpec, SpecOptions } from '../sandbox/types.js';
@@ -46,10 +47,11 @@ export async function mountTaskRootfs(ctx: RuntimeContext, p: TaskPaths, lower: 
   await mountOverlay({ lower, upper: p.upper, work: p.work, target: p.rootfs }, { fresh: true });
 }
 
-/** Creates the job directory and writes the launch script of `proc`, owned by the job's host user. */
+/** Creates the job directory and writes the native start's spec or the launch script of `proc`, owned by the job's host user. */
 export async function writeJob(ctx: RuntimeContext, p: TaskPaths, proc: LaunchProcess, user?: { uid: number; gid: number }): Promise<void> {
   await makeJobDir(p.jobDir);
-  await writeLaunchScript(p.jobDir, launchScript(proc), hostIds(ctx, user));
+  if (ctx.sandbox.starter) await writeJobFile(p.jobDir, 'spec', starterSpec(proc), hostIds(ctx, user));
+  else await writeLaunchScript(p.jobDir, launchScript(proc), hostIds(ctx, user));
 }
 
 /** Creates the job directory without a script (a restored task: its process is already past exec). */
@@ -62,7 +64,7 @@ export function taskSpec(ctx: RuntimeContext, p: TaskPaths, o: Omit<SpecOptions,
   return buildSpec({
     ...o,
     annotations: withoutCriuConfig(o.annotations),
-    launcher: { init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir: p.jobDir },
+    launcher: { init: ctx.sandbox.init, busybox: ctx.sandbox.busybox, jobDir: p.jobDir, ...(ctx.sandbox.starter ? { starter: ctx.sandbox.starter.start } : {}) },
     userns: ctx.sandbox.userns,
     ...(ctx.sandbox.seccomp ? { seccomp: ctx.sandbox.seccomp } : {}),
     ...(ctx.sandbox.seccompLoader ? { seccompLoader: ctx.sandbox.seccompLoader } : {}),

@@ -11,6 +11,9 @@
  * reaps zombies and exits with the job's status (128+n for a signal). The script checks the working
  * directory and the program as execvp would, reports a start failure on stderr with exit status
  * 127 (not found) or 126 (not executable), sets the job's environment and `exec`s its argv.
+ *
+ * Where the node built native/start.c, that one program replaces this chain as pid 1 (starter.ts);
+ * busybox stays mounted for exec processes, which run their launch scripts as above.
  */
 import fs from '../os/local-fs.js';
 import path from 'node:path';
@@ -19,6 +22,8 @@ import { randomBytes } from 'node:crypto';
 /** Paths inside the container. */
 export const LAUNCHER_PATHS = {
   init: '/.stasis/init',
+  /** The native start (starter.ts), where the node has it, instead of init. */
+  start: '/.stasis/start',
   busybox: '/.stasis/busybox',
   jobDir: '/.stasis/job',
   script: '/.stasis/job/run',
@@ -47,15 +52,17 @@ export interface LauncherSources {
   init: string;
   /** The static busybox binary on the host. */
   busybox: string;
-  /** The task's node-owned job directory (holds `run`). */
+  /** The task's node-owned job directory (holds `run`, or `spec` for the native start). */
   jobDir: string;
+  /** The native start (native/build/stasis-start): pid 1 instead of init and the script (starter.ts). */
+  starter?: string;
 }
 
 /** The read-only bind mounts that bring the launcher into a container. */
 export function launcherMounts(s: LauncherSources): OciMount[] {
   const ro = ['bind', 'ro', 'nosuid', 'nodev'];
   return [
-    { destination: LAUNCHER_PATHS.init, type: 'bind', source: s.init, options: [...ro] },
+    { destination: s.starter ? LAUNCHER_PATHS.start : LAUNCHER_PATHS.init, type: 'bind', source: s.starter ?? s.init, options: [...ro] },
     { destination: LAUNCHER_PATHS.busybox, type: 'bind', source: s.busybox, options: [...ro] },
     { destination: LAUNCHER_PATHS.jobDir, type: 'bind', source: s.jobDir, options: [...ro, 'noexec'] },
   ];
@@ -131,15 +138,20 @@ export function launchScript(p: LaunchProcess): string {
  * directory is the node's, under the state dir: no path a job can write is resolved here.
  */
 export async function writeLaunchScript(jobDir: string, script: string, owner: { uid: number; gid: number }): Promise<void> {
-  const tmp = path.join(jobDir, `.run-${randomBytes(6).toString('hex')}`);
+  await writeJobFile(jobDir, 'run', script, owner);
+}
+
+/** Writes `name` into a task's job directory as writeLaunchScript does (the native start's spec, the script). */
+export async function writeJobFile(jobDir: string, name: string, data: string | Uint8Array, owner: { uid: number; gid: number }): Promise<void> {
+  const tmp = path.join(jobDir, `.${name}-${randomBytes(6).toString('hex')}`);
   const fh = await fs.open(tmp, 'wx', 0o400);
   try {
-    await fh.writeFile(script);
+    await fh.writeFile(data);
     await fh.chown(owner.uid, owner.gid);
   } finally {
     await fh.close();
   }
-  await fs.rename(tmp, path.join(jobDir, 'run'));
+  await fs.rename(tmp, path.join(jobDir, name));
 }
 
 /** Creates a task's job directory (node-owned, traversable, not listable by other host users). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { errors } from '../errors.js';
 import { cpuQuota } from './limits.js';
 import { DEFAULT_PATH_VALUE, LAUNCHER_ARGS, launcherMounts } from './launcher.js';
+import { starterArgs } from './starter.js';
 import { maskMounts } from './masks.js';
 import { loaderArgs, loaderMounts } from './seccomp/loader.js';
 import type { Limits, OciSpec, SpecOptions } from './types.js';
@@ -190,8 +191,9 @@ export function buildSpec(o: SpecOptions): OciSpec {
       gid: user.gid,
       ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
     },
-    // A compiled profile is loaded by the loader in front of the launcher; otherwise runc loads it.
-    args: loader ? loaderArgs(LAUNCHER_ARGS) : [...LAUNCHER_ARGS],
+    // A compiled profile is loaded by the native start, or by the loader in front of the launcher;
+    // otherwise runc loads it.
+    args: o.launcher.starter ? starterArgs(!!loader) : loader ? loaderArgs(LAUNCHER_ARGS) : [...LAUNCHER_ARGS],
     env: [DEFAULT_PATH],
     cwd: '/',
     capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },

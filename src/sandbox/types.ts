@@ -42,8 +42,8 @@ export interface SpecOptions {
   annotations?: Record<string, string>;
   /** Root path relative to the bundle (default 'rootfs'). */
   rootPath?: string;
-  /** Host sources of the launcher's read-only mounts (init, busybox, the task's job dir). */
-  launcher: { init: string; busybox: string; jobDir: string };
+  /** Host sources of the launcher's read-only mounts (init or the native start, busybox, the task's job dir). */
+  launcher: { init: string; busybox: string; jobDir: string; starter?: string };
   /** User namespace: container ids 0..size-1 are host ids hostId..; null or absent = none. */
   userns?: { hostId: number; size: number } | null;
   /** linux.seccomp (an OCI seccomp object); absent = unconfined. */

@@ -5,6 +5,7 @@ import { loadRuntimeConfig } from '../../config/load.js';
 import { BUSYBOX_BINARY } from '../../sandbox/busybox.js';
 import { mountAddonState } from '../../sandbox/mount-table.js';
 import { seccompLoaderState } from '../../runtime/compiled-seccomp.js';
+import { nativeStartState } from '../../runtime/native-start.js';
 import { sealedRuncState } from '../../runc/sealed-binary.js';
 import { nativeSpawnState } from '../../os/native-spawn.js';
 import { hostReady, runHostChecks, type CheckResult } from '../../host/checks.js';
@@ -55,6 +56,7 @@ missing. Binaries come from STASIS_RUNC, STASIS_CONMON and STASIS_CRIU when set.
       sealedRunc: sealedRuncState(io.env),
       nativeSpawn: nativeSpawnState(io.env),
       seccompLoader: seccompLoaderState(io.env),
+      nativeStart: nativeStartState(io.env),
     });
     const ok = hostReady(results);
     io.stdout.write(values.json ? jsonLine({ ok, checks: results }) : formatDoctor(results));

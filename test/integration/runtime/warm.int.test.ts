@@ -9,6 +9,9 @@ import { Runc } from '../../../src/runc/runc.js';
 import type { Task, TaskManager } from '../../../src/runtime/task.js';
 import { drainPreparedSandboxes } from '../../../src/runtime/warm/recover.js';
 import { LAUNCHER_ARGS } from '../../../src/sandbox/launcher.js';
+import { usesLoader } from '../../../src/sandbox/seccomp/loader.js';
+import { starterArgs } from '../../../src/sandbox/starter.js';
+import { nativeFile } from '../../../src/os/native-addon.js';
 import { cleanupTasks, logText, openHarness, uid, until, type Harness } from './harness.js';
 
 /** What a prepared sandbox was made for (prepared.json's template). */
@@ -96,14 +99,17 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox'], 'prepared sandbo
     const lines = await logText(t);
     expect(lines[0]).toBe("A=it's $x");
     expect(lines[1]).toBe('/tmp');
-    expect(lines[2]).toBe(`${LAUNCHER_ARGS.join(' ')} `);
+    const pid1 = t.info.spec.process!.args;
+    expect(lines[2]).toBe(`${pid1.join(' ')} `);
     // Same environment as a task created the normal way (sh itself adds PWD and SHLVL).
     const plain = await h.tm.create({ id: uid(), rootfs: h.rootfs, process: { args: ['sh', '-c', 'env | sort | tr "\\n" " "'], env: ["A=it's $x", 'B=2'], cwd: '/tmp' } });
     await plain.start();
     await plain.wait();
     expect(lines.at(-1)).toBe((await logText(plain)).at(-1));
-    // The launcher, behind the seccomp loader where the node compiled its profile.
-    expect(t.info.spec.process?.args.slice(-LAUNCHER_ARGS.length)).toEqual([...LAUNCHER_ARGS]);
+    // The native start where it is built (loading the compiled filter), else the launcher, behind the
+    // seccomp loader where the node compiled its profile.
+    if (nativeFile('stasis-start')) expect(pid1).toEqual(starterArgs(usesLoader(t.info.spec)));
+    else expect(pid1.slice(-LAUNCHER_ARGS.length)).toEqual([...LAUNCHER_ARGS]);
     expect(t.info.process?.args).toEqual(['sh', '-c', expect.stringContaining('cmdline')]);
     expect(await t.delete()).toMatchObject({ status: 3 });
     await expect(fs.lstat(path.join(h.stateDir, 'run', 'tasks', 'default', t.id))).rejects.toThrow();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostReady, runHostChecks, type HostProbe, type RunResult } from '../../../src/host/checks.js';
 import { HYBRID, UNIFIED } from './fixtures.js';
 
-const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox', init: '/usr/bin/tini-static', userns: 'private', mountAddon: 'built' as const, sealedRunc: 'built' as const, nativeSpawn: 'built' as const, seccompLoader: 'built' as const };
+const BIN = { runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', criu: '/usr/local/bin/stasis-criu', busybox: '/bin/busybox', init: '/usr/bin/tini-static', userns: 'private', mountAddon: 'built' as const, sealedRunc: 'built' as const, nativeSpawn: 'built' as const, seccompLoader: 'built' as const, nativeStart: 'built' as const };
 
 const GOOD_RUNS: Record<string, RunResult> = {
   '/usr/sbin/runc --version': { found: true, exitCode: 0, stdout: 'runc version 1.1.5\n', stderr: '' },
@@ -41,7 +41,7 @@ async function byName(probe: HostProbe) {
 }
 
 describe('host checks', () => {
-  const addons = [['mountAddon', 'mount addon'], ['sealedRunc', 'sealed runc'], ['nativeSpawn', 'native spawn'], ['seccompLoader', 'seccomp loader']] as const;
+  const addons = [['mountAddon', 'mount addon'], ['sealedRunc', 'sealed runc'], ['nativeSpawn', 'native spawn'], ['seccompLoader', 'seccomp loader'], ['nativeStart', 'native start']] as const;
   for (const [field, name] of addons) {
     it(`warn, without failing, when the ${name} is not built or turned off`, async () => {
       for (const state of ['missing', 'off'] as const) {
@@ -78,6 +78,7 @@ describe('host checks', () => {
       ['sealed runc', 'ok'],
       ['native spawn', 'ok'],
       ['seccomp loader', 'ok'],
+      ['native start', 'ok'],
       ['umoci', 'ok'],
       ['skopeo', 'ok'],
     ]);

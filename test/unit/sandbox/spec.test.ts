@@ -139,6 +139,31 @@ describe('buildSpec', () => {
       },
     },
     {
+      name: 'the native start is pid 1 instead of init and the script, mounted read-only in init\'s place; busybox stays for exec processes',
+      opts: { launcher: { ...base.launcher, starter: '/opt/stasis/native/build/stasis-start' } },
+      check: (s) => {
+        expect(s.process.args).toEqual(['/.stasis/start', '/.stasis/job/spec']);
+        expect(mounts(s).filter((x) => x.destination.startsWith('/.stasis/'))).toEqual([
+          { destination: '/.stasis/start', type: 'bind', source: '/opt/stasis/native/build/stasis-start', options: ['bind', 'ro', 'nosuid', 'nodev'] },
+          { destination: '/.stasis/busybox', type: 'bind', source: '/bin/busybox', options: ['bind', 'ro', 'nosuid', 'nodev'] },
+          { destination: '/.stasis/job', type: 'bind', source: '/state/tasks/default/t-1/job', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+        ]);
+      },
+    },
+    {
+      name: 'the native start loads a compiled profile itself; the loader stays mounted for exec processes',
+      opts: {
+        launcher: { ...base.launcher, starter: '/opt/stasis-start' },
+        seccomp: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] },
+        seccompLoader: { loader: '/opt/stasis-seccomp', filter: '/state/seccomp/k.bpf' },
+      },
+      check: (s) => {
+        expect((s.linux as Record<string, unknown>).seccomp).toBeUndefined();
+        expect(s.process.args).toEqual(['/.stasis/start', '--seccomp', '/.stasis/seccomp.bpf', '/.stasis/job/spec']);
+        expect(mounts(s).slice(-2).map((m) => m.destination)).toEqual(['/.stasis/seccomp', '/.stasis/seccomp.bpf']);
+      },
+    },
+    {
       name: 'default RLIMIT_NOFILE is 1024',
       opts: {},
       check: (s) => expect(s.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }]),

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { closeStdin, writeAttach } from '../monitor/attach.js';
 import { resizeConsole } from '../monitor/ctl.js';
 import { readExit, waitExit } from '../monitor/exit-file.js';
-import { mountedAmong, unmountAll } from '../sandbox/rootfs.js';
+import { mountedAmong, unmountAll, unmountOverlay } from '../sandbox/rootfs.js';
+import { mountAddon, unmountStack } from '../sandbox/mount-table.js';
 import { errors, hasCode } from '../errors.js';
 import type { OciSpec } from '../sandbox/types.js';
 import { checkpointTask } from './checkpoint.js';
@@ -188,18 +189,34 @@ export function validateSize(size: ConsoleSize): void {
  */
 export async function removeTaskDir(p: TaskPaths, o: { tombstone?: boolean } = {}): Promise<void> {
   // The overlay first, then the tmpfs under it: the job's files go with the tmpfs, so the removal
-  // below never walks a tree the job wrote.
-  await unmountAll([p.rootfs, p.layer]);
-  const [still] = await mountedAmong([p.rootfs, p.layer]);
-  if (still) throw errors.runtime(`cannot remove task dir ${p.dir}: ${still} is still mounted`, { path: still });
+  // below never walks a tree the job wrote. With the mount addon: each unmounted until nothing is
+  // mounted there, and the removal itself refuses to enter another mount (no mountinfo read).
+  const native = mountAddon();
+  const tree = native?.removeTree ? native : null;
+  if (tree) {
+    for (const t of [p.rootfs, p.layer]) if (unmountStack(tree, t) !== null) await unmountOverlay(t);
+  } else {
+    await unmountAll([p.rootfs, p.layer]);
+    const [still] = await mountedAmong([p.rootfs, p.layer]);
+    if (still) throw errors.runtime(`cannot remove task dir ${p.dir}: ${still} is still mounted`, { path: still });
+  }
+  const rm = async (dir: string) => {
+    if (!tree) return fs.rm(dir, { recursive: true, force: true });
+    try {
+      tree.removeTree!(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      throw errors.runtime(`cannot remove task dir ${p.dir}: something is still mounted inside ${dir}`, { path: dir });
+    }
+  };
   const link = await fs.lstat(p.dir).then((st) => st.isSymbolicLink(), () => false);
   const real = link ? await fs.realpath(p.dir).catch(() => undefined) : p.dir;
   if (real && (link || o.tombstone)) {
     const tomb = path.join(path.dirname(real), `${TOMBSTONE_PREFIX}${path.basename(real)}-${process.pid}`);
     const moved = await fs.rename(real, tomb).then(() => true, () => false);
-    await fs.rm(moved ? tomb : real, { recursive: true, force: true });
+    await rm(moved ? tomb : real);
   }
-  await fs.rm(p.dir, { recursive: true, force: true });
+  await rm(p.dir);
 }
 
 /** Name prefix of directories being removed (see removeTaskDir). */

@@ -31,6 +31,8 @@ export interface MountSpec {
 export interface MountAddon {
   mount(source: string, target: string, fsType: string, flags: number, data: string): void;
   umount(target: string, flags: number): void;
+  /** Removes a tree without following symlinks or leaving its mount (EXDEV: something is mounted inside). */
+  removeTree?(path: string): void;
 }
 
 /** The addon when it is built and not turned off (STASIS_NATIVE_MOUNT=0); null otherwise. */
@@ -74,6 +76,26 @@ export async function unmountEach(targets: string[], o: { detach?: boolean } = {
   const r = await runCommand(BUSYBOX_BINARY, ['umount', ...(o.detach ? ['-l'] : []), ...targets]);
   return r.exitCode === 0 ? null : failureText(r);
 }
+
+/**
+ * Unmounts everything stacked at `target` with the addon: umount2 until nothing is mounted there
+ * (EINVAL) or the path is gone (ENOENT). No mountinfo is read. Null once done, else why it failed
+ * (EBUSY: the caller detaches it lazily).
+ */
+export function unmountStack(native: MountAddon, target: string): string | null {
+  for (let i = 0; i < MAX_STACKED; i++) {
+    try {
+      native.umount(target, UMOUNT_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'EINVAL' || code === 'ENOENT' ? null : errnoText(e);
+    }
+  }
+  return `umount ${target}: still mounted after ${MAX_STACKED} unmounts`;
+}
+
+/** Mounts unmountStack takes off one target before it gives up. */
+const MAX_STACKED = 16;
 
 function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;

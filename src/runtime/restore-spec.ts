@@ -49,9 +49,9 @@ function relaunchMounts(ctx: RuntimeContext, spec: OciSpec, jobDir: string, from
 }
 
 /**
- * The native start, from this node, for an image whose pid 1 it is: its readable build (CRIU opens
- * and maps the program again from /.stasis/start; the same build on both nodes, as CRIU checks the
- * file's size). A node without it cannot restore such an image;
+ * The native start, from this node, for an image whose pid 1 it is: its restore copy (CRIU opens and
+ * maps the program again from /.stasis/start as the task's root and checks its size and mode:
+ * native-start.ts; the same build on both nodes). A node without it cannot restore such an image;
  * an image under tini gets tini, whether or not this node has the native start.
  */
 function starterMount(ctx: RuntimeContext, spec: OciSpec, from: string): { starter?: string } {

@@ -26,6 +26,7 @@ import type { PipelineDeps } from './pipeline/deps.js';
 import { FencedError } from './pipeline/fenced.js';
 import { OutageWatch } from './outage.js';
 import { UnpostedTasks } from './unposted.js';
+import { NodeRoom } from './room.js';
 import { Attempts } from './attempts.js';
 import { noEvents } from '../events/node-events.js';
 import type { JobConsumerOptions } from './consumer-options.js';
@@ -54,6 +55,7 @@ export class JobConsumer {
   private readonly unposted = new UnpostedTasks();
   private readonly cancels = new CancelListener();
   private readonly deps: PipelineDeps;
+  private readonly room: NodeRoom;
   private readonly ref: QueueRef;
   /** Redis reachability as this consumer's clients see it. */
   readonly outage: OutageWatch;
@@ -65,7 +67,10 @@ export class JobConsumer {
     const events = o.events ?? noEvents;
     this.outage = o.outage ?? new OutageWatch(onError);
     this.redis = this.outage.watch(new Redis(o.connection), 'commands');
-    this.attempts = new Attempts(this.redis, this.ref, () => this.balance(), onError);
+    this.room = new NodeRoom(c.concurrency, () => this.attempts.outsideProcessors(), (n) => {
+      if (this.worker && this.worker.concurrency !== n) this.worker.concurrency = n;
+    });
+    this.attempts = new Attempts(this.redis, this.ref, () => this.room.balance(), onError);
     this.subscriber = this.outage.watch(new Redis(o.connection), 'cancel subscriber');
     this.flow = new CheckpointFlow(c, this.redis, this.ref, o.binaries ?? { criu: '/usr/local/bin/stasis-criu', runc: '/usr/sbin/runc' }, undefined, o.userns);
     this.deps = {
@@ -82,6 +87,7 @@ export class JobConsumer {
       warn: o.warn ?? ((e) => onError(e)),
       events,
       draining: () => this.draining,
+      room: (a) => this.room.waitFor(a),
       takeOrphan: (taskId) => {
         const orphan = this.orphans.get(taskId);
         this.orphans.delete(taskId);
@@ -295,11 +301,5 @@ export class JobConsumer {
     const dropped = await this.attempts.sweepDetached(queue);
     await this.unposted.sweep(this.redis, this.ref, queue, (jobId) => this.attempts.has(jobId));
     return dropped;
-  }
-
-  /** Jobs this node runs outside its processors count against its concurrency (issue: restarts). */
-  private balance(): void {
-    const want = Math.max(1, this.o.config.concurrency - this.attempts.outsideProcessors());
-    if (this.worker && this.worker.concurrency !== want) this.worker.concurrency = want;
   }
 }

@@ -1,4 +1,5 @@
 /** What the stages of a job attempt's pipeline need from their node (one object, passed down). */
+import type { JobAttempt } from '../attempt.js';
 import type { Redis } from 'ioredis';
 import type { NodeEventSink } from '../../events/node-events.js';
 import type { IdMapping } from '../../config/schema.js';
@@ -30,6 +31,11 @@ export interface PipelineDeps {
   events: NodeEventSink;
   /** True while the node drains: a job taken now goes straight back to the queue. */
   draining(): boolean;
+  /**
+   * Resolves once the node has room for one more task of `a` (jobs run outside BullMQ's processors,
+   * re-attached after a restart or handed over, count against its concurrency), or `a` is stopped.
+   */
+  room?(a: JobAttempt): Promise<void>;
   /** The task this node left running for the job's attempt (restart, outage), taken off the list. */
   takeOrphan(taskId: string): OrphanTask | undefined;
   /** Asks the node `nodeId` to take over the job under `token` (handoff.ts); resolves true when it did. */

@@ -1,6 +1,6 @@
 /**
- * A job attempt's pipeline, stage by stage: validate → claim → source → run → settle → post
- * (each in its own file here). Resolves to the result envelope the attempt posts; throws how the job
+ * A job attempt's pipeline, stage by stage: validate → (room on the node) → claim → source → run →
+ * settle → post (each in its own file here). Resolves to the result envelope the attempt posts; throws how the job
  * ends otherwise (a BullMQ move a stage made, UnrecoverableError, FencedError, or a retryable error).
  */
 import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
@@ -50,6 +50,7 @@ export async function runPipeline(a: JobAttempt, d: PipelineDeps, cancelRequeste
   const early = await validate(a, d);
   d.events(takenEvent(a));
   if (early) return early;
+  await d.room?.(a);
   await claim(a, d);
   await resolveImage(a, d);
   // A re-attached job may have been cancelled while no node listened: the request key says so.

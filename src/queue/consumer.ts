@@ -273,6 +273,8 @@ export class JobConsumer {
     } else {
       // Synchronously, before any await: the orphan sweep must see that this node owns the job now.
       a = this.newAttempt(job, token, 'processor', signal);
+      // BullMQ set the lock under this token in the move that gave the job: no renewal needed to post soon.
+      a.lock.confirmed();
       a.orphan = this.deps.takeOrphan(taskIdFor(a.jobId, a.attempt));
       a.finished = this.runAttempt(a);
       this.attempts.keepLock(a);

@@ -10,17 +10,49 @@ import { reacquireLock, type LockState } from './bullmq-keys.js';
 
 /** The lock of one job attempt. */
 export class JobLock {
+  private tokenNow: string;
+  /** When the lock was last known set under `token` (performance.now(), taken before the request). */
+  private confirmedAt: number | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly q: QueueRef,
     readonly jobId: string,
-    public token: string,
+    token: string,
     readonly durationMs: number,
-  ) {}
+  ) {
+    this.tokenNow = token;
+  }
+
+  /** The token the lock is held under; a new one is unconfirmed until set or renewed. */
+  get token(): string {
+    return this.tokenNow;
+  }
+  set token(t: string) {
+    if (t !== this.tokenNow) this.confirmedAt = undefined;
+    this.tokenNow = t;
+  }
+
+  /** Records that the lock was set under the current token at `at` (BullMQ just gave the job with it). */
+  confirmed(at = performance.now()): void {
+    this.confirmedAt = at;
+  }
+
+  /**
+   * True while the lock is certainly still ours: set or renewed under this token less than a third of
+   * its duration ago, so at least two thirds of its expiry remain and nobody else can have taken it.
+   */
+  fresh(now = performance.now()): boolean {
+    return this.confirmedAt !== undefined && now - this.confirmedAt < this.durationMs / 3;
+  }
 
   /** Renews (or takes back) the lock; see reacquireLock. A Redis that does not answer throws. */
-  reacquire(): Promise<LockState> {
-    return reacquireLock(this.redis, this.q, this.jobId, this.token, this.durationMs);
+  async reacquire(): Promise<LockState> {
+    const token = this.tokenNow;
+    const at = performance.now();
+    const state = await reacquireLock(this.redis, this.q, this.jobId, token, this.durationMs);
+    if (token === this.tokenNow) this.confirmedAt = state === 'ours' ? at : undefined;
+    return state;
   }
 
   /**

@@ -15,8 +15,13 @@ import type { JobResult } from '../result.js';
 import type { PipelineDeps } from './deps.js';
 import { FencedError } from './fenced.js';
 
-/** Holds the job's lock before posting: waits out Redis outages, takes back an expired lock, parks when the job left. */
+/**
+ * Holds the job's lock before posting: waits out Redis outages, takes back an expired lock, parks when
+ * the job left. A lock set or renewed moments ago needs no round trip: it cannot have expired, and
+ * BullMQ's own move checks the token in the same script that posts.
+ */
 export async function holdLock(a: JobAttempt, d: PipelineDeps): Promise<void> {
+  if (a.lock.fresh()) return;
   for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
     let state;
     try {

@@ -5,8 +5,8 @@
  * The resolved path is what the runtime uses. A rootfs may never be `/`, nor contain or sit inside
  * the state dir or the checkpoint store (docs/security.md).
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import local from '../os/local-fs.js';
 import { errors } from '../errors.js';
 import type { NodePolicy } from './schema.js';
 
@@ -28,8 +28,12 @@ function deny(requested: string, why: string, rule: string): never {
   throw errors.permissionDenied(`rootfs \`${requested}\` ${why}`, { field: 'rootfs', rule });
 }
 
+/**
+ * The real path of `p`, by realpath(3) on the calling thread: every job resolves at least the default
+ * rootfs, and a thread-pool round trip for it waited milliseconds on a busy node (docs/bench.md).
+ */
 async function real(p: string): Promise<string | undefined> {
-  return fs.realpath(p).catch(() => undefined);
+  return local.realpath(p).catch(() => undefined);
 }
 
 /** The allowed roots as the operator wrote them (for messages) and resolved. */
@@ -70,7 +74,7 @@ export async function resolveRootfs(requested: string | undefined, policy: NodeP
   if (!allowed.resolved.some((root) => isWithin(r, root))) deny(requested, `resolves to ${r}, outside the allowed roots (${list})`, 'allowed-roots');
   const guarded = await Promise.all([ctx.stateDir, ctx.checkpointDir].filter((d): d is string => !!d).map(async (d) => (await real(d)) ?? path.resolve(d)));
   checkOverlap(requested, r, guarded);
-  const st = await fs.stat(r).catch(() => undefined);
+  const st = await local.stat(r).catch(() => undefined);
   if (!st?.isDirectory()) throw errors.invalidArgument(`Expected \`rootfs\` to be a directory, got \`${requested}\``, { field: 'rootfs' });
   return r;
 }

@@ -170,6 +170,6 @@ export async function createTask(ctx: RuntimeContext, o: CreateTaskOptions): Pro
       await undoLaunch(ctx, rec.info.containerId, p);
       throw e;
     }
-    return new TaskProcess(ctx, rec, p);
+    return TaskProcess.created(ctx, rec, p);
   });
 }

@@ -24,6 +24,7 @@ import type {
   ExecOpts,
   ExecProcess,
   Exit,
+  LaunchFacts,
   LogEntry,
   LogOptions,
   ProcessInfo,
@@ -37,6 +38,14 @@ import type {
 /** A task re-opened from its directory. */
 export class TaskProcess implements Task {
   private deleted = false;
+  private launch: LaunchFacts | undefined;
+
+  /** The task `rec` describes, just created by the caller (create, adoption): its launch facts are known. */
+  static created(ctx: RuntimeContext, rec: TaskRecord, p: TaskPaths): TaskProcess {
+    const t = new TaskProcess(ctx, rec, p);
+    t.launch = { pid: rec.pid ?? 0, ...(rec.prepared ? { prepared: rec.prepared.waited ? { waited: true } : {} } : {}) };
+    return t;
+  }
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -90,6 +99,10 @@ export class TaskProcess implements Task {
       pid: o.status === 'stopped' ? (o.exit?.pid ?? o.pid) : o.pid,
       ...(o.exit ? { exitStatus: o.exit.status, exitedAt: o.exit.exitedAt, exit: o.exit } : {}),
     };
+  }
+
+  launched(): LaunchFacts | undefined {
+    return this.launch;
   }
 
   async pid(): Promise<number> {

@@ -221,6 +221,18 @@ export interface Task extends Process {
   stats(): Promise<TaskStats>;
   /** Deletes a stopped (or created) task: runc delete, unmount, remove its directory. */
   delete(): Promise<Exit | undefined>;
+  /**
+   * What this object recorded when it created the task: the container's pid and the prepared sandbox
+   * it adopted, known without observing anything; undefined for a task opened from its directory.
+   */
+  launched?(): LaunchFacts | undefined;
+}
+
+/** The facts of a task's launch its creator holds (Task.launched). */
+export interface LaunchFacts {
+  pid: number;
+  /** Set when the task adopted a prepared sandbox (waited: one still being prepared). */
+  prepared?: { waited?: boolean };
 }
 
 /** Options to create a task. */

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import local from '../os/local-fs.js';
 import type { IdMapping } from '../config/schema.js';
 import { errors } from '../errors.js';
 
@@ -69,7 +70,8 @@ export async function shiftedRootfs(src: string, m: IdMapping, cacheDir: string)
   const key = createHash('sha256').update(src).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `${key}-${await stamp}-${m.hostId}-${m.size}`);
   const rootfs = path.join(dir, 'rootfs');
-  if (await fs.stat(rootfs).then(() => true, () => false)) return rootfs;
+  // On every preparation: a stat on the thread, not a thread-pool round trip.
+  if (await local.stat(rootfs).then(() => true, () => false)) return rootfs;
   await fs.mkdir(cacheDir, { recursive: true, mode: 0o711 });
   const tmp = path.join(cacheDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {

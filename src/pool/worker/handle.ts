@@ -98,19 +98,20 @@ async function createOrRestore(req: RunRequest, mgr: TaskManager): Promise<Launc
   const create = createOptions(spec, options, timeoutSeconds);
   const task = await mgr.create(create);
   const dir = taskPaths(runtimePaths(req.runtime).tasksDir, spec.namespace, spec.taskId).dir;
-  return { task, warm: warmUse(req.runtime, create, dir) };
+  return { task, warm: warmUse(req.runtime, create, task, dir) };
 }
 
 /**
- * Whether a created task could use a prepared sandbox and did (its record says which it adopted,
- * and whether it waited for it); undefined when it could not.
+ * Whether a created task could use a prepared sandbox and did (what the creator recorded, else its
+ * record on disk: which it adopted, and whether it waited for it); undefined when it could not.
  */
-async function warmUse(rt: RuntimeSettings, o: CreateTaskOptions, taskDir: string): Promise<WarmUse | undefined> {
+async function warmUse(rt: RuntimeSettings, o: CreateTaskOptions, task: Task, taskDir: string): Promise<WarmUse | undefined> {
   if (rt.warmPool <= 0 || warmIneligible(o) !== null) return undefined;
+  const known = task.launched?.();
   // A record that cannot be read (the task was deleted meanwhile) counts as a miss, as before.
-  const rec = await readTaskRecord(path.join(taskDir, 'task.json')).catch(() => undefined);
-  if (!rec?.prepared) return 'miss';
-  return rec.prepared.waited ? 'waited' : 'hit';
+  const prepared = known ? known.prepared : (await readTaskRecord(path.join(taskDir, 'task.json')).catch(() => undefined))?.prepared;
+  if (!prepared) return 'miss';
+  return prepared.waited ? 'waited' : 'hit';
 }
 
 /**
@@ -156,7 +157,8 @@ async function run(req: RunRequest): Promise<TaskOutcome> {
   }
   // The pid is for progress only: do not hold the task's supervision for it.
   const started = () =>
-    void Promise.all([task.pid().catch(() => 0), warmed]).then(([pid, warm]) =>
+    // The pid its creator recorded is the container's (runc init becomes the process): no observation needed.
+    void Promise.all([task.launched?.()?.pid || task.pid().catch(() => 0), warmed]).then(([pid, warm]) =>
       send(req.port, { type: 'started', pid, startedAt, attached: false, ...(restoreMs !== undefined ? { restoreMs } : {}), ...(warm ? { warm } : {}) }),
     );
   return superviseOwned(req, task, early, started, {

@@ -74,7 +74,7 @@ export async function adoptClaimed(ctx: RuntimeContext, slot: Slot, prepared: Pr
       prepared: { slot: slot.dir, preparedAt: prepared.createdAt, ...(waited ? { waited: true as const } : {}) },
     };
     await writeJsonAtomic(p.record, rec);
-    return new TaskProcess(ctx, rec, p);
+    return TaskProcess.created(ctx, rec, p);
   } catch {
     await fs.rm(p.dir, { force: true });
     void discardSlot(ctx, slot, prepared.containerId);

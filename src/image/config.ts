@@ -63,8 +63,19 @@ export function parseImageConfig(json: unknown, what: string): ImageConfig {
   return out;
 }
 
-/** Reads the config of the image manifest `manifestDigest` from a layout's blobs dir. */
+/** Configs read so far, by blobs dir and manifest digest (the most recent CONFIGS_KEPT). */
+const configs = new Map<string, ImageConfig>();
+const CONFIGS_KEPT = 64;
+
+/**
+ * Reads the config of the image manifest `manifestDigest` from a layout's blobs dir. A manifest's
+ * digest names its config for good, and both blobs are checked against their digests when read, so
+ * a config read once is kept (every job from an image resolves it). Each caller gets its own copy.
+ */
 export async function readImageConfig(blobs: string, manifestDigest: string, what: string): Promise<ImageConfig> {
+  const key = `${blobs}\0${manifestDigest}`;
+  const known = configs.get(key);
+  if (known) return structuredClone(known);
   const manifest = await readManifest(blobs, manifestDigest);
   const buf = await readBlob(blobs, manifest.config.digest);
   let json: unknown;
@@ -73,5 +84,8 @@ export async function readImageConfig(blobs: string, manifestDigest: string, wha
   } catch {
     throw errors.failedPrecondition(`the config of image ${what} is not JSON`);
   }
-  return parseImageConfig(json, what);
+  const config = parseImageConfig(json, what);
+  configs.set(key, config);
+  if (configs.size > CONFIGS_KEPT) configs.delete(configs.keys().next().value as string);
+  return structuredClone(config);
 }

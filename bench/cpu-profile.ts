@@ -4,7 +4,7 @@
  * prepared sandboxes as configured), each window under a system-wide `perf record` (cpu-clock at
  * 999 Hz), and prints CPU ms per job by process (the serve node's main thread apart from its other
  * threads), plus processes started per job (/proc/stat `processes`). Needs root and `perf`.
- * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default 2), --keep DIR (record
+ * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default: serve's), --keep DIR (record
  * call graphs and keep both perf files in DIR, for `perf report -i DIR/stasis.perf --tid ...`).
  */
 import fs from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { resolveConnection } from '../src/queue/connection.js';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
 import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
 import { rawSpec } from './raw-spec.js';
+import { SERVE_WARM_POOL } from '../src/runtime/warm/pool.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     const keep = values.keep === undefined ? undefined : path.resolve(values.keep);
     if (keep) await fs.mkdir(keep, { recursive: true });
     await rawRun(work, rootfs, jobs, keep);
-    await stasisRun(work, jobs, values.warm ?? '2', keep);
+    await stasisRun(work, jobs, values.warm ?? String(SERVE_WARM_POOL), keep);
   } finally {
     await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(runDirOf(work), 'runc-root') }), 'list', '-q']).then(
       async (r) => {

@@ -13,6 +13,7 @@ import { openTaskManager } from '../src/runtime/task-manager.js';
 import { resolveConnection } from '../src/queue/connection.js';
 import { isJobResult } from '../src/queue/result.js';
 import { startRunner, type Runner } from '../src/node/runner.js';
+import { SERVE_WARM_POOL } from '../src/runtime/warm/pool.js';
 import { latencyMeasurements, percentile, type Measurement, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 import { startServeChild } from './serve-child.js';
@@ -83,7 +84,7 @@ export function stasisJobs(mode: RunnerMode): Scenario {
       // The same `true` from an OCI image (the busybox rootfs as one layer, in a layout the policy allows).
       const image = await busyboxImage(ctx);
       // Prepared sandboxes as `stasis serve` has them (STASIS_WARM_POOL=0 measures without).
-      const warm = process.env.STASIS_WARM_POOL ?? '2';
+      const warm = process.env.STASIS_WARM_POOL ?? String(SERVE_WARM_POOL);
       if (mode === 'inprocess') {
         const counts = { hit: 0, waited: 0, miss: 0 };
         warmCounts = async () => ({ ...counts });

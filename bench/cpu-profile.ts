@@ -23,7 +23,7 @@ import { resolveConnection } from '../src/queue/connection.js';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
 import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
 import { rawSpec } from './raw-spec.js';
-import { SERVE_WARM_POOL } from '../src/runtime/warm/pool.js';
+import { SERVE_WARM_POOL } from '../src/runtime/warm/serve-default.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');

@@ -13,7 +13,7 @@ import { openTaskManager } from '../src/runtime/task-manager.js';
 import { resolveConnection } from '../src/queue/connection.js';
 import { isJobResult } from '../src/queue/result.js';
 import { startRunner, type Runner } from '../src/node/runner.js';
-import { SERVE_WARM_POOL } from '../src/runtime/warm/pool.js';
+import { SERVE_WARM_POOL } from '../src/runtime/warm/serve-default.js';
 import { latencyMeasurements, percentile, type Measurement, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
 import { startServeChild } from './serve-child.js';

@@ -12,6 +12,7 @@ import type { RunnerConfigInput } from '../config/runner.js';
 import type { PolicyFlags } from '../policy/load.js';
 import { parseListenAddress, type ListenAddress } from '../http/address.js';
 import { logFormatOf, logLevelOf } from '../log/format.js';
+import { SERVE_WARM_POOL } from '../runtime/warm/serve-default.js';
 import type { LogFormat } from '../log/pino.js';
 import type { LogLevel } from '../log/logger.js';
 
@@ -35,7 +36,7 @@ export const SERVE_OPTIONS = {
   'stalled-interval': { type: 'string', value: 'DURATION', group: TIMING, help: 'BullMQ stalled-job check (at least 1s)', env: 'STASIS_STALLED_INTERVAL', default: '30s' },
   'max-stalled-count': { type: 'string', value: 'N', group: TIMING, help: 'times a job may lose its lock (its node died) and be taken again before it fails as stalled', env: 'STASIS_MAX_STALLED_COUNT', default: '10' },
   'drain-timeout': { type: 'string', value: 'DURATION', group: TIMING, help: 'SIGTERM drain: time to checkpoint and hand back jobs before killing them', env: 'STASIS_DRAIN_TIMEOUT', default: '60s' },
-  'warm-pool': { type: 'string', value: 'N', group: NODE, help: 'prepared sandboxes kept per (rootfs, user, network, limits), so a job only runs `runc start`; 0 = none (docs/runtime.md)', env: 'STASIS_WARM_POOL', default: '3' },
+  'warm-pool': { type: 'string', value: 'N', group: NODE, help: 'prepared sandboxes kept per (rootfs, user, network, limits), so a job only runs `runc start`; 0 = none (docs/runtime.md)', env: 'STASIS_WARM_POOL', default: String(SERVE_WARM_POOL) },
   'checkpoint-dir': { type: 'string', value: 'DIR', group: CHECKPOINTS, help: 'checkpoint store, shared between nodes to migrate (unset: no checkpoints)', env: 'STASIS_CHECKPOINT_DIR' },
   'checkpoint-keep': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'checkpoints kept per job', env: 'STASIS_CHECKPOINT_KEEP', default: '2' },
   'max-hand-backs': { type: 'string', value: 'N', group: CHECKPOINTS, help: 'hand-backs of one job (reserved for another node, incompatible checkpoint) before it fails as unplaceable', env: 'STASIS_MAX_HAND_BACKS', default: '20' },

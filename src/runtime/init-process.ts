@@ -35,7 +35,7 @@ import type {
   TaskStats,
 } from './task.js';
 
-/** A task re-opened from its directory. */
+/** A task, re-opened from its directory or just created (TaskProcess.created). */
 export class TaskProcess implements Task {
   private deleted = false;
   private launch: LaunchFacts | undefined;

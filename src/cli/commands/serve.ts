@@ -6,7 +6,7 @@ import { SERVE_OPTIONS, opsSettings, policyFlags, runnerSettings, warmPoolSettin
 import { prepareOps, type ServeOps } from '../serve-ops.js';
 import { startRunner, type Runner } from '../../node/runner.js';
 import { loadPolicy } from '../../policy/load.js';
-import { SERVE_WARM_POOL } from '../../runtime/warm/pool.js';
+import { SERVE_WARM_POOL } from '../../runtime/warm/serve-default.js';
 import { loadRunnerConfig } from '../../config/runner.js';
 import { loadRuntimeConfig } from '../../config/load.js';
 import { createLogger } from '../../log/pino.js';

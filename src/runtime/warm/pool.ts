@@ -228,10 +228,3 @@ async function drainKey(ctx: RuntimeContext, key: string): Promise<number> {
   await fs.rmdir(path.join(warmDir(ctx), key)).catch(() => undefined);
   return n;
 }
-
-/**
- * The pool size `stasis serve` uses unless told otherwise (--warm-pool). Three, not two: in a
- * closed loop of `true` jobs a third slot took the wait for a preparation from 18 to 11.5 ms (p50,
- * eight interleaved bench pairs); a fourth changed nothing more (docs/bench.md).
- */
-export const SERVE_WARM_POOL = 3;

@@ -4,10 +4,12 @@
  * prepared sandboxes as configured), each window under a system-wide `perf record` (cpu-clock at
  * 999 Hz), and prints CPU ms per job by process (the serve node's main thread apart from its other
  * threads), plus processes started per job (/proc/stat `processes`). Needs root and `perf`.
- * Flags: --jobs N (default 100), --warm N (STASIS_WARM_POOL of the node, default: serve's), --keep DIR (record
+ * Flags: --jobs N (default 100), --parallel N (jobs at once, default 1; the table then also says how busy
+ * the CPUs were), --warm N (STASIS_WARM_POOL of the node, default: serve's), --keep DIR (record
  * call graphs and keep both perf files in DIR, for `perf report -i DIR/stasis.perf --tid ...`).
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +25,7 @@ import { resolveConnection } from '../src/queue/connection.js';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
 import { removeEmptyCgroupDir } from '../src/runtime/cgroups.js';
 import { rawSpec } from './raw-spec.js';
+import { lanes } from './blocks.js';
 import { SERVE_WARM_POOL } from '../src/runtime/warm/serve-default.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,12 +52,14 @@ async function spawnHelpers(pid: number): Promise<number[]> {
   return out;
 }
 
-/** Runs `window` under `perf record -a`; resolves to the samples (comm, pid, tid) and the forks it saw. */
-async function profiled(file: string, window: () => Promise<void>, callGraph = false): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number }> {
+/** Runs `window` under `perf record -a`; resolves to the samples (comm, pid, tid), the forks it saw and its wall time. */
+async function profiled(file: string, window: () => Promise<void>, callGraph = false): Promise<{ samples: { comm: string; pid: number; tid: number }[]; forks: number; wallMs: number }> {
   const perf = execa('perf', ['record', '-a', ...(callGraph ? ['-g'] : []), '-F', String(HZ), '-o', file], { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
   await sleep(500); // perf's own start-up, outside the window
   const before = await procStat();
+  const t0 = performance.now();
   await window();
+  const wallMs = performance.now() - t0;
   const after = await procStat();
   perf.kill('SIGINT');
   await perf;
@@ -64,7 +69,7 @@ async function profiled(file: string, window: () => Promise<void>, callGraph = f
     .map((l) => /^\s*(.*?)\s+(\d+)\/(\d+)\s*$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ comm: m[1]!, pid: Number(m[2]), tid: Number(m[3]) }));
-  return { samples, forks: after.forks - before.forks };
+  return { samples, forks: after.forks - before.forks, wallMs };
 }
 
 /** The process a sample belongs to, for the table. */
@@ -89,39 +94,47 @@ function table(samples: { comm: string; pid: number; tid: number }[], roles: Map
 
 function print(title: string, rows: [string, number][], forks: number, jobs: number, wallMs: number): void {
   const total = rows.reduce((a, [, v]) => a + v, 0);
-  process.stdout.write(`\n${title}: ${jobs} jobs in ${(wallMs / 1000).toFixed(1)} s; CPU ${total.toFixed(1)} ms per job; ${(forks / jobs).toFixed(1)} processes started per job\n`);
+  // How busy the machine's CPUs were in the window (100 % = every CPU all the time).
+  const busy = (100 * total * jobs) / (wallMs * os.availableParallelism());
+  process.stdout.write(
+    `\n${title}: ${jobs} jobs in ${(wallMs / 1000).toFixed(2)} s (${(wallMs / jobs).toFixed(1)} ms a job); CPU ${total.toFixed(1)} ms per job, CPUs ${busy.toFixed(0)} % busy; ${(forks / jobs).toFixed(1)} processes started per job\n`,
+  );
   for (const [k, v] of rows) if (v >= 0.05) process.stdout.write(`  ${v.toFixed(2).padStart(7)} ms  ${k}\n`);
 }
 
-async function rawRun(work: string, rootfs: string, jobs: number, keep?: string): Promise<void> {
+async function rawRun(work: string, rootfs: string, jobs: number, parallel: number, keep?: string): Promise<void> {
   // On a tmpfs, as runc's own /run/runc (stasis' run dir is one too).
   const root = path.join(runDirOf(work), 'runc-root');
-  const bundle = path.join(work, 'bundle');
-  await fs.mkdir(bundle, { recursive: true });
-  const spec = rawSpec({ hostname: 'bench', args: ['/bin/true'], cgroupsPath: `/stasis-bench/cpu-${randomUUID().slice(0, 6)}`, rootPath: rootfs });
-  spec.root.readonly = true;
-  await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-  const one = (id: string) => execa('/usr/sbin/runc', [...globalArgs({ root }), 'run', '--bundle', bundle, id], { stdin: 'ignore' });
+  // One bundle per lane: containers running at once need cgroups of their own.
+  const tag = randomUUID().slice(0, 6);
+  const bundles: string[] = [];
+  for (let lane = 0; lane < parallel; lane++) {
+    const bundle = path.join(work, `bundle-${lane}`);
+    await fs.mkdir(bundle, { recursive: true });
+    const spec = rawSpec({ hostname: 'bench', args: ['/bin/true'], cgroupsPath: `/stasis-bench/cpu-${tag}-${lane}`, rootPath: rootfs });
+    spec.root.readonly = true;
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    bundles.push(bundle);
+  }
+  const one = (id: string, lane = 0) => execa('/usr/sbin/runc', [...globalArgs({ root }), 'run', '--bundle', bundles[lane]!, id], { stdin: 'ignore' });
   for (let i = 0; i < 3; i++) await one(`w${i}`);
-  const t0 = performance.now();
-  const { samples, forks } = await profiled(
+  let n = 0;
+  const { samples, forks, wallMs } = await profiled(
     path.join(keep ?? work, 'raw.perf'),
-    async () => {
-      for (let i = 0; i < jobs; i++) await one(`j${i}`);
-    },
+    async () => void (await lanes(jobs, parallel, (lane) => one(`j${n++}`, lane).then(() => 0))),
     keep !== undefined,
   );
   const roles = new Map([[process.pid, 'bench (execa spawns)']]);
-  print('raw runc run', table(samples, roles, jobs), forks, jobs, performance.now() - t0);
+  print(`raw runc run, ${parallel} at a time`, table(samples, roles, jobs), forks, jobs, wallMs);
 }
 
-async function stasisRun(work: string, jobs: number, warm: string, keep?: string): Promise<void> {
+async function stasisRun(work: string, jobs: number, parallel: number, warm: string, keep?: string): Promise<void> {
   const stateDir = path.join(work, 'state');
   const queueName = `cpu-${randomUUID().slice(0, 8)}`;
   const conn = await resolveConnection({ env: {}, stateDir });
   const queue = new Queue(queueName, { connection: conn.options });
   const events = new QueueEvents(queueName, { connection: conn.options });
-  const child = execaNode(CLI, ['serve', '--state-dir', stateDir, '--queue', queueName, '--concurrency', '2', '--node-id', 'cpu', '--log-level', 'warn'], {
+  const child = execaNode(CLI, ['serve', '--state-dir', stateDir, '--queue', queueName, '--concurrency', String(Math.max(2, parallel)), '--node-id', 'cpu', '--log-level', 'warn'], {
     env: { REDIS_URL: '', STASIS_WARM_POOL: warm },
     // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where the node's own CPU goes.
     nodeOptions: (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
@@ -144,12 +157,9 @@ async function stasisRun(work: string, jobs: number, warm: string, keep?: string
       throw new Error(`${e instanceof Error ? e.message : String(e)}; the node said: ${(await child).stderr}`);
     }
     const redisPid = Number((await fs.readFile(path.join(stateDir, 'redis', 'redis.pid'), 'utf8').catch(() => '0')).trim());
-    const t0 = performance.now();
-    const { samples, forks } = await profiled(
+    const { samples, forks, wallMs } = await profiled(
       path.join(keep ?? work, 'stasis.perf'),
-      async () => {
-        for (let i = 0; i < jobs; i++) await one();
-      },
+      async () => void (await lanes(jobs, parallel, () => one().then(() => 0))),
       keep !== undefined,
     );
     const roles = new Map([
@@ -158,7 +168,7 @@ async function stasisRun(work: string, jobs: number, warm: string, keep?: string
       [redisPid, 'redis-server (embedded)'],
       ...(await spawnHelpers(child.pid!)).map((pid) => [pid, 'spawn helper'] as [number, string]),
     ]);
-    print(`stasis job (queue → result, prepared sandboxes: ${warm})`, table(samples, roles, jobs), forks, jobs, performance.now() - t0);
+    print(`stasis job (queue → result, prepared sandboxes: ${warm}), ${parallel} at a time`, table(samples, roles, jobs), forks, jobs, wallMs);
   } finally {
     child.kill('SIGTERM');
     await Promise.race([child, sleep(30_000)]);
@@ -169,9 +179,11 @@ async function stasisRun(work: string, jobs: number, warm: string, keep?: string
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { jobs: { type: 'string' }, warm: { type: 'string' }, keep: { type: 'string' } } });
+  const { values } = parseArgs({ options: { jobs: { type: 'string' }, parallel: { type: 'string' }, warm: { type: 'string' }, keep: { type: 'string' } } });
   const jobs = Number(values.jobs ?? 100);
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`Expected --jobs to be a whole number above 0, got ${values.jobs}`);
+  const parallel = Number(values.parallel ?? 1);
+  if (!Number.isSafeInteger(parallel) || parallel < 1) throw new Error(`Expected --parallel to be a whole number above 0, got ${values.parallel}`);
   await fs.mkdir(path.join(REPO, '.bench'), { recursive: true });
   const work = await fs.mkdtemp(path.join(REPO, '.bench', 'cpu-'));
   await fs.chmod(work, 0o711); // under a user namespace runc reaches the bundles as an unprivileged user
@@ -180,8 +192,8 @@ async function main(): Promise<void> {
     const rootfs = await ensureBusyboxRootfs(path.join(REPO, '.bench', 'rootfs', 'busybox'));
     const keep = values.keep === undefined ? undefined : path.resolve(values.keep);
     if (keep) await fs.mkdir(keep, { recursive: true });
-    await rawRun(work, rootfs, jobs, keep);
-    await stasisRun(work, jobs, values.warm ?? String(SERVE_WARM_POOL), keep);
+    await rawRun(work, rootfs, jobs, parallel, keep);
+    await stasisRun(work, jobs, parallel, values.warm ?? String(SERVE_WARM_POOL), keep);
   } finally {
     await execa('/usr/sbin/runc', [...globalArgs({ root: path.join(runDirOf(work), 'runc-root') }), 'list', '-q']).then(
       async (r) => {

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { ensureBusyboxRootfs } from '../src/sandbox/busybox.js';
 import { Progress, formatComparison, writeReport, type ScenarioResult } from './report.js';
 import type { BenchContext, Scenario } from './scenario.js';
-import { rawRunc } from './raw-runc.js';
-import { stasisJobs, type RunnerMode } from './stasis-jobs.js';
+import { trueContainer } from './true-container.js';
+import type { RunnerMode } from './stasis-jobs.js';
 import { checkpointRestore } from './checkpoint.js';
 import { migration } from './migration.js';
 import { queueMigration } from './queue-migration.js';
@@ -71,12 +71,22 @@ async function main(): Promise<number> {
   const cleanup = async () => {
     while (cleanups.length) await cleanups.pop()!().catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
   };
+  // After the scenarios' own cleanups: whatever is still mounted under the run's dir (the raw side's
+  // tmpfs, a node's run dir), deepest first, the dir, and the raw containers' and the tasks' parent
+  // cgroups (every hierarchy; only where empty). A failed step is told, not thrown: it would hide the
+  // error a scenario failed with.
+  const sweep = async () => {
+    await cleanup();
+    await sweepStateDir(workDir, ctx.runc).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
+    await fs.rm(workDir, { recursive: true, force: true }).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
+    for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name);
+  };
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
     progress.note('\ninterrupted: cleaning up (again to exit at once)');
-    void cleanup().finally(() => process.exit(130));
+    void sweep().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -84,7 +94,7 @@ async function main(): Promise<number> {
   // The runtime-level rows run TaskManager in this process: fork its commands and conmons the way a
   // node's worker threads do, through a spawn helper (STASIS_SPAWN_HELPER=0: from this process).
   useSpawnHelper();
-  const scenarios: Scenario[] = [rawRunc, stasisJobs(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull, memory].filter(
+  const scenarios: Scenario[] = [trueContainer(mode), checkpointRestore({ quick: !!values.quick }), migration({ quick: !!values.quick }), queueMigration({ quick: !!values.quick }), imagePull, memory].filter(
     (s) => values.only === undefined || values.only.split(',').some((o) => s.name.includes(o)),
   );
   const results: ScenarioResult[] = [];
@@ -97,13 +107,7 @@ async function main(): Promise<number> {
       await cleanup();
     }
   } finally {
-    await cleanup();
-    // Whatever is still mounted under the run's dir (the raw side's tmpfs, a node's run dir), deepest first.
-    await sweepStateDir(workDir, ctx.runc).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
-    // A failed removal is told, not thrown: it would hide the error a scenario failed with.
-    await fs.rm(workDir, { recursive: true, force: true }).catch((e: unknown) => progress.note(`cleanup: ${String(e)}`));
-    // The raw containers' and the tasks' parent cgroups (every hierarchy; only where empty).
-    for (const name of ['stasis-bench', 'stasis']) await removeEmptyCgroupDir(name);
+    await sweep();
   }
   const report = await writeReport(out, { startedAt, finishedAt: new Date().toISOString(), options: { runs, runner: mode, parallel: ctx.parallel }, results });
   process.stdout.write(`\n${formatComparison(report.results)}`);

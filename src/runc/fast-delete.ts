@@ -5,9 +5,10 @@
  * cgroup in every hierarchy and its state directory under the runc root; this does the same, and
  * hands over to `runc delete --force` when the container is not plainly stopped or a cgroup is busy.
  */
+import nodeFs from 'node:fs';
 import fs from '../os/local-fs.js';
 import path from 'node:path';
-import { readRuncState } from './state-file.js';
+import { readDeleteFacts, readRuncState } from './state-file.js';
 
 /** True when the container is gone afterwards (it was stopped, or unknown); false: let runc do it. */
 export async function deleteStopped(runcRoot: string, containerId: string): Promise<boolean> {
@@ -15,21 +16,24 @@ export async function deleteStopped(runcRoot: string, containerId: string): Prom
   if (st === null) return true;
   if (st === undefined || st.status !== 'stopped') return false;
   const dir = path.join(runcRoot, containerId);
-  const state = JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as {
-    cgroup_paths?: Record<string, unknown>;
-    config?: { namespaces?: { type?: string; path?: string }[] };
-  };
+  // The state.json readRuncState just read (kept parsed: no second parse of its ~33 KB).
+  const facts = readDeleteFacts(runcRoot, containerId);
   // Without a private pid namespace runc also SIGKILLs what is left in the cgroup: leave that to runc.
-  const ns = state.config?.namespaces ?? [];
-  if (!ns.some((n) => n.type === 'NEWPID' && !n.path)) return false;
-  const cgroups = Object.values(state.cgroup_paths ?? {}).filter((p): p is string => typeof p === 'string' && p.startsWith('/sys/fs/cgroup'));
-  for (const cg of cgroups) {
+  if (!facts?.privatePid) return false;
+  for (const cg of facts.cgroups) {
     try {
       await fs.rmdir(cg);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false; // busy (processes or children)
     }
   }
-  await fs.rm(dir, { recursive: true, force: true });
+  // runc's state dir holds state.json alone once the container started (exec.fifo is gone): two
+  // calls; anything else there goes the long way.
+  try {
+    nodeFs.unlinkSync(path.join(dir, 'state.json'));
+    nodeFs.rmdirSync(dir);
+  } catch {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
   return true;
 }

@@ -18,8 +18,10 @@ interface StateFile {
   init_process_pid?: unknown;
   init_process_start?: unknown;
   created?: unknown;
-  config?: { rootfs?: unknown; labels?: unknown };
+  config?: { rootfs?: unknown; labels?: unknown; namespaces?: { type?: string; path?: string }[] };
   cgroup_paths?: Record<string, unknown>;
+  /** Kept instead of config.namespaces: whether the container has a pid namespace of its own. */
+  privatePid?: boolean;
 }
 
 /** Parsed state.json files by path: runc replaces the file (a new inode) whenever it writes it. */
@@ -61,6 +63,7 @@ function readStateFile(file: string): StateFile | null | undefined {
       created: all.created,
       config: { rootfs: all.config?.rootfs, labels: all.config?.labels },
       ...(all.cgroup_paths ? { cgroup_paths: all.cgroup_paths } : {}),
+      privatePid: (all.config?.namespaces ?? []).some((n) => n.type === 'NEWPID' && !n.path),
     };
     parsed.delete(file);
     parsed.set(file, { key, s });
@@ -69,6 +72,17 @@ function readStateFile(file: string): StateFile | null | undefined {
   } finally {
     nodeFs.closeSync(fd);
   }
+}
+
+/**
+ * What a delete of a stopped container needs of its state.json (read once per version, as for
+ * readRuncState): its cgroup dirs, and whether it has a pid namespace of its own; null without one.
+ */
+export function readDeleteFacts(runcRoot: string, id: string): { cgroups: string[]; privatePid: boolean } | null {
+  const s = readStateFile(path.join(runcRoot, id, 'state.json'));
+  if (!s) return null;
+  const cgroups = Object.values(s.cgroup_paths ?? {}).filter((p): p is string => typeof p === 'string' && p.startsWith('/sys/fs/cgroup'));
+  return { cgroups, privatePid: s.privatePid === true };
 }
 
 /** The status of a container from its runc state dir; null: no such container; undefined: cannot tell. */

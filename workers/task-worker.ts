@@ -12,7 +12,9 @@ if (isMainThread) {
   throw new Error('workers/task-worker.js is a Piscina worker entry; it must not be loaded on the main thread');
 }
 // mount, umount and runc are forked by a small helper process, not by this large node (docs/bench.md).
-useSpawnHelper();
+// Started with the thread: its start-up (a node process, ~14 MB) is then neither on the path of the
+// thread's first job nor a step in the node's memory while tasks run.
+useSpawnHelper({ eager: true });
 
 /** Handles one pool request (errors come back as data, never thrown). */
 export default function taskWorker(req: PoolRequest): Promise<PoolResponse<unknown>> {

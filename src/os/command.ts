@@ -26,12 +26,14 @@ let helper: SpawnHelperClient | undefined;
 /**
  * Routes this thread's commands through a spawn helper process (STASIS_SPAWN_HELPER=0 keeps them
  * in-process). A no-op when the compiled helper is not there (running from sources) and no `entry`
- * names it.
+ * names it. With `eager` the helper process starts now, not with the thread's first command.
  */
-export function useSpawnHelper(o: { entry?: string; env?: NodeJS.ProcessEnv } = {}): void {
+export function useSpawnHelper(o: { entry?: string; env?: NodeJS.ProcessEnv; eager?: boolean } = {}): void {
   if (helper || (o.env ?? process.env).STASIS_SPAWN_HELPER === '0') return;
   const entry = o.entry ?? helperEntry(import.meta.url);
-  if (entry) helper = new SpawnHelperClient(entry);
+  if (!entry) return;
+  helper = new SpawnHelperClient(entry);
+  if (o.eager) helper.start();
 }
 
 /** Stops this thread's spawn helper, if it has one. */

@@ -68,6 +68,11 @@ export class SpawnHelperClient {
     });
   }
 
+  /** Starts the helper process now rather than at the first request (it stays idle and unref'd until then). */
+  start(): void {
+    this.ensure();
+  }
+
   /** Stops the helper (its running commands finish on their own). */
   close(): void {
     if (this.child?.connected) this.child.disconnect();

@@ -126,6 +126,19 @@ describe.each([
     c.close();
     await until(async () => !(await fs.access(`/proc/${mine[0]}/stat`).then(() => true, () => false)) || null, 5000, 'the helper to exit');
   });
+
+  it('starts before the first request when asked to, and serves that request with the same process', async () => {
+    const c = new SpawnHelperClient(ENTRY);
+    const before = new Set(await helperPids());
+    c.start();
+    const mine = (await helperPids()).filter((p) => !before.has(p));
+    expect(mine).toHaveLength(1);
+    const r = await c.run({ file: 'sh', args: ['-c', 'echo $PPID'] });
+    expect(Number(r.stdout.trim())).toBe(mine[0]);
+    expect((await helperPids()).filter((p) => !before.has(p))).toEqual(mine);
+    c.close();
+    await until(async () => !(await fs.access(`/proc/${mine[0]}/stat`).then(() => true, () => false)) || null, 5000, 'the helper to exit');
+  });
 });
 
 describeWithHost(['root', 'runc', 'conmon', 'busybox'], 'conmon started through the spawn helper', () => {

@@ -44,7 +44,24 @@ export async function renderPage(url: string, png: string): Promise<string> {
   }
 }
 
-/** Where the tests keep their artifacts (under the OS temp dir; never in the repository). */
+/** Where the tests put their artifacts (under the OS temp dir; never in the repository). */
 export function artifactPath(name: string): string {
   return path.join(os.tmpdir(), 'stasis-test-artifacts', name);
+}
+
+/**
+ * Keeps artifact `file` for a look (and says where) when its test failed or STASIS_KEEP_TEST_ARTIFACTS
+ * is set; otherwise removes it, and its directory once empty, so a passing run leaves nothing behind.
+ */
+export function keepArtifact(file: string, passed: boolean): void {
+  if (!passed || process.env.STASIS_KEEP_TEST_ARTIFACTS) {
+    if (fs.existsSync(file)) console.log(`kept test artifact: ${file}`);
+    return;
+  }
+  fs.rmSync(file, { force: true });
+  try {
+    fs.rmdirSync(path.dirname(file));
+  } catch {
+    // other artifacts are kept there
+  }
 }

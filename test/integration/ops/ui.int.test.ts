@@ -5,7 +5,7 @@ import { useFaultCluster } from '../faults/harness.js';
 import { producer, queueName } from '../queue/harness.js';
 import type { JobResult } from '../../../src/queue/result.js';
 import { baseUrl, get } from './http.js';
-import { artifactPath, renderPage } from './browser.js';
+import { artifactPath, keepArtifact, renderPage } from './browser.js';
 
 describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server', 'chromium'], 'operations: the dashboard', () => {
   const c = useFaultCluster();
@@ -14,17 +14,17 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server', '
     const queue = queueName();
     const a = await c.node('A', queue, { extra: ['--http', '127.0.0.1:0', '--ui'] });
     const p = await producer(c.redis, queue);
+    const png = artifactPath(`ui-${queue}.png`);
+    let passed = false;
     try {
       const job = await p.queue.add('big-output', { command: ['sh', '-c', "echo first-line; head -c 300000 /dev/zero | tr '\\0' x"] });
       const r = (await job.waitUntilFinished(p.events, 60_000)) as JobResult;
       expect(r.stdout.length).toBe('first-line\n'.length + 300_000);
 
-      const png = artifactPath(`ui-${queue}.png`);
       const dom = await renderPage(`${baseUrl(a.n)}/ui/queue/${queue}?status=completed`, png);
       expect(dom).toContain(queue);
       expect(dom).toContain('big-output');
       expect(fs.statSync(png).size).toBeGreaterThan(10_000);
-      console.log(`dashboard screenshot: ${png}`);
 
       // The board's API (what the page fetched) carries the envelope with its stdout cut to 16 KiB.
       const api = await get(`${baseUrl(a.n)}/ui/api/queues?activeQueue=${queue}&status=completed&page=1`);
@@ -44,8 +44,10 @@ describeWithHost(['runc', 'conmon', 'criu', 'root', 'busybox', 'redis-server', '
       expect(await p.queue.getJob(job.id!)).toBeDefined();
       const page = await get(`${baseUrl(a.n)}/ui/`);
       expect(page.text).not.toMatch(/href="(https?:)?\/\//);
+      passed = true;
     } finally {
       await p.close();
+      keepArtifact(png, passed);
     }
   }, 180_000);
 

@@ -16,7 +16,7 @@ import { lanes, steady } from './blocks.js';
 
 const ZERO: Counts = { hit: 0, waited: 0, miss: 0 };
 
-/** Builds the scenario (its name matches --only `raw runc` and `stasis job`). */
+/** Builds the scenario (its name matches --only `raw runc run` and `stasis job`). */
 export function trueContainer(mode: RunnerMode): Scenario {
   return {
     name: 'raw runc run and stasis job end to end, interleaved',

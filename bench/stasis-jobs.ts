@@ -10,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { runtimePaths } from '../src/config/load.js';
+import type { RuntimePaths } from '../src/config/schema.js';
+import { isWarmKey } from '../src/runtime/warm/key.js';
+import { listKeys, listSlots, readPrepared, slotClaim } from '../src/runtime/warm/slots.js';
 import { Runc } from '../src/runc/runc.js';
 import { openTaskManager } from '../src/runtime/task-manager.js';
 import { resolveConnection } from '../src/queue/connection.js';
@@ -162,7 +165,7 @@ export async function openStasisJobs(ctx: BenchContext, mode: RunnerMode): Promi
     return ms;
   };
   const settle = async (timeoutMs = 5_000): Promise<boolean> => {
-    for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(10)) if (await idle(paths.runDir, paths.tasksDir, warm)) return true;
+    for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(10)) if (await idle(paths, warm)) return true;
     return false;
   };
   // Warm-up: pool threads, rootfs, cgroups; the image pulled and unpacked.
@@ -171,21 +174,17 @@ export async function openStasisJobs(ctx: BenchContext, mode: RunnerMode): Promi
   return { one, settle, counts: () => counts(), phases, bad, total: () => total, warm, imageRef: image.ref };
 }
 
-/** Whether no task dir is left and every key under run/warm has `size` ready, unclaimed slots and no other. */
-async function idle(runDir: string, tasksDir: string, size: number): Promise<boolean> {
-  for (const ns of await fs.readdir(tasksDir).catch(() => [] as string[])) {
-    if ((await fs.readdir(path.join(tasksDir, ns)).catch(() => [])).length > 0) return false;
+/** Whether no task dir is left and every warm-pool key has `size` ready, unclaimed slots and no other. */
+async function idle(paths: RuntimePaths, size: number): Promise<boolean> {
+  for (const ns of await fs.readdir(paths.tasksDir).catch(() => [] as string[])) {
+    if ((await fs.readdir(path.join(paths.tasksDir, ns)).catch(() => [])).length > 0) return false;
   }
-  const warmDir = path.join(runDir, 'warm');
-  for (const key of await fs.readdir(warmDir, { withFileTypes: true }).catch(() => [])) {
-    if (!key.isDirectory() || !/^[0-9a-f]{12}$/.test(key.name)) continue; // warm-pool keys (not warm/restore*)
+  const ctx = { paths };
+  for (const key of (await listKeys(ctx)).filter(isWarmKey)) {
     let ready = 0;
-    for (const slot of await fs.readdir(path.join(warmDir, key.name)).catch(() => [] as string[])) {
-      if (!slot.startsWith('s-')) continue;
-      const dir = path.join(warmDir, key.name, slot);
-      const claimed = await fs.access(path.join(dir, 'claim')).then(() => true, () => false);
-      const rec = JSON.parse(await fs.readFile(path.join(dir, 'prepared.json'), 'utf8').catch(() => '{}')) as { pid?: number };
-      if (claimed || !rec.pid) return false; // being adopted, removed or made
+    for (const slot of await listSlots(ctx, key)) {
+      // Claimed (being adopted or removed) or without a container yet (being made): not settled.
+      if ((await slotClaim(slot)) !== undefined || !(await readPrepared(slot))?.pid) return false;
       ready++;
     }
     if (ready < size) return false;

@@ -39,6 +39,11 @@ export function templateOf(o: CreateTaskOptions, rootfs: string): WarmTemplate {
   };
 }
 
+/** Whether a directory name under warm/ is a key of prepared sandboxes (warmKey), not ready restores' or another's. */
+export function isWarmKey(name: string): boolean {
+  return /^[0-9a-f]{12}$/.test(name);
+}
+
 /** A short stable key of a template (12 hex digits of sha256 over its canonical JSON). */
 export function warmKey(t: WarmTemplate): string {
   const l = t.limits;

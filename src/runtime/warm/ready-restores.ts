@@ -27,7 +27,7 @@ const REST_MS = 30_000;
 /** A refill waits this long: a restored task gets the CPU for its first moments (a migration's downtime ends there). */
 const REFILL_DELAY_MS = 100;
 
-/** The slot directory name of a kind (never a warm-pool key: those are 12 hex digits). */
+/** The slot directory name of a kind (never a warm-pool key: key.ts isWarmKey). */
 export function readyKey(k: MonitorKind): string {
   return `restore${k.terminal ? '-t' : ''}${k.stdin ? '-i' : ''}`;
 }

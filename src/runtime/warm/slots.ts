@@ -56,24 +56,24 @@ export interface Slot {
 }
 
 /** The root of prepared sandboxes. */
-export function warmDir(ctx: RuntimeContext): string {
+export function warmDir(ctx: Pick<RuntimeContext, 'paths'>): string {
   return path.join(ctx.paths.runDir, 'warm');
 }
 
 /** Slot `id` of `key`. */
-export function slotAt(ctx: RuntimeContext, key: string, id: string): Slot {
+export function slotAt(ctx: Pick<RuntimeContext, 'paths'>, key: string, id: string): Slot {
   const dir = path.join(warmDir(ctx), key, id);
   return { key, id, dir, paths: pathsIn(dir), prepared: path.join(dir, 'prepared.json'), claim: path.join(dir, 'claim') };
 }
 
 /** The slots of `key` (all, claimed or not), oldest name first. */
-export async function listSlots(ctx: RuntimeContext, key: string): Promise<Slot[]> {
+export async function listSlots(ctx: Pick<RuntimeContext, 'paths'>, key: string): Promise<Slot[]> {
   const names = await fs.readdir(path.join(warmDir(ctx), key)).catch(() => [] as string[]);
   return names.filter((n) => n.startsWith('s-')).sort().map((n) => slotAt(ctx, key, n));
 }
 
 /** Every key with a directory under warm/. */
-export async function listKeys(ctx: RuntimeContext): Promise<string[]> {
+export async function listKeys(ctx: Pick<RuntimeContext, 'paths'>): Promise<string[]> {
   const e = await fs.readdir(warmDir(ctx), { withFileTypes: true }).catch(() => []);
   return e.filter((d) => d.isDirectory()).map((d) => d.name);
 }
